@@ -1,0 +1,91 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"gorm.io/gorm"
+
+	"agentdesk/apperr"
+	"agentdesk/models"
+)
+
+// Sessions issues, resolves and revokes session tokens.
+type Sessions struct {
+	DB  *gorm.DB
+	TTL time.Duration
+	Now func() time.Time
+}
+
+// Create issues a session for the agent inside tx and returns its token.
+func (s *Sessions) Create(tx *gorm.DB, agentID int64) (token string, expiresAt time.Time, err error) {
+	token, hash := NewToken()
+	now := s.Now()
+	sess := models.Session{AgentID: agentID, TokenHash: hash, ExpiresAt: now.Add(s.TTL), CreatedAt: now}
+	if err := tx.Create(&sess).Error; err != nil {
+		return "", time.Time{}, err
+	}
+	return token, sess.ExpiresAt, nil
+}
+
+// Revoke ends the session of token (a no-op if it is already dead).
+func (s *Sessions) Revoke(ctx context.Context, token string) error {
+	return s.DB.WithContext(ctx).Model(&models.Session{}).
+		Where("token_hash = ? AND revoked_at IS NULL", HashToken(token)).
+		Update("revoked_at", s.Now()).Error
+}
+
+// RevokeAgent revokes every session of an agent inside tx.
+func RevokeAgent(tx *gorm.DB, agentID int64, now time.Time) error {
+	return tx.Model(&models.Session{}).
+		Where("agent_id = ? AND revoked_at IS NULL", agentID).
+		Update("revoked_at", now).Error
+}
+
+type sessionRow struct {
+	SessionID   int64
+	AgentID     int64
+	WorkspaceID int64
+}
+
+type roleRow struct {
+	Name        string
+	System      bool
+	Permissions models.Permissions
+}
+
+// ResolveViewer implements ViewerResolver: a live session of an ACTIVE agent,
+// with the permissions of the roles the agent holds at this moment.
+func (s *Sessions) ResolveViewer(ctx context.Context, token string) (*Viewer, error) {
+	unauth := apperr.New(apperr.Unauthenticated, "Your session is not valid any more; sign in again.")
+	db := s.DB.WithContext(ctx)
+	var row sessionRow
+	err := db.Raw(`SELECT s.id AS session_id, a.id AS agent_id, a.workspace_id
+		FROM sessions s JOIN agents a ON a.id = s.agent_id
+		WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ? AND a.status = ?`,
+		HashToken(token), s.Now(), models.AgentActive).Scan(&row).Error
+	if err != nil {
+		return nil, err
+	}
+	if row.SessionID == 0 {
+		return nil, unauth
+	}
+	var roles []roleRow
+	if err := db.Raw(`SELECT r.name, r.system, r.permissions FROM roles r
+		JOIN agent_roles ar ON ar.role_id = r.id WHERE ar.agent_id = ?`, row.AgentID).Scan(&roles).Error; err != nil {
+		return nil, err
+	}
+	v := &Viewer{AgentID: row.AgentID, WorkspaceID: row.WorkspaceID, SessionID: row.SessionID}
+	for _, r := range roles {
+		v.Permissions = v.Permissions.Union(r.Permissions)
+		if r.System && r.Name == models.RoleOwner {
+			v.IsOwner = true
+		}
+	}
+	return v, nil
+}
+
+// ErrNoViewer is returned by code paths that need a viewer but were called
+// without one; it is a programming error, reported as INTERNAL.
+var ErrNoViewer = errors.New("auth: no viewer in context")

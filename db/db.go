@@ -1,0 +1,185 @@
+// Package db opens the database named by DATABASE_URL, applies the versioned
+// migrations of its dialect, and translates the few driver errors that carry
+// meaning (unique violations) into sentinel errors the rules can test for.
+package db
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Dialect is the SQL dialect of an open database.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// ErrUniqueViolation is returned (wrapped) when an insert or update breaks a
+// unique constraint, on either dialect.
+var ErrUniqueViolation = errors.New("unique constraint violated")
+
+// Options tune Open; the zero value is what the server uses.
+type Options struct {
+	// Logger replaces GORM's logger (tests use it to count statements).
+	Logger logger.Interface
+}
+
+// DB is an open database and its dialect.
+type DB struct {
+	*gorm.DB
+	Dialect Dialect
+}
+
+// ParseURL tells the dialect of a DATABASE_URL and the DSN its driver wants.
+func ParseURL(url string) (Dialect, string, error) {
+	switch {
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		return Postgres, url, nil
+	case strings.HasPrefix(url, "sqlite:"):
+		path := strings.TrimPrefix(url, "sqlite:")
+		if path == "" {
+			return "", "", errors.New("DATABASE_URL: sqlite: needs a path or :memory:")
+		}
+		return SQLite, path, nil
+	default:
+		return "", "", errors.New("DATABASE_URL must start with postgres://, postgresql:// or sqlite:")
+	}
+}
+
+// Open connects to url. It does not migrate; call Migrate.
+func Open(url string, opts Options) (*DB, error) {
+	dialect, dsn, err := ParseURL(url)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &gorm.Config{
+		Logger:                 opts.Logger,
+		SkipDefaultTransaction: true, // every mutation runs its own explicit transaction
+		NowFunc:                func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+		TranslateError:         false,
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = logger.Discard
+	}
+	var g *gorm.DB
+	switch dialect {
+	case Postgres:
+		g, err = gorm.Open(postgres.New(postgres.Config{DSN: dsn}), cfg)
+	case SQLite:
+		g, err = gorm.Open(sqlite.Open(sqliteDSN(dsn)), cfg)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", dialect, err)
+	}
+	sqlDB, err := g.DB()
+	if err != nil {
+		return nil, err
+	}
+	if dialect == SQLite {
+		// SQLite has one writer. A single connection turns concurrent writers
+		// into a queue instead of SQLITE_BUSY errors, and keeps ":memory:" one
+		// database rather than one per connection.
+		sqlDB.SetMaxOpenConns(1)
+	} else {
+		sqlDB.SetMaxOpenConns(20)
+		sqlDB.SetMaxIdleConns(10)
+		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	}
+	return &DB{DB: g, Dialect: dialect}, nil
+}
+
+func sqliteDSN(path string) string {
+	pragmas := "_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)"
+	if path != ":memory:" {
+		pragmas += "&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	}
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	return path + sep + pragmas
+}
+
+// Migrate applies every migration of the database's dialect that has not been
+// applied yet. On PostgreSQL a session lock keeps concurrent starts apart.
+func (d *DB) Migrate(ctx context.Context) error {
+	sqlDB, err := d.DB.DB()
+	if err != nil {
+		return err
+	}
+	sub, err := fs.Sub(migrations, "migrations/"+string(d.Dialect))
+	if err != nil {
+		return err
+	}
+	var opts []goose.ProviderOption
+	gooseDialect := goose.DialectSQLite3
+	if d.Dialect == Postgres {
+		gooseDialect = goose.DialectPostgres
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	provider, err := goose.NewProvider(gooseDialect, sqlDB, sub, opts...)
+	if err != nil {
+		return err
+	}
+	if _, err := provider.Up(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// Close closes the connection pool.
+func (d *DB) Close() error {
+	sqlDB, err := d.DB.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// Ping checks that the database answers.
+func (d *DB) Ping(ctx context.Context) error {
+	sqlDB, err := d.DB.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+// TranslateError maps driver errors with a meaning to this package's sentinels,
+// wrapping the original so logs keep the detail.
+func TranslateError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		return fmt.Errorf("%w: %w", ErrUniqueViolation, err)
+	}
+	// The pure-Go SQLite driver reports constraint failures only in its text.
+	if strings.Contains(err.Error(), "UNIQUE constraint failed") {
+		return fmt.Errorf("%w: %w", ErrUniqueViolation, err)
+	}
+	return err
+}

@@ -1,0 +1,58 @@
+package graph
+
+import (
+	"encoding/base64"
+	"encoding/json"
+
+	"agentdesk/apperr"
+	"agentdesk/graph/model"
+	"agentdesk/team"
+)
+
+// Cursors are base64url(JSON of team.Cursor): opaque to clients.
+func encodeCursor(c team.Cursor) string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s string) (*team.Cursor, error) {
+	bad := apperr.Input("after", "The cursor is not valid.")
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, bad
+	}
+	var c team.Cursor
+	if err := json.Unmarshal(b, &c); err != nil || c.ID <= 0 {
+		return nil, bad
+	}
+	return &c, nil
+}
+
+// pageArgs turns first/after into a validated page request.
+func pageArgs(first *int, after *string) (team.Page, error) {
+	p := team.Page{First: 20}
+	if first != nil {
+		p.First = *first
+	}
+	if err := team.CheckFirst(p.First); err != nil {
+		return p, err
+	}
+	if after != nil && *after != "" {
+		c, err := decodeCursor(*after)
+		if err != nil {
+			return p, err
+		}
+		p.After = c
+	}
+	return p, nil
+}
+
+// pageInfo describes a forward page: hasPreviousPage is whether it started
+// after a cursor (Relay allows that shortcut for forward pagination).
+func pageInfo(p team.Page, cursors []string, hasNext bool) *model.PageInfo {
+	info := &model.PageInfo{HasNextPage: hasNext, HasPreviousPage: p.After != nil}
+	if len(cursors) > 0 {
+		info.StartCursor, info.EndCursor = &cursors[0], &cursors[len(cursors)-1]
+	}
+	return info
+}

@@ -1,0 +1,70 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"agentdesk/apperr"
+)
+
+// presentError gives every error the contract's extensions.code: rule errors
+// pass through with their message (and field, retryAfterSeconds); errors in
+// the request itself (syntax, validation, variables) are BAD_USER_INPUT;
+// anything else is INTERNAL with a request id, and its text goes only to the
+// log.
+func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		if e, ok := apperr.As(err); ok {
+			gqlErr.Message = e.Message
+			gqlErr.Extensions = map[string]any{"code": string(e.Code)}
+			if e.Field != "" {
+				gqlErr.Extensions["field"] = e.Field
+			}
+			if e.Code == apperr.RateLimited {
+				gqlErr.Extensions["retryAfterSeconds"] = e.RetryAfterSeconds
+			}
+			return gqlErr
+		}
+		var original *gqlerror.Error
+		if errors.As(err, &original) && original.Err == nil && isRequestError(original) {
+			gqlErr.Extensions = map[string]any{"code": string(apperr.BadUserInput)}
+			return gqlErr
+		}
+		id := RequestID(ctx)
+		log.ErrorContext(ctx, "internal error", "request_id", id, "path", gqlErr.Path.String(), "err", err)
+		return &gqlerror.Error{
+			Message:    "Something went wrong on our side. Quote the request id if you report it.",
+			Path:       gqlErr.Path,
+			Extensions: map[string]any{"code": string(apperr.Internal), "requestId": id},
+		}
+	}
+}
+
+// isRequestError tells gqlgen's own errors about the request (parse,
+// validation, variable coercion) from errors raised while executing it.
+func isRequestError(e *gqlerror.Error) bool {
+	code, _ := e.Extensions["code"].(string)
+	switch code {
+	case "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "BAD_USER_INPUT":
+		return true
+	}
+	// Variable and argument coercion errors carry no code but a path-less
+	// message from the executor; they are only ever produced before resolvers
+	// run, so an error without an underlying Go error is the request's fault.
+	return code == "" && e.Err == nil && len(e.Path) == 0
+}
+
+// recoverPanic turns a panicking resolver into INTERNAL; the server keeps
+// serving.
+func recoverPanic(log *slog.Logger) graphql.RecoverFunc {
+	return func(ctx context.Context, p any) error {
+		log.ErrorContext(ctx, "resolver panic", "request_id", RequestID(ctx), "panic", p)
+		return fmt.Errorf("panic: %v", p)
+	}
+}

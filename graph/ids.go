@@ -1,0 +1,48 @@
+package graph
+
+import (
+	"encoding/base64"
+	"strconv"
+	"strings"
+)
+
+// Global IDs are base64url("Type:number"): opaque to clients (the contract
+// says never parse them) and self-describing for node(id).
+const (
+	typeWorkspace  = "Workspace"
+	typeAgent      = "Agent"
+	typeRole       = "Role"
+	typeAuditEvent = "AuditEvent"
+)
+
+func globalID(typ string, id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(typ + ":" + strconv.FormatInt(id, 10)))
+}
+
+// parseGlobalID returns the type and number of a global ID; ok is false for
+// anything that is not one of ours.
+func parseGlobalID(gid string) (typ string, id int64, ok bool) {
+	raw, err := base64.RawURLEncoding.DecodeString(gid)
+	if err != nil {
+		return "", 0, false
+	}
+	typ, num, found := strings.Cut(string(raw), ":")
+	if !found {
+		return "", 0, false
+	}
+	id, err = strconv.ParseInt(num, 10, 64)
+	if err != nil || id <= 0 {
+		return "", 0, false
+	}
+	return typ, id, true
+}
+
+// localID returns the number of a global ID of the wanted type; ok is false
+// for a malformed ID or one of another type.
+func localID(gid, wantType string) (int64, bool) {
+	typ, id, ok := parseGlobalID(gid)
+	if !ok || typ != wantType {
+		return 0, false
+	}
+	return id, true
+}

@@ -1,0 +1,140 @@
+package graph
+
+import (
+	"context"
+
+	"agentdesk/apperr"
+	"agentdesk/auth"
+	"agentdesk/graph/model"
+	"agentdesk/models"
+	"agentdesk/team"
+)
+
+// Helpers the resolvers use to translate between GraphQL and the rules.
+
+func viewer(ctx context.Context) (*auth.Viewer, error) { return auth.ViewerFrom(ctx) }
+
+// targetID decodes an ID argument naming an object to act on or read: a
+// malformed or foreign ID is an object that does not exist (NOT_FOUND).
+func targetID(gid, typ string) (int64, error) {
+	id, ok := localID(gid, typ)
+	if !ok {
+		return 0, apperr.New(apperr.NotFound, "No such %s.", lowerFirst(typ))
+	}
+	return id, nil
+}
+
+// inputIDs decodes a list of IDs given as input (BAD_USER_INPUT on field).
+func inputIDs(gids []string, typ, field string) ([]int64, error) {
+	ids := make([]int64, 0, len(gids))
+	for _, gid := range gids {
+		id, ok := localID(gid, typ)
+		if !ok {
+			return nil, apperr.Input(field, "%q is not a %s id.", gid, lowerFirst(typ))
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return string(s[0]+'a'-'A') + s[1:]
+}
+
+func authPayload(res *team.AuthResult) *model.AuthPayload {
+	return &model.AuthPayload{Token: res.Token, ExpiresAt: res.ExpiresAt, Agent: res.Agent}
+}
+
+func rolePointers(roles []models.Role) []*models.Role {
+	out := make([]*models.Role, len(roles))
+	for i := range roles {
+		out[i] = &roles[i]
+	}
+	return out
+}
+
+func agentFilter(f *model.AgentFilter) (team.AgentFilter, error) {
+	var out team.AgentFilter
+	if f == nil {
+		return out, nil
+	}
+	out.Statuses = f.Status
+	if f.Search != nil {
+		out.Search = *f.Search
+	}
+	ids, err := inputIDs(f.RoleIds, typeRole, "roleIds")
+	out.RoleIDs = ids
+	return out, err
+}
+
+func agentOrder(o *model.AgentOrder) team.AgentOrder {
+	if o == nil {
+		return team.AgentOrder{}
+	}
+	return team.AgentOrder{Field: team.AgentOrderField(o.Field), Desc: o.Direction == model.OrderDirectionDesc}
+}
+
+func agentConnection(p team.Page, o team.AgentOrder, rows []team.AgentRow, hasNext bool, count model.Counter) *model.AgentConnection {
+	edges := make([]*model.AgentEdge, len(rows))
+	cursors := make([]string, len(rows))
+	for i := range rows {
+		cursors[i] = encodeCursor(o.CursorOf(&rows[i]))
+		edges[i] = &model.AgentEdge{Cursor: cursors[i], Node: &rows[i].Agent}
+	}
+	return &model.AgentConnection{Edges: edges, PageInfo: pageInfo(p, cursors, hasNext), Count: count}
+}
+
+func auditConnection(p team.Page, events []models.AuditEvent, hasNext bool, count model.Counter) *model.AuditEventConnection {
+	edges := make([]*model.AuditEventEdge, len(events))
+	cursors := make([]string, len(events))
+	for i := range events {
+		cursors[i] = encodeCursor(team.Cursor{ID: events[i].ID})
+		edges[i] = &model.AuditEventEdge{Cursor: cursors[i], Node: &events[i]}
+	}
+	return &model.AuditEventConnection{Edges: edges, PageInfo: pageInfo(p, cursors, hasNext), Count: count}
+}
+
+func countOf(c model.Counter, ctx context.Context) (int, error) {
+	if c == nil {
+		return 0, nil
+	}
+	return c(ctx)
+}
+
+// node resolves a global ID within the viewer's workspace; anything else,
+// including another workspace's objects, is NOT_FOUND.
+func (r *Resolver) node(ctx context.Context, gid string) (model.Node, error) {
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	typ, id, ok := parseGlobalID(gid)
+	if !ok {
+		return nil, apperr.New(apperr.NotFound, "No such object.")
+	}
+	switch typ {
+	case typeWorkspace:
+		if id != v.WorkspaceID {
+			return nil, apperr.New(apperr.NotFound, "No such object.")
+		}
+		return r.Team.Workspace(ctx, v)
+	case typeAgent:
+		// Like agent(id): the agent list needs AGENTS_READ, but everyone may
+		// read themselves.
+		if id != v.AgentID && !v.Can(models.PermAgentsRead) {
+			return nil, apperr.New(apperr.Forbidden, "You need the AGENTS_READ permission to do this.")
+		}
+		return r.Team.Agent(ctx, v, id)
+	case typeRole:
+		return r.Team.Role(ctx, v, id)
+	case typeAuditEvent:
+		if !v.Can(models.PermAuditRead) {
+			return nil, apperr.New(apperr.Forbidden, "You need the AUDIT_READ permission to do this.")
+		}
+		return r.Team.AuditEvent(ctx, v, id)
+	}
+	return nil, apperr.New(apperr.NotFound, "No such object.")
+}

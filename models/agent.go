@@ -1,0 +1,60 @@
+package models
+
+import "time"
+
+// AgentStatus is where an agent is in its lifecycle (BEHAVIOUR.md §4).
+type AgentStatus string
+
+const (
+	AgentPending AgentStatus = "PENDING"
+	AgentActive  AgentStatus = "ACTIVE"
+	AgentRemoved AgentStatus = "REMOVED"
+)
+
+// EmailDeliveryStatus is how far the current activation email has got.
+type EmailDeliveryStatus string
+
+const (
+	DeliveryQueued EmailDeliveryStatus = "QUEUED"
+	DeliverySent   EmailDeliveryStatus = "SENT"
+	DeliveryFailed EmailDeliveryStatus = "FAILED"
+)
+
+// Agent is a membership of one person (by email) in one workspace. The row is
+// kept when the agent is removed so history (audit, conversations) stays
+// readable, and reused when the same email is invited again.
+type Agent struct {
+	ID          int64
+	WorkspaceID int64
+	// AccountID is set once the agent has activated.
+	AccountID *int64
+	Email     string // normalised: trimmed, lower-cased
+	// Name is empty until activation; copied from the account then.
+	Name   string
+	Status AgentStatus
+
+	InvitedAt   time.Time
+	InvitedByID *int64
+	ActivatedAt *time.Time
+	RemovedAt   *time.Time
+	RemovedByID *int64
+
+	// The current activation link (meaningful while PENDING).
+	LinkSentAt        time.Time
+	LinkExpiresAt     time.Time
+	LinkSendCount     int
+	LinkDeliveryState EmailDeliveryStatus
+	LinkEmailID       *int64
+
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// HoldsSeat reports whether the agent counts against the workspace's seat limit.
+func (a *Agent) HoldsSeat() bool { return a.Status == AgentPending || a.Status == AgentActive }
+
+// AgentRole is one role held by one agent.
+type AgentRole struct {
+	AgentID int64 `gorm:"primaryKey;autoIncrement:false"`
+	RoleID  int64 `gorm:"primaryKey;autoIncrement:false"`
+}

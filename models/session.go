@@ -1,0 +1,13 @@
+package models
+
+import "time"
+
+// Session is a signed-in agent. Only the SHA-256 of its token is stored.
+type Session struct {
+	ID        int64
+	AgentID   int64
+	TokenHash string
+	ExpiresAt time.Time
+	RevokedAt *time.Time
+	CreatedAt time.Time
+}

@@ -1,0 +1,139 @@
+// Command agentdesk serves the GraphQL API of a customer-support workspace's
+// team: agents, roles and permissions.
+//
+//	agentdesk          migrate the database, then serve (the default)
+//	agentdesk migrate  apply pending migrations and exit
+//
+// Settings come from the environment; see README.md.
+package main
+
+//go:generate go tool gqlgen generate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+
+	"agentdesk/auth"
+	"agentdesk/db"
+	"agentdesk/graph"
+	"agentdesk/mail"
+	"agentdesk/team"
+)
+
+// config is every setting of BEHAVIOUR.md §1.
+type config struct {
+	ListenAddr     string        `env:"LISTEN_ADDR" envDefault:":8080"`
+	DatabaseURL    string        `env:"DATABASE_URL" envDefault:"sqlite:agentdesk.db"`
+	PublicURL      string        `env:"PUBLIC_URL" envDefault:"http://localhost:8080"`
+	SMTPURL        string        `env:"SMTP_URL"`
+	MailFrom       string        `env:"MAIL_FROM" envDefault:"agentdesk <no-reply@localhost>"`
+	AppEnv         string        `env:"APP_ENV" envDefault:"development"`
+	AllowSignup    bool          `env:"ALLOW_SIGNUP" envDefault:"true"`
+	InvitationTTL  time.Duration `env:"INVITATION_TTL" envDefault:"168h"`
+	SessionTTL     time.Duration `env:"SESSION_TTL" envDefault:"720h"`
+	ResendCooldown time.Duration `env:"RESEND_COOLDOWN" envDefault:"60s"`
+}
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "agentdesk:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	var cfg config
+	if err := env.Parse(&cfg); err != nil {
+		return err
+	}
+	production := cfg.AppEnv == "production"
+	var handler slog.Handler = slog.NewTextHandler(os.Stderr, nil)
+	if production {
+		handler = slog.NewJSONHandler(os.Stderr, nil)
+	}
+	log := slog.New(handler)
+
+	database, err := db.Open(cfg.DatabaseURL, db.Options{})
+	if err != nil {
+		return err
+	}
+	defer database.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	if err := database.Migrate(ctx); err != nil {
+		return err
+	}
+	if len(args) > 0 {
+		switch args[0] {
+		case "migrate":
+			log.Info("database migrated", "dialect", database.Dialect)
+			return nil
+		default:
+			return fmt.Errorf("unknown command %q (commands: migrate)", args[0])
+		}
+	}
+	if cfg.SMTPURL != "" {
+		log.Warn("SMTP_URL is set but SMTP delivery is not implemented yet; emails are written to the log")
+	}
+
+	now := func() time.Time { return time.Now().UTC() }
+	sessions := &auth.Sessions{DB: database.DB, TTL: cfg.SessionTTL, Now: now}
+	svc := &team.Service{
+		DB: database, Sessions: sessions, Passwords: auth.NewPasswords(auth.DefaultArgon2), Now: now,
+		Config: team.Config{PublicURL: cfg.PublicURL, AllowSignup: cfg.AllowSignup,
+			InvitationTTL: cfg.InvitationTTL, ResendCooldown: cfg.ResendCooldown},
+	}
+	sender := &mail.Sender{DB: database.DB, Deliverer: mail.LogDeliverer{Log: log}, Log: log, Now: now,
+		Interval: time.Second, MaxAttempts: 8, BaseBackoff: 30 * time.Second}
+
+	srv := &http.Server{
+		Addr: cfg.ListenAddr,
+		Handler: graph.NewHandler(graph.Config{Team: svc, Sessions: sessions, Log: log,
+			Production: production, Ready: database.Ping}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	senderCtx, stopSender := context.WithCancel(context.Background())
+	senderDone := make(chan struct{})
+	go func() { sender.Run(senderCtx); close(senderDone) }()
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.ListenAndServe() }()
+	log.Info("agentdesk is listening", "addr", cfg.ListenAddr, "database", database.Dialect,
+		"playground", playgroundURL(cfg, production))
+
+	select {
+	case err := <-serveErr:
+		stopSender()
+		<-senderDone
+		return err
+	case <-ctx.Done():
+	}
+	// SIGTERM: stop accepting, finish in-flight requests (up to 15 s), flush
+	// queued work, exit 0.
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	err = srv.Shutdown(shutdownCtx)
+	stopSender()
+	<-senderDone
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func playgroundURL(cfg config, production bool) string {
+	if production {
+		return "off in production"
+	}
+	return cfg.PublicURL + "/"
+}

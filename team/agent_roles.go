@@ -1,0 +1,89 @@
+package team
+
+import (
+	"context"
+	"slices"
+
+	"gorm.io/gorm"
+
+	"agentdesk/apperr"
+	"agentdesk/auth"
+	"agentdesk/models"
+)
+
+// UpdateAgentRoles replaces the roles of a PENDING or ACTIVE agent. Roles the
+// agent gains must not grant the caller more than it holds; the Owner role is
+// given and taken only by an Owner; the last ACTIVE Owner keeps it.
+func (s *Service) UpdateAgentRoles(ctx context.Context, v *auth.Viewer, agentID int64, roleIDs []int64) (*models.Agent, error) {
+	if err := requirePermission(v, models.PermAgentsUpdateRoles); err != nil {
+		return nil, err
+	}
+	if len(roleIDs) == 0 {
+		return nil, apperr.Input("roleIds", "Choose at least one role.")
+	}
+	var agent *models.Agent
+	err := s.inTx(ctx, "Conflict.", func(tx *gorm.DB) error {
+		if err := s.lockWorkspace(tx, v.WorkspaceID); err != nil {
+			return err
+		}
+		var err error
+		if agent, err = agentInWorkspace(tx, v.WorkspaceID, agentID); err != nil {
+			return err
+		}
+		roles, err := rolesInWorkspace(tx, v.WorkspaceID, roleIDs, "roleIds")
+		if err != nil {
+			return err
+		}
+		if agent.Status == models.AgentRemoved {
+			return apperr.New(apperr.Conflict, "A removed agent has no roles; invite them again instead.")
+		}
+		current, err := rolesOf(tx, agent.ID)
+		if err != nil {
+			return err
+		}
+		added := roleDiff(roles, current)
+		if err := checkGrant(v, added); err != nil {
+			return err
+		}
+		if hasOwnerRole(current) && !hasOwnerRole(roles) {
+			if !v.IsOwner {
+				return apperr.New(apperr.Forbidden, "Only an Owner can take the Owner role away.")
+			}
+			if err := s.keepAnOwner(tx, v.WorkspaceID, agent); err != nil {
+				return err
+			}
+		}
+		if err := setRoles(tx, agent.ID, roles); err != nil {
+			return err
+		}
+		now := s.now()
+		if err := tx.Model(agent).Update("updated_at", now).Error; err != nil {
+			return err
+		}
+		return audit(tx, models.AuditEvent{WorkspaceID: v.WorkspaceID, Action: models.AuditAgentRolesUpdated,
+			ActorID: &v.AgentID, TargetAgentID: &agent.ID, CreatedAt: now,
+			Summary: summaryf("Changed the roles of %s from %s to %s", agent.Email, orNone(roleNames(current)), roleNames(roles))})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return agent, nil
+}
+
+// roleDiff returns the roles of a that are not in b.
+func roleDiff(a, b []models.Role) []models.Role {
+	var out []models.Role
+	for _, r := range a {
+		if !slices.ContainsFunc(b, func(o models.Role) bool { return o.ID == r.ID }) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}

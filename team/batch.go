@@ -1,0 +1,92 @@
+package team
+
+import (
+	"context"
+	"time"
+
+	"agentdesk/models"
+)
+
+// The batch reads below serve the GraphQL layer's per-request loaders: one
+// statement for any number of keys, so a page of N agents costs the same as 1.
+
+// RolesByAgent returns the roles each agent holds (every key present).
+func (s *Service) RolesByAgent(ctx context.Context, agentIDs []int64) (map[int64][]models.Role, error) {
+	var rows []struct {
+		models.Role `gorm:"embedded"`
+		HolderID    int64
+	}
+	err := s.DB.WithContext(ctx).Table("roles").
+		Select("roles.*, agent_roles.agent_id AS holder_id").
+		Joins("JOIN agent_roles ON agent_roles.role_id = roles.id").
+		Where("agent_roles.agent_id IN ?", agentIDs).Order("roles.id").Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64][]models.Role, len(agentIDs))
+	for _, id := range agentIDs {
+		out[id] = []models.Role{}
+	}
+	for _, r := range rows {
+		out[r.HolderID] = append(out[r.HolderID], r.Role)
+	}
+	return out, nil
+}
+
+// AgentsByID returns the agents of a workspace by id (missing ids absent).
+func (s *Service) AgentsByID(ctx context.Context, workspaceID int64, ids []int64) (map[int64]*models.Agent, error) {
+	var agents []models.Agent
+	if err := s.DB.WithContext(ctx).Where("workspace_id = ? AND id IN ?", workspaceID, ids).Find(&agents).Error; err != nil {
+		return nil, err
+	}
+	out := make(map[int64]*models.Agent, len(agents))
+	for i := range agents {
+		out[agents[i].ID] = &agents[i]
+	}
+	return out, nil
+}
+
+// AgentCountByRole counts the PENDING or ACTIVE holders of each role.
+func (s *Service) AgentCountByRole(ctx context.Context, roleIDs []int64) (map[int64]int, error) {
+	var rows []struct {
+		RoleID int64
+		N      int
+	}
+	err := s.DB.WithContext(ctx).Table("agent_roles").
+		Select("agent_roles.role_id, COUNT(*) AS n").
+		Joins("JOIN agents ON agents.id = agent_roles.agent_id").
+		Where("agent_roles.role_id IN ? AND agents.status IN ?", roleIDs,
+			[]models.AgentStatus{models.AgentPending, models.AgentActive}).
+		Group("agent_roles.role_id").Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]int, len(roleIDs))
+	for _, id := range roleIDs {
+		out[id] = 0
+	}
+	for _, r := range rows {
+		out[r.RoleID] = r.N
+	}
+	return out, nil
+}
+
+// Invitation is the activation link of a PENDING agent as the Agents page
+// shows it.
+type Invitation struct {
+	SentAt         time.Time
+	ExpiresAt      time.Time
+	Expired        bool
+	SendCount      int
+	DeliveryStatus models.EmailDeliveryStatus
+	InvitedByID    *int64
+}
+
+// InvitationOf returns the agent's invitation while it is PENDING, else nil.
+func (s *Service) InvitationOf(a *models.Agent) *Invitation {
+	if a.Status != models.AgentPending {
+		return nil
+	}
+	return &Invitation{SentAt: a.LinkSentAt, ExpiresAt: a.LinkExpiresAt, Expired: !s.now().Before(a.LinkExpiresAt),
+		SendCount: a.LinkSendCount, DeliveryStatus: a.LinkDeliveryState, InvitedByID: a.InvitedByID}
+}

@@ -1,0 +1,198 @@
+package team
+
+import (
+	"context"
+	"errors"
+	"math"
+	"time"
+
+	"gorm.io/gorm"
+
+	"agentdesk/apperr"
+	"agentdesk/auth"
+	"agentdesk/mail"
+	"agentdesk/models"
+)
+
+// InviteAgent invites an email with roles: a new PENDING agent, or the same
+// agent again (same id, only the new roles) when that email was REMOVED here.
+// The agent, its roles, its activation token and the email are written in one
+// transaction.
+func (s *Service) InviteAgent(ctx context.Context, v *auth.Viewer, rawEmail string, roleIDs []int64) (*models.Agent, error) {
+	if err := requirePermission(v, models.PermAgentsInvite); err != nil {
+		return nil, err
+	}
+	email, err := validEmail("email", rawEmail)
+	if err != nil {
+		return nil, err
+	}
+	if len(roleIDs) == 0 {
+		return nil, apperr.Input("roleIds", "Choose at least one role.")
+	}
+	var agent models.Agent
+	err = s.inTx(ctx, "This email is already a member of the workspace or invited.", func(tx *gorm.DB) error {
+		if err := s.lockWorkspace(tx, v.WorkspaceID); err != nil {
+			return err
+		}
+		roles, err := rolesInWorkspace(tx, v.WorkspaceID, roleIDs, "roleIds")
+		if err != nil {
+			return err
+		}
+		if err := checkGrant(v, roles); err != nil {
+			return err
+		}
+		existing := tx.Where("workspace_id = ? AND lower(email) = ?", v.WorkspaceID, email).Take(&agent)
+		reinvite := existing.Error == nil
+		if existing.Error != nil && !errors.Is(existing.Error, gorm.ErrRecordNotFound) {
+			return existing.Error
+		}
+		if reinvite && agent.Status != models.AgentRemoved {
+			if agent.Status == models.AgentPending {
+				return apperr.New(apperr.Conflict, "%s is already invited; re-send the activation link instead.", email)
+			}
+			return apperr.New(apperr.Conflict, "%s is already a member of this workspace.", email)
+		}
+		if err := s.checkSeat(tx, v.WorkspaceID); err != nil {
+			return err
+		}
+		now := s.now()
+		if reinvite {
+			// The same row comes back, so history that points at it stays whole.
+			agent.Status = models.AgentPending
+			agent.InvitedAt, agent.InvitedByID = now, &v.AgentID
+			agent.ActivatedAt, agent.RemovedAt, agent.RemovedByID = nil, nil, nil
+			agent.LinkSendCount = 0
+			agent.UpdatedAt = now
+			if err := tx.Save(&agent).Error; err != nil {
+				return err
+			}
+		} else {
+			agent = models.Agent{WorkspaceID: v.WorkspaceID, Email: email, Status: models.AgentPending,
+				InvitedAt: now, InvitedByID: &v.AgentID, LinkSentAt: now, LinkExpiresAt: now,
+				LinkDeliveryState: models.DeliveryQueued, CreatedAt: now, UpdatedAt: now}
+			if err := tx.Create(&agent).Error; err != nil {
+				return err
+			}
+		}
+		if err := setRoles(tx, agent.ID, roles); err != nil {
+			return err
+		}
+		if err := s.issueLink(tx, v, &agent, false); err != nil {
+			return err
+		}
+		action, verb := models.AuditAgentInvited, "Invited"
+		if reinvite {
+			action, verb = models.AuditAgentReinvited, "Re-invited"
+		}
+		return audit(tx, models.AuditEvent{WorkspaceID: v.WorkspaceID, Action: action, ActorID: &v.AgentID,
+			TargetAgentID: &agent.ID, CreatedAt: now,
+			Summary: summaryf("%s %s as %s", verb, email, roleNames(roles))})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &agent, nil
+}
+
+func (s *Service) checkSeat(tx *gorm.DB, workspaceID int64) error {
+	var ws models.Workspace
+	if err := tx.Take(&ws, workspaceID).Error; err != nil {
+		return err
+	}
+	if ws.SeatLimit == nil {
+		return nil
+	}
+	used, err := s.seatsUsed(tx, workspaceID)
+	if err != nil {
+		return err
+	}
+	if used >= int64(*ws.SeatLimit) {
+		return apperr.New(apperr.SeatLimitReached, "All %d seats of this workspace are taken.", *ws.SeatLimit)
+	}
+	return nil
+}
+
+// ResendActivationLink issues a new link to a PENDING agent: the old link
+// dies at once, the expiry restarts, and the send count grows.
+func (s *Service) ResendActivationLink(ctx context.Context, v *auth.Viewer, agentID int64) (*models.Agent, error) {
+	if err := requirePermission(v, models.PermAgentsInvite); err != nil {
+		return nil, err
+	}
+	var agent *models.Agent
+	err := s.inTx(ctx, "Conflict.", func(tx *gorm.DB) error {
+		if err := s.lockWorkspace(tx, v.WorkspaceID); err != nil {
+			return err
+		}
+		var err error
+		if agent, err = agentInWorkspace(tx, v.WorkspaceID, agentID); err != nil {
+			return err
+		}
+		if agent.Status != models.AgentPending {
+			return apperr.New(apperr.Conflict, "Only a pending agent has an activation link; this one is %s.", agent.Status)
+		}
+		now := s.now()
+		if wait := agent.LinkSentAt.Add(s.Config.ResendCooldown).Sub(now); wait > 0 {
+			e := apperr.New(apperr.RateLimited, "A link was sent moments ago; try again shortly.")
+			e.RetryAfterSeconds = int(math.Ceil(wait.Seconds()))
+			return e
+		}
+		if err := revokeLinks(tx, agent.ID, now); err != nil {
+			return err
+		}
+		if err := s.issueLink(tx, v, agent, true); err != nil {
+			return err
+		}
+		return audit(tx, models.AuditEvent{WorkspaceID: v.WorkspaceID, Action: models.AuditActivationLinkResent,
+			ActorID: &v.AgentID, TargetAgentID: &agent.ID, CreatedAt: now,
+			Summary: summaryf("Re-sent the activation link to %s", agent.Email)})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return agent, nil
+}
+
+// revokeLinks kills every live activation token of an agent.
+func revokeLinks(tx *gorm.DB, agentID int64, now time.Time) error {
+	return tx.Model(&models.ActivationToken{}).
+		Where("agent_id = ? AND consumed_at IS NULL AND revoked_at IS NULL", agentID).
+		Update("revoked_at", now).Error
+}
+
+// issueLink creates an activation token for the agent, queues the email that
+// carries it, and records the link on the agent's invitation.
+func (s *Service) issueLink(tx *gorm.DB, v *auth.Viewer, agent *models.Agent, resend bool) error {
+	now := s.now()
+	token, hash := auth.NewToken()
+	at := models.ActivationToken{AgentID: agent.ID, TokenHash: hash, ExpiresAt: now.Add(s.Config.InvitationTTL), CreatedAt: now}
+	if err := tx.Create(&at).Error; err != nil {
+		return err
+	}
+	var names struct {
+		Workspace string
+		Inviter   string
+	}
+	if err := tx.Raw(`SELECT w.name AS workspace, a.name AS inviter FROM workspaces w
+		JOIN agents a ON a.id = ? WHERE w.id = ?`, v.AgentID, v.WorkspaceID).Scan(&names).Error; err != nil {
+		return err
+	}
+	subject, body, err := mail.Activation{WorkspaceName: names.Workspace, InvitedByName: names.Inviter,
+		PublicURL: s.Config.PublicURL, Token: token, ExpiresAt: at.ExpiresAt, Resend: resend}.Render()
+	if err != nil {
+		return err
+	}
+	email := models.Email{WorkspaceID: v.WorkspaceID, AgentID: agent.ID, TokenID: at.ID, ToAddress: agent.Email,
+		Subject: subject, BodyText: body, State: models.EmailQueued, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
+	if err := tx.Create(&email).Error; err != nil {
+		return err
+	}
+	agent.LinkSentAt, agent.LinkExpiresAt = now, at.ExpiresAt
+	agent.LinkSendCount++
+	agent.LinkDeliveryState, agent.LinkEmailID = models.DeliveryQueued, &email.ID
+	agent.UpdatedAt = now
+	return tx.Model(agent).Updates(map[string]any{
+		"link_sent_at": agent.LinkSentAt, "link_expires_at": agent.LinkExpiresAt,
+		"link_send_count": agent.LinkSendCount, "link_delivery_state": agent.LinkDeliveryState,
+		"link_email_id": agent.LinkEmailID, "updated_at": now,
+	}).Error
+}

@@ -1,0 +1,110 @@
+package team
+
+import (
+	"context"
+
+	"gorm.io/gorm"
+
+	"agentdesk/apperr"
+	"agentdesk/auth"
+	"agentdesk/models"
+)
+
+// AffectedConversationsCounter counts the OPEN and PENDING conversations
+// assigned to an agent; conversations plug it in. Nil counts none.
+type AffectedConversationsCounter func(tx *gorm.DB, agentID int64) (int, error)
+
+// RemoveAgent removes a PENDING (cancels the invitation: AGENTS_INVITE) or
+// ACTIVE (AGENTS_REMOVE) agent: status REMOVED, roles dropped, every session
+// and link revoked, in one transaction. Returns the agent and how many of its
+// conversations now show the caution badge.
+func (s *Service) RemoveAgent(ctx context.Context, v *auth.Viewer, agentID int64) (*models.Agent, int, error) {
+	if !v.Can(models.PermAgentsInvite) && !v.Can(models.PermAgentsRemove) {
+		return nil, 0, apperr.New(apperr.Forbidden, "You need the AGENTS_INVITE or AGENTS_REMOVE permission to do this.")
+	}
+	if agentID == v.AgentID {
+		return nil, 0, apperr.New(apperr.Forbidden, "You cannot remove yourself.")
+	}
+	var agent *models.Agent
+	affected := 0
+	err := s.inTx(ctx, "Conflict.", func(tx *gorm.DB) error {
+		if err := s.lockWorkspace(tx, v.WorkspaceID); err != nil {
+			return err
+		}
+		var err error
+		if agent, err = agentInWorkspace(tx, v.WorkspaceID, agentID); err != nil {
+			return err
+		}
+		switch agent.Status {
+		case models.AgentRemoved:
+			return apperr.New(apperr.Conflict, "This agent is already removed.")
+		case models.AgentPending:
+			if err := requirePermission(v, models.PermAgentsInvite); err != nil {
+				return err
+			}
+		case models.AgentActive:
+			if err := requirePermission(v, models.PermAgentsRemove); err != nil {
+				return err
+			}
+		}
+		roles, err := rolesOf(tx, agent.ID)
+		if err != nil {
+			return err
+		}
+		if hasOwnerRole(roles) {
+			if !v.IsOwner {
+				return apperr.New(apperr.Forbidden, "Only an Owner can remove an Owner.")
+			}
+			if err := s.keepAnOwner(tx, v.WorkspaceID, agent); err != nil {
+				return err
+			}
+		}
+		wasPending := agent.Status == models.AgentPending
+		now := s.now()
+		agent.Status, agent.RemovedAt, agent.RemovedByID, agent.UpdatedAt = models.AgentRemoved, &now, &v.AgentID, now
+		if err := tx.Model(agent).Updates(map[string]any{"status": agent.Status, "removed_at": now,
+			"removed_by_id": v.AgentID, "updated_at": now}).Error; err != nil {
+			return err
+		}
+		if err := setRoles(tx, agent.ID, nil); err != nil {
+			return err
+		}
+		if err := auth.RevokeAgent(tx, agent.ID, now); err != nil {
+			return err
+		}
+		if err := revokeLinks(tx, agent.ID, now); err != nil {
+			return err
+		}
+		if s.CountAffectedConversations != nil {
+			if affected, err = s.CountAffectedConversations(tx, agent.ID); err != nil {
+				return err
+			}
+		}
+		verb := "Removed"
+		if wasPending {
+			verb = "Cancelled the invitation of"
+		}
+		return audit(tx, models.AuditEvent{WorkspaceID: v.WorkspaceID, Action: models.AuditAgentRemoved,
+			ActorID: &v.AgentID, TargetAgentID: &agent.ID, CreatedAt: now,
+			Summary: summaryf("%s %s", verb, agent.Email)})
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return agent, affected, nil
+}
+
+// keepAnOwner refuses (CONFLICT) to take the last ACTIVE Owner away.
+func (s *Service) keepAnOwner(tx *gorm.DB, workspaceID int64, target *models.Agent) error {
+	if target.Status != models.AgentActive {
+		return nil
+	}
+	n, err := activeOwnerCount(tx, workspaceID)
+	if err != nil {
+		return err
+	}
+	if n <= 1 {
+		return apperr.New(apperr.Conflict, "The workspace needs at least one active Owner.")
+	}
+	return nil
+}

@@ -1,0 +1,190 @@
+package team
+
+import (
+	"context"
+	"errors"
+	"slices"
+
+	"gorm.io/gorm"
+
+	"agentdesk/apperr"
+	"agentdesk/auth"
+	"agentdesk/models"
+)
+
+const roleNameTaken = "A role with this name already exists."
+
+// RoleInput describes a custom role; nil fields are left as they are.
+type RoleInput struct {
+	Name        *string
+	Description *string
+	Permissions *[]models.Permission
+}
+
+func validRole(in RoleInput) (RoleInput, error) {
+	if in.Name != nil {
+		name, err := validText("name", *in.Name, 1, 64, "The role name")
+		if err != nil {
+			return in, err
+		}
+		in.Name = &name
+	}
+	if in.Description != nil {
+		d, err := validText("description", *in.Description, 0, 500, "The description")
+		if err != nil {
+			return in, err
+		}
+		in.Description = &d
+	}
+	if in.Permissions != nil {
+		for _, p := range *in.Permissions {
+			if !p.Valid() {
+				return in, apperr.Input("permissions", "Unknown permission %q.", p)
+			}
+		}
+		if slices.Contains(*in.Permissions, models.PermWorkspaceManage) {
+			return in, apperr.Input("permissions", "WORKSPACE_MANAGE belongs to the built-in Owner role only.")
+		}
+	}
+	return in, nil
+}
+
+// checkPermissionGrant: a role may only gain permissions the caller holds.
+func checkPermissionGrant(v *auth.Viewer, gained models.Permissions) error {
+	if missing := v.Permissions.Missing(gained); len(missing) > 0 {
+		return apperr.New(apperr.Forbidden, "You cannot grant permissions you do not hold: %v.", missing)
+	}
+	return nil
+}
+
+// CreateRole creates a custom role.
+func (s *Service) CreateRole(ctx context.Context, v *auth.Viewer, in RoleInput) (*models.Role, error) {
+	if err := requirePermission(v, models.PermRolesManage); err != nil {
+		return nil, err
+	}
+	if in.Name == nil {
+		return nil, apperr.Input("name", "The role name must be 1 to 64 characters long.")
+	}
+	if in.Permissions == nil {
+		in.Permissions = &[]models.Permission{}
+	}
+	in, err := validRole(in)
+	if err != nil {
+		return nil, err
+	}
+	perms := models.NewPermissions(*in.Permissions...)
+	if err := checkPermissionGrant(v, perms); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	role := models.Role{WorkspaceID: v.WorkspaceID, Name: *in.Name, Description: emptyToNil(in.Description),
+		Permissions: perms, CreatedAt: now, UpdatedAt: now}
+	err = s.inTx(ctx, roleNameTaken, func(tx *gorm.DB) error {
+		if err := tx.Create(&role).Error; err != nil {
+			return err
+		}
+		return audit(tx, models.AuditEvent{WorkspaceID: v.WorkspaceID, Action: models.AuditRoleCreated,
+			ActorID: &v.AgentID, TargetRoleID: &role.ID, CreatedAt: now,
+			Summary: summaryf("Created role %s", role.Name)})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &role, nil
+}
+
+func emptyToNil(s *string) *string {
+	if s == nil || *s == "" {
+		return nil
+	}
+	return s
+}
+
+// customRole loads a role of the workspace that may be changed: NOT_FOUND for
+// none, FORBIDDEN for the built-in ones.
+func customRole(tx *gorm.DB, workspaceID, roleID int64) (*models.Role, error) {
+	var role models.Role
+	err := tx.Where("id = ? AND workspace_id = ?", roleID, workspaceID).Take(&role).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, apperr.New(apperr.NotFound, "No such role.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if role.System {
+		return nil, apperr.New(apperr.Forbidden, "Built-in roles cannot be changed or deleted.")
+	}
+	return &role, nil
+}
+
+// UpdateRole edits a custom role. Permissions it gains must be the caller's.
+func (s *Service) UpdateRole(ctx context.Context, v *auth.Viewer, roleID int64, in RoleInput) (*models.Role, error) {
+	if err := requirePermission(v, models.PermRolesManage); err != nil {
+		return nil, err
+	}
+	in, err := validRole(in)
+	if err != nil {
+		return nil, err
+	}
+	var role *models.Role
+	err = s.inTx(ctx, roleNameTaken, func(tx *gorm.DB) error {
+		var err error
+		if role, err = customRole(tx, v.WorkspaceID, roleID); err != nil {
+			return err
+		}
+		if in.Name != nil {
+			role.Name = *in.Name
+		}
+		if in.Description != nil {
+			role.Description = emptyToNil(in.Description)
+		}
+		if in.Permissions != nil {
+			next := models.NewPermissions(*in.Permissions...)
+			if err := checkPermissionGrant(v, next.Missing(role.Permissions)); err != nil {
+				return err
+			}
+			role.Permissions = next
+		}
+		role.UpdatedAt = s.now()
+		if err := tx.Save(role).Error; err != nil {
+			return err
+		}
+		return audit(tx, models.AuditEvent{WorkspaceID: v.WorkspaceID, Action: models.AuditRoleUpdated,
+			ActorID: &v.AgentID, TargetRoleID: &role.ID, CreatedAt: role.UpdatedAt,
+			Summary: summaryf("Updated role %s", role.Name)})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return role, nil
+}
+
+// DeleteRole deletes a custom role that no PENDING or ACTIVE agent holds.
+func (s *Service) DeleteRole(ctx context.Context, v *auth.Viewer, roleID int64) error {
+	if err := requirePermission(v, models.PermRolesManage); err != nil {
+		return err
+	}
+	return s.inTx(ctx, "Conflict.", func(tx *gorm.DB) error {
+		if err := s.lockWorkspace(tx, v.WorkspaceID); err != nil {
+			return err
+		}
+		role, err := customRole(tx, v.WorkspaceID, roleID)
+		if err != nil {
+			return err
+		}
+		var holders int64
+		if err := tx.Model(&models.AgentRole{}).Where("role_id = ?", role.ID).Count(&holders).Error; err != nil {
+			return err
+		}
+		if holders > 0 {
+			return apperr.New(apperr.Conflict, "%d agents hold this role; give them other roles first.", holders)
+		}
+		// Earlier audit events keep their summary; their link to the role is
+		// cleared by the foreign key (ON DELETE SET NULL).
+		if err := tx.Delete(role).Error; err != nil {
+			return err
+		}
+		return audit(tx, models.AuditEvent{WorkspaceID: v.WorkspaceID, Action: models.AuditRoleDeleted,
+			ActorID: &v.AgentID, CreatedAt: s.now(), Summary: summaryf("Deleted role %s", role.Name)})
+	})
+}

@@ -1,0 +1,183 @@
+// Package team holds the rules of a workspace's team: workspaces, accounts,
+// agents and their lifecycle, roles and permissions, seats and the audit log
+// (BEHAVIOUR.md §2–4). It knows nothing of GraphQL: callers pass a viewer and
+// plain values and get models or *apperr.Error back.
+package team
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"agentdesk/apperr"
+	"agentdesk/auth"
+	"agentdesk/db"
+	"agentdesk/models"
+)
+
+// Config holds the settings the rules depend on.
+type Config struct {
+	PublicURL      string
+	AllowSignup    bool
+	InvitationTTL  time.Duration
+	ResendCooldown time.Duration
+}
+
+// Service applies the rules against the database.
+type Service struct {
+	DB        *db.DB
+	Sessions  *auth.Sessions
+	Passwords *auth.Passwords
+	Config    Config
+	// Now is the clock; tests replace it to expire links without sleeping.
+	Now func() time.Time
+	// CountAffectedConversations is how removal learns how many conversations
+	// now show the caution badge; nil while there are no conversations.
+	CountAffectedConversations AffectedConversationsCounter
+}
+
+// AuthResult is a signed-in session.
+type AuthResult struct {
+	Token     string
+	ExpiresAt time.Time
+	Agent     *models.Agent
+}
+
+func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Microsecond) }
+
+// inTx runs fn in one transaction: the unit of every mutation, so a failed
+// mutation changes nothing. Unique violations become CONFLICT.
+func (s *Service) inTx(ctx context.Context, conflictMsg string, fn func(tx *gorm.DB) error) error {
+	err := s.DB.WithContext(ctx).Transaction(fn)
+	if errors.Is(db.TranslateError(err), db.ErrUniqueViolation) {
+		return apperr.New(apperr.Conflict, "%s", conflictMsg)
+	}
+	return err
+}
+
+// lockWorkspace serialises the mutations of one workspace that check counts
+// (seats, last owner, duplicate emails). SQLite needs no lock: its single
+// connection already runs one transaction at a time.
+func (s *Service) lockWorkspace(tx *gorm.DB, workspaceID int64) error {
+	q := tx.Model(&models.Workspace{}).Select("id").Where("id = ?", workspaceID)
+	if s.DB.Dialect == db.Postgres {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	var id int64
+	return q.Scan(&id).Error
+}
+
+// agentInWorkspace loads an agent of the viewer's workspace, or NOT_FOUND:
+// an id from another workspace is indistinguishable from no id at all.
+func agentInWorkspace(tx *gorm.DB, workspaceID, agentID int64) (*models.Agent, error) {
+	var a models.Agent
+	err := tx.Where("id = ? AND workspace_id = ?", agentID, workspaceID).Take(&a).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, apperr.New(apperr.NotFound, "No such agent.")
+	}
+	return &a, err
+}
+
+// rolesInWorkspace loads the roles of ids, all of which must belong to the
+// workspace (BAD_USER_INPUT on field otherwise).
+func rolesInWorkspace(tx *gorm.DB, workspaceID int64, ids []int64, field string) ([]models.Role, error) {
+	if len(ids) == 0 {
+		return nil, apperr.Input(field, "Choose at least one role.")
+	}
+	ids = uniqueIDs(ids)
+	var roles []models.Role
+	if err := tx.Where("workspace_id = ? AND id IN ?", workspaceID, ids).Order("id").Find(&roles).Error; err != nil {
+		return nil, err
+	}
+	if len(roles) != len(ids) {
+		return nil, apperr.Input(field, "One or more roles do not exist in this workspace.")
+	}
+	return roles, nil
+}
+
+func uniqueIDs(ids []int64) []int64 {
+	seen := make(map[int64]bool, len(ids))
+	out := ids[:0:0]
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// rolesOf returns the roles an agent holds.
+func rolesOf(tx *gorm.DB, agentID int64) ([]models.Role, error) {
+	var roles []models.Role
+	err := tx.Joins("JOIN agent_roles ON agent_roles.role_id = roles.id").
+		Where("agent_roles.agent_id = ?", agentID).Order("roles.id").Find(&roles).Error
+	return roles, err
+}
+
+func setRoles(tx *gorm.DB, agentID int64, roles []models.Role) error {
+	if err := tx.Where("agent_id = ?", agentID).Delete(&models.AgentRole{}).Error; err != nil {
+		return err
+	}
+	if len(roles) == 0 {
+		return nil
+	}
+	rows := make([]models.AgentRole, len(roles))
+	for i, r := range roles {
+		rows[i] = models.AgentRole{AgentID: agentID, RoleID: r.ID}
+	}
+	return tx.Create(&rows).Error
+}
+
+func hasOwnerRole(roles []models.Role) bool {
+	for i := range roles {
+		if roles[i].IsOwner() {
+			return true
+		}
+	}
+	return false
+}
+
+func permissionsOf(roles []models.Role) models.Permissions {
+	var ps models.Permissions
+	for _, r := range roles {
+		ps = ps.Union(r.Permissions)
+	}
+	return ps
+}
+
+// checkGrant enforces "no escalation": a caller grants only permissions it
+// holds, and only an Owner grants the Owner role.
+func checkGrant(v *auth.Viewer, granted []models.Role) error {
+	if hasOwnerRole(granted) && !v.IsOwner {
+		return apperr.New(apperr.Forbidden, "Only an Owner can grant the Owner role.")
+	}
+	if missing := v.Permissions.Missing(permissionsOf(granted)); len(missing) > 0 {
+		return apperr.New(apperr.Forbidden, "You cannot grant permissions you do not hold: %v.", missing)
+	}
+	return nil
+}
+
+// activeOwnerCount counts the ACTIVE agents holding the Owner role.
+func activeOwnerCount(tx *gorm.DB, workspaceID int64) (int64, error) {
+	var n int64
+	err := tx.Model(&models.Agent{}).
+		Joins("JOIN agent_roles ON agent_roles.agent_id = agents.id").
+		Joins("JOIN roles ON roles.id = agent_roles.role_id").
+		Where("agents.workspace_id = ? AND agents.status = ? AND roles.system = ? AND roles.name = ?",
+			workspaceID, models.AgentActive, true, models.RoleOwner).
+		Count(&n).Error
+	return n, err
+}
+
+func requirePermission(v *auth.Viewer, p models.Permission) error {
+	if !v.Can(p) {
+		return apperr.New(apperr.Forbidden, "You need the %s permission to do this.", p)
+	}
+	return nil
+}
+
+func ptr[T any](v T) *T { return &v }
