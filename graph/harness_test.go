@@ -47,7 +47,7 @@ func (c *testClock) Advance(d time.Duration) {
 // statementCounter is a GORM logger that counts the SQL statements run.
 type statementCounter struct{ n atomic.Int64 }
 
-func (c *statementCounter) LogMode(logger.LogLevel) logger.Interface         { return c }
+func (c *statementCounter) LogMode(logger.LogLevel) logger.Interface      { return c }
 func (c *statementCounter) Info(context.Context, string, ...interface{})  {}
 func (c *statementCounter) Warn(context.Context, string, ...interface{})  {}
 func (c *statementCounter) Error(context.Context, string, ...interface{}) {}
@@ -118,6 +118,21 @@ func (r gqlResponse) code() string {
 	}
 	c, _ := r.Errors[0].Extensions["code"].(string)
 	return c
+}
+
+// empty reports whether the response carries no data: null, or only null
+// top-level fields.
+func (r gqlResponse) empty() bool {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(r.Data, &fields); err != nil {
+		return false
+	}
+	for _, v := range fields {
+		if string(v) != "null" {
+			return false
+		}
+	}
+	return true
 }
 
 // query posts a GraphQL request with the bearer token (if any) and decodes
@@ -215,7 +230,9 @@ func (s *testServer) invite(token, email string, roles ...string) string {
 	for i, r := range roles {
 		ids[i] = s.roleID(token, r)
 	}
-	var out struct{ InviteAgent struct{ Agent struct{ ID string } } }
+	var out struct {
+		InviteAgent struct{ Agent struct{ ID string } }
+	}
 	s.must(token, `mutation($in: InviteAgentInput!) { inviteAgent(input: $in) { agent { id } } }`,
 		map[string]any{"in": map[string]any{"email": email, "roleIds": ids}}, &out)
 	return out.InviteAgent.Agent.ID

@@ -191,7 +191,9 @@ func TestExpiredLink(t *testing.T) {
 		token := s.lastLinkToken("di@example.com")
 		s.clock.Advance(168*time.Hour + time.Second)
 
-		var out struct{ Agent struct{ Invitation struct{ Expired bool } } }
+		var out struct {
+			Agent struct{ Invitation struct{ Expired bool } }
+		}
 		s.must(owner.Token, `query($id: ID!) { agent(id: $id) { invitation { expired } } }`, map[string]any{"id": id}, &out)
 		if !out.Agent.Invitation.Expired {
 			t.Fatal("invitation not shown as expired")
@@ -305,14 +307,18 @@ func TestReinviteKeepsIDAndOnlyNewRoles(t *testing.T) {
 		}
 
 		// The person already has an account: activation asks for its password.
-		var preview struct{ Invitation struct{ ExistingAccount bool } }
+		var preview struct {
+			Invitation struct{ ExistingAccount bool }
+		}
 		token := s.lastLinkToken("gus@example.com")
 		s.must("", `query($t: String!) { invitation(token: $t) { existingAccount } }`, map[string]any{"t": token}, &preview)
 		if !preview.Invitation.ExistingAccount {
 			t.Fatal("existingAccount = false for a returning agent")
 		}
 		s.expectCode("", activateMutation, map[string]any{"in": map[string]any{"token": token, "password": "wrong password"}}, "INVALID_CREDENTIALS")
-		var act struct{ ActivateAccount struct{ Agent struct{ ID, Status string } } }
+		var act struct {
+			ActivateAccount struct{ Agent struct{ ID, Status string } }
+		}
 		s.must("", activateMutation, map[string]any{"in": map[string]any{"token": token, "password": testPassword}}, &act)
 		if act.ActivateAccount.Agent.ID != gus.ID || act.ActivateAccount.Agent.Status != "ACTIVE" {
 			t.Fatalf("re-activation = %+v", act.ActivateAccount.Agent)
@@ -436,7 +442,9 @@ func TestMultiWorkspaceAccount(t *testing.T) {
 		s.member(acme, "mo@example.com", "Agent")
 		// Joining a second workspace uses the same account and password.
 		s.invite(globex.Token, "mo@example.com", "Supervisor")
-		var preview struct{ Invitation struct{ ExistingAccount bool } }
+		var preview struct {
+			Invitation struct{ ExistingAccount bool }
+		}
 		token := s.lastLinkToken("mo@example.com")
 		s.must("", `query($t: String!) { invitation(token: $t) { existingAccount } }`, map[string]any{"t": token}, &preview)
 		if !preview.Invitation.ExistingAccount {
@@ -451,7 +459,11 @@ func TestMultiWorkspaceAccount(t *testing.T) {
 		}
 		var ws struct{ Workspace struct{ ID string } }
 		s.must(globex.Token, `{ workspace { id } }`, nil, &ws)
-		var out struct{ Login struct{ Agent struct{ Permissions []string } } }
+		var out struct {
+			Login struct {
+				Agent struct{ Permissions []string }
+			}
+		}
 		s.must("", login, map[string]any{"in": map[string]any{"email": "mo@example.com", "password": testPassword, "workspaceId": ws.Workspace.ID}}, &out)
 		if len(out.Login.Agent.Permissions) != 5 {
 			t.Fatalf("Globex permissions = %v, want the Supervisor's five", out.Login.Agent.Permissions)

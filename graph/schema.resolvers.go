@@ -324,8 +324,11 @@ func (r *queryResolver) Agents(ctx context.Context, first *int, after *string, f
 	if err != nil {
 		return nil, err
 	}
-	count := func(ctx context.Context) (int, error) { return r.Team.CountAgents(ctx, v, f) }
-	return agentConnection(p, o, rows, hasNext, count), nil
+	conn := agentConnection(p, o, rows, hasNext, func(ctx context.Context) (int, error) { return r.Team.CountAgents(ctx, v, f) })
+	if err := r.prefetchAgentPage(ctx, v.WorkspaceID, conn.Nodes()); err != nil {
+		return nil, err
+	}
+	return conn, nil
 }
 
 func (r *queryResolver) Agent(ctx context.Context, id string) (*models.Agent, error) {

@@ -62,7 +62,6 @@ func timeKey(s string) (any, error) {
 	return t.UTC(), err
 }
 
-
 // AgentOrderField is a sort order of the agent list.
 type AgentOrderField string
 

@@ -140,7 +140,7 @@ func (s *Service) UpdateRole(ctx context.Context, v *auth.Viewer, roleID int64, 
 		}
 		if in.Permissions != nil {
 			next := models.NewPermissions(*in.Permissions...)
-			if err := checkPermissionGrant(v, next.Missing(role.Permissions)); err != nil {
+			if err := checkPermissionGrant(v, role.Permissions.Missing(next)); err != nil {
 				return err
 			}
 			role.Permissions = next

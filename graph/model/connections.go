@@ -3,7 +3,11 @@
 // totalCount is counted only when a client selects it.
 package model
 
-import "context"
+import (
+	"context"
+
+	"agentdesk/models"
+)
 
 // Counter counts a connection's items; it runs only if totalCount is selected.
 type Counter func(ctx context.Context) (int, error)
@@ -30,4 +34,13 @@ type MessageConnection struct {
 	Edges    []*MessageEdge
 	PageInfo *PageInfo
 	Count    Counter
+}
+
+// Nodes returns the agents of the page.
+func (c *AgentConnection) Nodes() []*models.Agent {
+	out := make([]*models.Agent, len(c.Edges))
+	for i, e := range c.Edges {
+		out[i] = e.Node
+	}
+	return out
 }

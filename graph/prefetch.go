@@ -1,0 +1,77 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"agentdesk/models"
+)
+
+// selects reports whether the current field's selection reaches path, e.g.
+// selects(ctx, "edges", "node", "roles") inside a connection resolver.
+func selects(ctx context.Context, path ...string) bool {
+	if !graphql.HasOperationContext(ctx) || graphql.GetFieldContext(ctx) == nil {
+		return false
+	}
+	return selectsIn(graphql.GetOperationContext(ctx), graphql.GetFieldContext(ctx).Field.Selections, path)
+}
+
+func selectsIn(op *graphql.OperationContext, set ast.SelectionSet, path []string) bool {
+	for _, f := range graphql.CollectFields(op, set, nil) {
+		if f.Name != path[0] {
+			continue
+		}
+		if len(path) == 1 || selectsIn(op, f.Selections, path[1:]) {
+			return true
+		}
+	}
+	return false
+}
+
+// prefetchAgentPage loads, in one statement each, what the selection asks of
+// every agent on a page (roles and permissions; inviters and removers) and
+// primes the request's loaders with it. The per-agent resolvers then find
+// everything cached, so a page costs the same number of statements for any
+// size, independent of how the field resolvers happen to be scheduled.
+func (r *Resolver) prefetchAgentPage(ctx context.Context, workspaceID int64, agents []*models.Agent) error {
+	if len(agents) == 0 {
+		return nil
+	}
+	l := loadersFrom(ctx)
+	ids := make([]int64, len(agents))
+	for i, a := range agents {
+		ids[i] = a.ID
+	}
+	if selects(ctx, "edges", "node", "roles") || selects(ctx, "edges", "node", "permissions") {
+		roles, err := r.Team.RolesByAgent(ctx, ids)
+		if err != nil {
+			return err
+		}
+		for id, rs := range roles {
+			l.RolesByAgent.Prime(id, rs)
+		}
+	}
+	var refs []int64
+	wantInviter := selects(ctx, "edges", "node", "invitation", "invitedBy")
+	wantRemover := selects(ctx, "edges", "node", "removedBy")
+	for _, a := range agents {
+		if wantInviter && a.Status == models.AgentPending && a.InvitedByID != nil {
+			refs = append(refs, *a.InvitedByID)
+		}
+		if wantRemover && a.RemovedByID != nil {
+			refs = append(refs, *a.RemovedByID)
+		}
+	}
+	if len(refs) > 0 {
+		found, err := r.Team.AgentsByID(ctx, workspaceID, refs)
+		if err != nil {
+			return err
+		}
+		for id, a := range found {
+			l.AgentByID.Prime(id, a)
+		}
+	}
+	return nil
+}
