@@ -1,0 +1,63 @@
+package graph_test
+
+import (
+	"fmt"
+	"testing"
+)
+
+// agentsPageQ is the Agents page with everything that could cost a query per
+// agent.
+const agentsPageQ = `query($first: Int!) { agents(first: $first, filter: {status: [PENDING, ACTIVE, REMOVED]}) {
+	edges { node { roles { name } permissions invitation { invitedBy { name } } removedBy { name } } } } }`
+
+func TestAgentsPageStatementsDoNotGrowWithPageSize(t *testing.T) {
+	eachDB(t, func(t *testing.T, s *testServer) {
+		owner := s.createWorkspace("Acme")
+		admin := s.member(owner, "admin@example.com", "Administrator")
+		for i := range 110 {
+			inviter := owner
+			if i%2 == 0 {
+				inviter = admin
+			}
+			id := s.invite(inviter.Token, fmt.Sprintf("a%03d@example.com", i), "Agent", "Supervisor")
+			if i%5 == 0 {
+				s.must(admin.Token, removeQ, map[string]any{"id": id}, nil)
+			}
+		}
+		statements := func(n int) int64 {
+			before := s.stmts.n.Load()
+			var out struct {
+				Agents struct{ Edges []struct{ Node struct{ Roles []struct{ Name string } } } }
+			}
+			s.must(owner.Token, agentsPageQ, map[string]any{"first": n}, &out)
+			if len(out.Agents.Edges) != n {
+				t.Fatalf("page of %d has %d agents", n, len(out.Agents.Edges))
+			}
+			return s.stmts.n.Load() - before
+		}
+		at10, at100 := statements(10), statements(100)
+		t.Logf("%s: %d statements for 10 agents, %d for 100", s.dialect, at10, at100)
+		if at10 != at100 {
+			t.Fatalf("statements grow with the page: %d for 10, %d for 100", at10, at100)
+		}
+		if at100 > 6 {
+			t.Fatalf("%d statements, want at most 6", at100)
+		}
+	})
+}
+
+func TestTotalCountOnlyWhenSelected(t *testing.T) {
+	eachDB(t, func(t *testing.T, s *testServer) {
+		owner := s.createWorkspace("Acme")
+		run := func(q string) int64 {
+			before := s.stmts.n.Load()
+			s.must(owner.Token, q, nil, nil)
+			return s.stmts.n.Load() - before
+		}
+		without := run(`{ agents { edges { node { id } } } }`)
+		with := run(`{ agents { totalCount edges { node { id } } } }`)
+		if with != without+1 {
+			t.Fatalf("totalCount costs %d statements over %d; want exactly one COUNT", with, without)
+		}
+	})
+}
