@@ -27,7 +27,11 @@ func TestAgentsPageStatementsDoNotGrowWithPageSize(t *testing.T) {
 		statements := func(n int) int64 {
 			before := s.stmts.n.Load()
 			var out struct {
-				Agents struct{ Edges []struct{ Node struct{ Roles []struct{ Name string } } } }
+				Agents struct {
+					Edges []struct {
+						Node struct{ Roles []struct{ Name string } }
+					}
+				}
 			}
 			s.must(owner.Token, agentsPageQ, map[string]any{"first": n}, &out)
 			if len(out.Agents.Edges) != n {
