@@ -1,17 +1,72 @@
 package graph
 
 import (
-	"errors"
+	"context"
 
+	"agentdesk/auth"
 	"agentdesk/graph/model"
+	"agentdesk/models"
 	"agentdesk/team"
 )
 
-// Conversations arrive with their own issue. Until then the lists are truly
-// empty (there is no conversation to show) and the conversation mutations
-// answer INTERNAL rather than pretending to have done something.
-var errConversationsUnavailable = errors.New("conversations are not implemented yet")
+func conversationFilter(f *model.ConversationFilter) (team.ConversationFilter, error) {
+	var out team.ConversationFilter
+	if f == nil {
+		return out, nil
+	}
+	out.Statuses, out.Channels, out.Unassigned, out.Caution = f.Status, f.Channel, f.Unassigned, f.Caution
+	if f.AssigneeID != nil {
+		ids, err := inputIDs([]string{*f.AssigneeID}, typeAgent, "assigneeId")
+		if err != nil {
+			return out, err
+		}
+		out.AssigneeID = &ids[0]
+	}
+	return out, nil
+}
 
-func emptyConversations(p team.Page) *model.ConversationConnection {
-	return &model.ConversationConnection{Edges: []*model.ConversationEdge{}, PageInfo: pageInfo(p, nil, false)}
+// conversations serves the conversation lists (the query and
+// Agent.assignedConversations): one page, loaders primed for its rows.
+func (r *Resolver) conversations(ctx context.Context, v *auth.Viewer, first *int, after *string, f team.ConversationFilter) (*model.ConversationConnection, error) {
+	p, err := pageArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	convs, hasNext, err := r.Team.ListConversations(ctx, v, f, p)
+	if err != nil {
+		return nil, err
+	}
+	edges := make([]*model.ConversationEdge, len(convs))
+	cursors := make([]string, len(convs))
+	for i := range convs {
+		cursors[i] = encodeCursor(team.ConversationCursor(&convs[i]))
+		edges[i] = &model.ConversationEdge{Cursor: cursors[i], Node: &convs[i]}
+	}
+	if err := r.prefetchConversationPage(ctx, v.WorkspaceID, convs); err != nil {
+		return nil, err
+	}
+	return &model.ConversationConnection{Edges: edges, PageInfo: pageInfo(p, cursors, hasNext),
+		Count: func(ctx context.Context) (int, error) { return r.Team.CountConversations(ctx, v, f) }}, nil
+}
+
+func messageConnection(p team.Page, msgs []models.Message, hasNext bool, count model.Counter) *model.MessageConnection {
+	edges := make([]*model.MessageEdge, len(msgs))
+	cursors := make([]string, len(msgs))
+	for i := range msgs {
+		cursors[i] = encodeCursor(team.MessageCursor(&msgs[i]))
+		edges[i] = &model.MessageEdge{Cursor: cursors[i], Node: &msgs[i]}
+	}
+	return &model.MessageConnection{Edges: edges, PageInfo: pageInfo(p, cursors, hasNext), Count: count}
+}
+
+// optionalInputID decodes a nullable agent id given as input (null stays nil).
+func optionalInputID(gid *string, typ, field string) (*int64, error) {
+	if gid == nil {
+		return nil, nil
+	}
+	ids, err := inputIDs([]string{*gid}, typ, field)
+	if err != nil {
+		return nil, err
+	}
+	return &ids[0], nil
 }

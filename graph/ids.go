@@ -9,10 +9,13 @@ import (
 // Global IDs are base64url("Type:number"): opaque to clients (the contract
 // says never parse them) and self-describing for node(id).
 const (
-	typeWorkspace  = "Workspace"
-	typeAgent      = "Agent"
-	typeRole       = "Role"
-	typeAuditEvent = "AuditEvent"
+	typeWorkspace    = "Workspace"
+	typeAgent        = "Agent"
+	typeRole         = "Role"
+	typeAuditEvent   = "AuditEvent"
+	typeConversation = "Conversation"
+	typeContact      = "Contact"
+	typeMessage      = "Message"
 )
 
 func globalID(typ string, id int64) string {

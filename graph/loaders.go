@@ -19,6 +19,7 @@ type Loaders struct {
 	RolesByAgent     *dataloadgen.Loader[int64, []models.Role]
 	AgentByID        *dataloadgen.Loader[int64, *models.Agent]
 	AgentCountByRole *dataloadgen.Loader[int64, int]
+	ContactByID      *dataloadgen.Loader[int64, *models.Contact]
 }
 
 // loaderWait is how long a loader collects keys before it queries; resolvers
@@ -37,6 +38,13 @@ func NewLoaders(svc *team.Service) *Loaders {
 			return svc.AgentsByID(ctx, v.WorkspaceID, ids)
 		}, dataloadgen.WithWait(loaderWait)),
 		AgentCountByRole: dataloadgen.NewMappedLoader(svc.AgentCountByRole, dataloadgen.WithWait(loaderWait)),
+		ContactByID: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*models.Contact, error) {
+			v, err := auth.ViewerFrom(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return svc.ContactsByID(ctx, v.WorkspaceID, ids)
+		}, dataloadgen.WithWait(loaderWait)),
 	}
 }
 

@@ -19,7 +19,11 @@ type matrixOp struct {
 	run     func(s *testServer, owner, caller person) gqlResponse
 }
 
-var signedIn = []string{"Owner", "Administrator", "Supervisor", "Agent", "AI agent manager"}
+var (
+	signedIn     = []string{"Owner", "Administrator", "Supervisor", "Agent", "AI agent manager"}
+	replyHolders = signedIn // the custom role holds CONVERSATIONS_REPLY too
+	assigners    = []string{"Owner", "Administrator", "Supervisor"}
+)
 
 var matrixSeq atomic.Int64
 
@@ -89,6 +93,27 @@ var matrixOps = []matrixOp{
 	{"deleteRole", []string{"Owner", "Administrator"}, func(s *testServer, o, c person) gqlResponse {
 		id := s.createRole(o.Token, freshEmail("role"))
 		return s.query(c.Token, `mutation($id: ID!) { deleteRole(input: {roleId: $id}) { deletedRoleId } }`, map[string]any{"id": id})
+	}},
+	{"conversations", signedIn, func(s *testServer, _, c person) gqlResponse {
+		return s.query(c.Token, `{ conversations { totalCount edges { node { id caution } } } }`, nil)
+	}},
+	{"conversation", signedIn, func(s *testServer, o, c person) gqlResponse {
+		return s.query(c.Token, convQ, map[string]any{"id": s.conversation(o.Token, "EMAIL")})
+	}},
+	{"createConversation", replyHolders, func(s *testServer, _, c person) gqlResponse {
+		return s.query(c.Token, createConvQ, map[string]any{"ch": "SMS", "m": "Hi", "e": nil})
+	}},
+	{"assignConversation", assigners, func(s *testServer, o, c person) gqlResponse {
+		return s.query(c.Token, assignQ, map[string]any{"c": s.conversation(o.Token, "EMAIL"), "a": o.ID})
+	}},
+	{"reassignConversations", assigners, func(s *testServer, o, c person) gqlResponse {
+		return s.query(c.Token, reassignQ, map[string]any{"from": o.ID, "to": nil})
+	}},
+	{"setConversationStatus", replyHolders, func(s *testServer, o, c person) gqlResponse {
+		return s.query(c.Token, statusQ, map[string]any{"c": s.conversation(o.Token, "EMAIL"), "s": "PENDING"})
+	}},
+	{"sendMessage", replyHolders, func(s *testServer, o, c person) gqlResponse {
+		return s.query(c.Token, sendQ, map[string]any{"c": s.conversation(o.Token, "EMAIL"), "b": "Hello"})
 	}},
 	{"logout", signedIn, func(s *testServer, _, c person) gqlResponse {
 		token := ""

@@ -75,3 +75,44 @@ func (r *Resolver) prefetchAgentPage(ctx context.Context, workspaceID int64, age
 	}
 	return nil
 }
+
+// prefetchConversationPage primes the loaders with the assignees (for
+// assignee and caution) and contacts of a page of conversations, one
+// statement each, when the selection asks for them.
+func (r *Resolver) prefetchConversationPage(ctx context.Context, workspaceID int64, convs []models.Conversation) error {
+	if len(convs) == 0 {
+		return nil
+	}
+	l := loadersFrom(ctx)
+	if selects(ctx, "edges", "node", "assignee") || selects(ctx, "edges", "node", "caution") {
+		var ids []int64
+		for _, c := range convs {
+			if c.AssigneeID != nil {
+				ids = append(ids, *c.AssigneeID)
+			}
+		}
+		if len(ids) > 0 {
+			found, err := r.Team.AgentsByID(ctx, workspaceID, ids)
+			if err != nil {
+				return err
+			}
+			for id, a := range found {
+				l.AgentByID.Prime(id, a)
+			}
+		}
+	}
+	if selects(ctx, "edges", "node", "contact") {
+		ids := make([]int64, len(convs))
+		for i, c := range convs {
+			ids[i] = c.ContactID
+		}
+		found, err := r.Team.ContactsByID(ctx, workspaceID, ids)
+		if err != nil {
+			return err
+		}
+		for id, c := range found {
+			l.ContactByID.Prime(id, c)
+		}
+	}
+	return nil
+}

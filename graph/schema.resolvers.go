@@ -49,11 +49,11 @@ func (r *agentResolver) RemovedBy(ctx context.Context, obj *models.Agent) (*mode
 }
 
 func (r *agentResolver) AssignedConversations(ctx context.Context, obj *models.Agent, first *int, after *string) (*model.ConversationConnection, error) {
-	p, err := pageArgs(first, after)
+	v, err := viewer(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return emptyConversations(p), nil
+	return r.conversations(ctx, v, first, after, team.ConversationFilter{AssigneeID: &obj.ID})
 }
 
 func (r *agentConnectionResolver) TotalCount(ctx context.Context, obj *model.AgentConnection) (int, error) {
@@ -87,12 +87,56 @@ func (r *auditEventConnectionResolver) TotalCount(ctx context.Context, obj *mode
 	return countOf(obj.Count, ctx)
 }
 
+func (r *contactResolver) ID(ctx context.Context, obj *models.Contact) (string, error) {
+	return globalID(typeContact, obj.ID), nil
+}
+
+func (r *conversationResolver) ID(ctx context.Context, obj *models.Conversation) (string, error) {
+	return globalID(typeConversation, obj.ID), nil
+}
+
+func (r *conversationResolver) Contact(ctx context.Context, obj *models.Conversation) (*models.Contact, error) {
+	return loadersFrom(ctx).ContactByID.Load(ctx, obj.ContactID)
+}
+
+func (r *conversationResolver) Assignee(ctx context.Context, obj *models.Conversation) (*models.Agent, error) {
+	return loadAgent(ctx, obj.AssigneeID)
+}
+
+func (r *conversationResolver) Caution(ctx context.Context, obj *models.Conversation) (*models.ConversationCaution, error) {
+	assignee, err := loadAgent(ctx, obj.AssigneeID)
+	if err != nil {
+		return nil, err
+	}
+	return models.CautionFor(assignee), nil
+}
+
+func (r *conversationResolver) Messages(ctx context.Context, obj *models.Conversation, first *int, after *string) (*model.MessageConnection, error) {
+	p, err := pageArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	msgs, hasNext, err := r.Team.Messages(ctx, obj.ID, p)
+	if err != nil {
+		return nil, err
+	}
+	return messageConnection(p, msgs, hasNext, func(ctx context.Context) (int, error) { return r.Team.CountMessages(ctx, obj.ID) }), nil
+}
+
 func (r *conversationConnectionResolver) TotalCount(ctx context.Context, obj *model.ConversationConnection) (int, error) {
 	return countOf(obj.Count, ctx)
 }
 
 func (r *invitationResolver) InvitedBy(ctx context.Context, obj *team.Invitation) (*models.Agent, error) {
 	return loadAgent(ctx, obj.InvitedByID)
+}
+
+func (r *messageResolver) ID(ctx context.Context, obj *models.Message) (string, error) {
+	return globalID(typeMessage, obj.ID), nil
+}
+
+func (r *messageResolver) Author(ctx context.Context, obj *models.Message) (*models.Agent, error) {
+	return loadAgent(ctx, obj.AuthorAgentID)
 }
 
 func (r *messageConnectionResolver) TotalCount(ctx context.Context, obj *model.MessageConnection) (int, error) {
@@ -267,23 +311,88 @@ func (r *mutationResolver) DeleteRole(ctx context.Context, input model.DeleteRol
 }
 
 func (r *mutationResolver) CreateConversation(ctx context.Context, input model.CreateConversationInput) (*model.ConversationPayload, error) {
-	return nil, errConversationsUnavailable
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conv, err := r.Team.CreateConversation(ctx, v, team.CreateConversationInput{Channel: input.Channel, Subject: input.Subject,
+		ContactName: input.ContactName, ContactEmail: input.ContactEmail, ContactPhone: input.ContactPhone, Message: input.Message})
+	if err != nil {
+		return nil, err
+	}
+	return &model.ConversationPayload{Conversation: conv}, nil
 }
 
 func (r *mutationResolver) AssignConversation(ctx context.Context, input model.AssignConversationInput) (*model.ConversationPayload, error) {
-	return nil, errConversationsUnavailable
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	convID, err := targetID(input.ConversationID, typeConversation)
+	if err != nil {
+		return nil, err
+	}
+	agentID, err := optionalInputID(input.AgentID, typeAgent, "agentId")
+	if err != nil {
+		return nil, err
+	}
+	conv, err := r.Team.AssignConversation(ctx, v, convID, agentID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.ConversationPayload{Conversation: conv}, nil
 }
 
 func (r *mutationResolver) ReassignConversations(ctx context.Context, input model.ReassignConversationsInput) (*model.ReassignConversationsPayload, error) {
-	return nil, errConversationsUnavailable
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	fromID, err := targetID(input.FromAgentID, typeAgent)
+	if err != nil {
+		return nil, err
+	}
+	toID, err := optionalInputID(input.ToAgentID, typeAgent, "toAgentId")
+	if err != nil {
+		return nil, err
+	}
+	n, err := r.Team.ReassignConversations(ctx, v, fromID, toID, input.Status)
+	if err != nil {
+		return nil, err
+	}
+	return &model.ReassignConversationsPayload{ReassignedCount: n}, nil
 }
 
 func (r *mutationResolver) SetConversationStatus(ctx context.Context, input model.SetConversationStatusInput) (*model.ConversationPayload, error) {
-	return nil, errConversationsUnavailable
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	convID, err := targetID(input.ConversationID, typeConversation)
+	if err != nil {
+		return nil, err
+	}
+	conv, err := r.Team.SetConversationStatus(ctx, v, convID, input.Status)
+	if err != nil {
+		return nil, err
+	}
+	return &model.ConversationPayload{Conversation: conv}, nil
 }
 
 func (r *mutationResolver) SendMessage(ctx context.Context, input model.SendMessageInput) (*model.MessagePayload, error) {
-	return nil, errConversationsUnavailable
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	convID, err := targetID(input.ConversationID, typeConversation)
+	if err != nil {
+		return nil, err
+	}
+	msg, err := r.Team.SendMessage(ctx, v, convID, input.Body)
+	if err != nil {
+		return nil, err
+	}
+	return &model.MessagePayload{Message: msg}, nil
 }
 
 func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
@@ -365,15 +474,27 @@ func (r *queryResolver) Role(ctx context.Context, id string) (*models.Role, erro
 }
 
 func (r *queryResolver) Conversations(ctx context.Context, first *int, after *string, filter *model.ConversationFilter) (*model.ConversationConnection, error) {
-	p, err := pageArgs(first, after)
+	v, err := viewer(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return emptyConversations(p), nil
+	f, err := conversationFilter(filter)
+	if err != nil {
+		return nil, err
+	}
+	return r.conversations(ctx, v, first, after, f)
 }
 
-func (r *queryResolver) Conversation(ctx context.Context, id string) (*model.Conversation, error) {
-	return nil, apperr.New(apperr.NotFound, "No such conversation.")
+func (r *queryResolver) Conversation(ctx context.Context, id string) (*models.Conversation, error) {
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	convID, err := targetID(id, typeConversation)
+	if err != nil {
+		return nil, err
+	}
+	return r.Team.Conversation(ctx, v, convID)
 }
 
 func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string) (*model.AuditEventConnection, error) {
@@ -429,11 +550,17 @@ func (r *Resolver) AuditEventConnection() generated.AuditEventConnectionResolver
 	return &auditEventConnectionResolver{r}
 }
 
+func (r *Resolver) Contact() generated.ContactResolver { return &contactResolver{r} }
+
+func (r *Resolver) Conversation() generated.ConversationResolver { return &conversationResolver{r} }
+
 func (r *Resolver) ConversationConnection() generated.ConversationConnectionResolver {
 	return &conversationConnectionResolver{r}
 }
 
 func (r *Resolver) Invitation() generated.InvitationResolver { return &invitationResolver{r} }
+
+func (r *Resolver) Message() generated.MessageResolver { return &messageResolver{r} }
 
 func (r *Resolver) MessageConnection() generated.MessageConnectionResolver {
 	return &messageConnectionResolver{r}
@@ -452,8 +579,11 @@ type (
 	agentConnectionResolver        struct{ *Resolver }
 	auditEventResolver             struct{ *Resolver }
 	auditEventConnectionResolver   struct{ *Resolver }
+	contactResolver                struct{ *Resolver }
+	conversationResolver           struct{ *Resolver }
 	conversationConnectionResolver struct{ *Resolver }
 	invitationResolver             struct{ *Resolver }
+	messageResolver                struct{ *Resolver }
 	messageConnectionResolver      struct{ *Resolver }
 	mutationResolver               struct{ *Resolver }
 	queryResolver                  struct{ *Resolver }

@@ -135,6 +135,12 @@ func (r *Resolver) node(ctx context.Context, gid string) (model.Node, error) {
 			return nil, apperr.New(apperr.Forbidden, "You need the AUDIT_READ permission to do this.")
 		}
 		return r.Team.AuditEvent(ctx, v, id)
+	case typeConversation:
+		return r.Team.Conversation(ctx, v, id)
+	case typeContact:
+		return r.Team.Contact(ctx, v, id)
+	case typeMessage:
+		return r.Team.Message(ctx, v, id)
 	}
 	return nil, apperr.New(apperr.NotFound, "No such object.")
 }

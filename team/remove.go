@@ -10,10 +10,6 @@ import (
 	"agentdesk/models"
 )
 
-// AffectedConversationsCounter counts the OPEN and PENDING conversations
-// assigned to an agent; conversations plug it in. Nil counts none.
-type AffectedConversationsCounter func(tx *gorm.DB, agentID int64) (int, error)
-
 // RemoveAgent removes a PENDING (cancels the invitation: AGENTS_INVITE) or
 // ACTIVE (AGENTS_REMOVE) agent: status REMOVED, roles dropped, every session
 // and link revoked, in one transaction. Returns the agent and how many of its
@@ -75,10 +71,8 @@ func (s *Service) RemoveAgent(ctx context.Context, v *auth.Viewer, agentID int64
 		if err := revokeLinks(tx, agent.ID, now); err != nil {
 			return err
 		}
-		if s.CountAffectedConversations != nil {
-			if affected, err = s.CountAffectedConversations(tx, agent.ID); err != nil {
-				return err
-			}
+		if affected, err = affectedConversations(tx, agent.ID); err != nil {
+			return err
 		}
 		verb := "Removed"
 		if wasPending {

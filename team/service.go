@@ -34,9 +34,6 @@ type Service struct {
 	Config    Config
 	// Now is the clock; tests replace it to expire links without sleeping.
 	Now func() time.Time
-	// CountAffectedConversations is how removal learns how many conversations
-	// now show the caution badge; nil while there are no conversations.
-	CountAffectedConversations AffectedConversationsCounter
 }
 
 // AuthResult is a signed-in session.

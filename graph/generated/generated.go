@@ -36,8 +36,11 @@ type ResolverRoot interface {
 	AgentConnection() AgentConnectionResolver
 	AuditEvent() AuditEventResolver
 	AuditEventConnection() AuditEventConnectionResolver
+	Contact() ContactResolver
+	Conversation() ConversationResolver
 	ConversationConnection() ConversationConnectionResolver
 	Invitation() InvitationResolver
+	Message() MessageResolver
 	MessageConnection() MessageConnectionResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
@@ -293,11 +296,27 @@ type AuditEventResolver interface {
 type AuditEventConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.AuditEventConnection) (int, error)
 }
+type ContactResolver interface {
+	ID(ctx context.Context, obj *models.Contact) (string, error)
+}
+type ConversationResolver interface {
+	ID(ctx context.Context, obj *models.Conversation) (string, error)
+
+	Contact(ctx context.Context, obj *models.Conversation) (*models.Contact, error)
+	Assignee(ctx context.Context, obj *models.Conversation) (*models.Agent, error)
+	Caution(ctx context.Context, obj *models.Conversation) (*models.ConversationCaution, error)
+	Messages(ctx context.Context, obj *models.Conversation, first *int, after *string) (*model.MessageConnection, error)
+}
 type ConversationConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.ConversationConnection) (int, error)
 }
 type InvitationResolver interface {
 	InvitedBy(ctx context.Context, obj *team.Invitation) (*models.Agent, error)
+}
+type MessageResolver interface {
+	ID(ctx context.Context, obj *models.Message) (string, error)
+
+	Author(ctx context.Context, obj *models.Message) (*models.Agent, error)
 }
 type MessageConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.MessageConnection) (int, error)
@@ -330,7 +349,7 @@ type QueryResolver interface {
 	Roles(ctx context.Context) ([]*models.Role, error)
 	Role(ctx context.Context, id string) (*models.Role, error)
 	Conversations(ctx context.Context, first *int, after *string, filter *model.ConversationFilter) (*model.ConversationConnection, error)
-	Conversation(ctx context.Context, id string) (*model.Conversation, error)
+	Conversation(ctx context.Context, id string) (*models.Conversation, error)
 	AuditLog(ctx context.Context, first *int, after *string) (*model.AuditEventConnection, error)
 	Invitation(ctx context.Context, token string) (*team.InvitationPreview, error)
 }
@@ -3812,7 +3831,7 @@ func (ec *executionContext) fieldContext_AuthPayload_agent(_ context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _Contact_id(ctx context.Context, field graphql.CollectedField, obj *model.Contact) (ret graphql.Marshaler) {
+func (ec *executionContext) _Contact_id(ctx context.Context, field graphql.CollectedField, obj *models.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3821,7 +3840,7 @@ func (ec *executionContext) _Contact_id(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Contact_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
+			return ec.Resolvers.Contact().ID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -3832,10 +3851,10 @@ func (ec *executionContext) _Contact_id(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Contact_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Contact", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("Contact", field, true, true, "ID")
 }
 
-func (ec *executionContext) _Contact_name(ctx context.Context, field graphql.CollectedField, obj *model.Contact) (ret graphql.Marshaler) {
+func (ec *executionContext) _Contact_name(ctx context.Context, field graphql.CollectedField, obj *models.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3858,7 +3877,7 @@ func (ec *executionContext) fieldContext_Contact_name(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
-func (ec *executionContext) _Contact_email(ctx context.Context, field graphql.CollectedField, obj *model.Contact) (ret graphql.Marshaler) {
+func (ec *executionContext) _Contact_email(ctx context.Context, field graphql.CollectedField, obj *models.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3881,7 +3900,7 @@ func (ec *executionContext) fieldContext_Contact_email(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
-func (ec *executionContext) _Contact_phone(ctx context.Context, field graphql.CollectedField, obj *model.Contact) (ret graphql.Marshaler) {
+func (ec *executionContext) _Contact_phone(ctx context.Context, field graphql.CollectedField, obj *models.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3904,7 +3923,7 @@ func (ec *executionContext) fieldContext_Contact_phone(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
-func (ec *executionContext) _Conversation_id(ctx context.Context, field graphql.CollectedField, obj *model.Conversation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Conversation_id(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3913,7 +3932,7 @@ func (ec *executionContext) _Conversation_id(ctx context.Context, field graphql.
 			return ec.fieldContext_Conversation_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
+			return ec.Resolvers.Conversation().ID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -3924,10 +3943,10 @@ func (ec *executionContext) _Conversation_id(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Conversation_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Conversation", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("Conversation", field, true, true, "ID")
 }
 
-func (ec *executionContext) _Conversation_subject(ctx context.Context, field graphql.CollectedField, obj *model.Conversation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Conversation_subject(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3950,7 +3969,7 @@ func (ec *executionContext) fieldContext_Conversation_subject(_ context.Context,
 	return graphql.NewScalarFieldContext("Conversation", field, false, false, "String")
 }
 
-func (ec *executionContext) _Conversation_status(ctx context.Context, field graphql.CollectedField, obj *model.Conversation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Conversation_status(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3962,8 +3981,8 @@ func (ec *executionContext) _Conversation_status(ctx context.Context, field grap
 			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.ConversationStatus) graphql.Marshaler {
-			return ec.marshalNConversationStatus2agentdeskᚋgraphᚋmodelᚐConversationStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v models.ConversationStatus) graphql.Marshaler {
+			return ec.marshalNConversationStatus2agentdeskᚋmodelsᚐConversationStatus(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3973,7 +3992,7 @@ func (ec *executionContext) fieldContext_Conversation_status(_ context.Context, 
 	return graphql.NewScalarFieldContext("Conversation", field, false, false, "ConversationStatus")
 }
 
-func (ec *executionContext) _Conversation_channel(ctx context.Context, field graphql.CollectedField, obj *model.Conversation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Conversation_channel(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3985,8 +4004,8 @@ func (ec *executionContext) _Conversation_channel(ctx context.Context, field gra
 			return obj.Channel, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.Channel) graphql.Marshaler {
-			return ec.marshalNChannel2agentdeskᚋgraphᚋmodelᚐChannel(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v models.Channel) graphql.Marshaler {
+			return ec.marshalNChannel2agentdeskᚋmodelsᚐChannel(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3996,7 +4015,7 @@ func (ec *executionContext) fieldContext_Conversation_channel(_ context.Context,
 	return graphql.NewScalarFieldContext("Conversation", field, false, false, "Channel")
 }
 
-func (ec *executionContext) _Conversation_contact(ctx context.Context, field graphql.CollectedField, obj *model.Conversation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Conversation_contact(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4005,11 +4024,11 @@ func (ec *executionContext) _Conversation_contact(ctx context.Context, field gra
 			return ec.fieldContext_Conversation_contact(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Contact, nil
+			return ec.Resolvers.Conversation().Contact(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Contact) graphql.Marshaler {
-			return ec.marshalNContact2ᚖagentdeskᚋgraphᚋmodelᚐContact(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Contact) graphql.Marshaler {
+			return ec.marshalNContact2ᚖagentdeskᚋmodelsᚐContact(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4019,8 +4038,8 @@ func (ec *executionContext) fieldContext_Conversation_contact(_ context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "Conversation",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Contact(ctx, field)
 		},
@@ -4028,7 +4047,7 @@ func (ec *executionContext) fieldContext_Conversation_contact(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _Conversation_assignee(ctx context.Context, field graphql.CollectedField, obj *model.Conversation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Conversation_assignee(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4037,7 +4056,7 @@ func (ec *executionContext) _Conversation_assignee(ctx context.Context, field gr
 			return ec.fieldContext_Conversation_assignee(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Assignee, nil
+			return ec.Resolvers.Conversation().Assignee(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Agent) graphql.Marshaler {
@@ -4051,8 +4070,8 @@ func (ec *executionContext) fieldContext_Conversation_assignee(_ context.Context
 	fc = &graphql.FieldContext{
 		Object:     "Conversation",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Agent(ctx, field)
 		},
@@ -4060,7 +4079,7 @@ func (ec *executionContext) fieldContext_Conversation_assignee(_ context.Context
 	return fc, nil
 }
 
-func (ec *executionContext) _Conversation_caution(ctx context.Context, field graphql.CollectedField, obj *model.Conversation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Conversation_caution(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4069,21 +4088,21 @@ func (ec *executionContext) _Conversation_caution(ctx context.Context, field gra
 			return ec.fieldContext_Conversation_caution(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Caution, nil
+			return ec.Resolvers.Conversation().Caution(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.ConversationCaution) graphql.Marshaler {
-			return ec.marshalOConversationCaution2ᚖagentdeskᚋgraphᚋmodelᚐConversationCaution(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ConversationCaution) graphql.Marshaler {
+			return ec.marshalOConversationCaution2ᚖagentdeskᚋmodelsᚐConversationCaution(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Conversation_caution(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Conversation", field, false, false, "ConversationCaution")
+	return graphql.NewScalarFieldContext("Conversation", field, true, true, "ConversationCaution")
 }
 
-func (ec *executionContext) _Conversation_messages(ctx context.Context, field graphql.CollectedField, obj *model.Conversation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Conversation_messages(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4092,7 +4111,8 @@ func (ec *executionContext) _Conversation_messages(ctx context.Context, field gr
 			return ec.fieldContext_Conversation_messages(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Messages, nil
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Conversation().Messages(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.MessageConnection) graphql.Marshaler {
@@ -4106,8 +4126,8 @@ func (ec *executionContext) fieldContext_Conversation_messages(ctx context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "Conversation",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_MessageConnection(ctx, field)
 		},
@@ -4126,7 +4146,7 @@ func (ec *executionContext) fieldContext_Conversation_messages(ctx context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _Conversation_lastMessageAt(ctx context.Context, field graphql.CollectedField, obj *model.Conversation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Conversation_lastMessageAt(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4149,7 +4169,7 @@ func (ec *executionContext) fieldContext_Conversation_lastMessageAt(_ context.Co
 	return graphql.NewScalarFieldContext("Conversation", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Conversation_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Conversation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Conversation_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4172,7 +4192,7 @@ func (ec *executionContext) fieldContext_Conversation_createdAt(_ context.Contex
 	return graphql.NewScalarFieldContext("Conversation", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Conversation_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Conversation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Conversation_updatedAt(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4317,8 +4337,8 @@ func (ec *executionContext) _ConversationEdge_node(ctx context.Context, field gr
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Conversation) graphql.Marshaler {
-			return ec.marshalNConversation2ᚖagentdeskᚋgraphᚋmodelᚐConversation(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖagentdeskᚋmodelsᚐConversation(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4349,8 +4369,8 @@ func (ec *executionContext) _ConversationPayload_conversation(ctx context.Contex
 			return obj.Conversation, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Conversation) graphql.Marshaler {
-			return ec.marshalNConversation2ᚖagentdeskᚋgraphᚋmodelᚐConversation(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖagentdeskᚋmodelsᚐConversation(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4654,7 +4674,7 @@ func (ec *executionContext) fieldContext_InvitationPreview_existingAccount(_ con
 	return graphql.NewScalarFieldContext("InvitationPreview", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _Message_id(ctx context.Context, field graphql.CollectedField, obj *model.Message) (ret graphql.Marshaler) {
+func (ec *executionContext) _Message_id(ctx context.Context, field graphql.CollectedField, obj *models.Message) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4663,7 +4683,7 @@ func (ec *executionContext) _Message_id(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Message_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
+			return ec.Resolvers.Message().ID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -4674,10 +4694,10 @@ func (ec *executionContext) _Message_id(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Message_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Message", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("Message", field, true, true, "ID")
 }
 
-func (ec *executionContext) _Message_body(ctx context.Context, field graphql.CollectedField, obj *model.Message) (ret graphql.Marshaler) {
+func (ec *executionContext) _Message_body(ctx context.Context, field graphql.CollectedField, obj *models.Message) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4700,7 +4720,7 @@ func (ec *executionContext) fieldContext_Message_body(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Message", field, false, false, "String")
 }
 
-func (ec *executionContext) _Message_authorKind(ctx context.Context, field graphql.CollectedField, obj *model.Message) (ret graphql.Marshaler) {
+func (ec *executionContext) _Message_authorKind(ctx context.Context, field graphql.CollectedField, obj *models.Message) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4712,8 +4732,8 @@ func (ec *executionContext) _Message_authorKind(ctx context.Context, field graph
 			return obj.AuthorKind, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.MessageAuthorKind) graphql.Marshaler {
-			return ec.marshalNMessageAuthorKind2agentdeskᚋgraphᚋmodelᚐMessageAuthorKind(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v models.MessageAuthorKind) graphql.Marshaler {
+			return ec.marshalNMessageAuthorKind2agentdeskᚋmodelsᚐMessageAuthorKind(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4723,7 +4743,7 @@ func (ec *executionContext) fieldContext_Message_authorKind(_ context.Context, f
 	return graphql.NewScalarFieldContext("Message", field, false, false, "MessageAuthorKind")
 }
 
-func (ec *executionContext) _Message_author(ctx context.Context, field graphql.CollectedField, obj *model.Message) (ret graphql.Marshaler) {
+func (ec *executionContext) _Message_author(ctx context.Context, field graphql.CollectedField, obj *models.Message) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4732,7 +4752,7 @@ func (ec *executionContext) _Message_author(ctx context.Context, field graphql.C
 			return ec.fieldContext_Message_author(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Author, nil
+			return ec.Resolvers.Message().Author(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Agent) graphql.Marshaler {
@@ -4746,8 +4766,8 @@ func (ec *executionContext) fieldContext_Message_author(_ context.Context, field
 	fc = &graphql.FieldContext{
 		Object:     "Message",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Agent(ctx, field)
 		},
@@ -4755,7 +4775,7 @@ func (ec *executionContext) fieldContext_Message_author(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _Message_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Message) (ret graphql.Marshaler) {
+func (ec *executionContext) _Message_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Message) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4900,8 +4920,8 @@ func (ec *executionContext) _MessageEdge_node(ctx context.Context, field graphql
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Message) graphql.Marshaler {
-			return ec.marshalNMessage2ᚖagentdeskᚋgraphᚋmodelᚐMessage(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Message) graphql.Marshaler {
+			return ec.marshalNMessage2ᚖagentdeskᚋmodelsᚐMessage(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4932,8 +4952,8 @@ func (ec *executionContext) _MessagePayload_message(ctx context.Context, field g
 			return obj.Message, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Message) graphql.Marshaler {
-			return ec.marshalNMessage2ᚖagentdeskᚋgraphᚋmodelᚐMessage(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Message) graphql.Marshaler {
+			return ec.marshalNMessage2ᚖagentdeskᚋmodelsᚐMessage(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6460,7 +6480,7 @@ func (ec *executionContext) _Query_conversation(ctx context.Context, field graph
 
 			directive1 := func(ctx context.Context) (any, error) {
 				if ec.Directives.Authenticated == nil {
-					var zeroVal *model.Conversation
+					var zeroVal *models.Conversation
 					return zeroVal, errors.New("directive authenticated is not implemented")
 				}
 				return ec.Directives.Authenticated(ctx, nil, directive0)
@@ -6469,8 +6489,8 @@ func (ec *executionContext) _Query_conversation(ctx context.Context, field graph
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Conversation) graphql.Marshaler {
-			return ec.marshalOConversation2ᚖagentdeskᚋgraphᚋmodelᚐConversation(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Conversation) graphql.Marshaler {
+			return ec.marshalOConversation2ᚖagentdeskᚋmodelsᚐConversation(ctx, selections, v)
 		},
 		true,
 		false,
@@ -8384,14 +8404,14 @@ func (ec *executionContext) unmarshalInputConversationFilter(ctx context.Context
 		switch k {
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalOConversationStatus2ᚕagentdeskᚋgraphᚋmodelᚐConversationStatusᚄ(ctx, v)
+			data, err := ec.unmarshalOConversationStatus2ᚕagentdeskᚋmodelsᚐConversationStatusᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Status = data
 		case "channel":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channel"))
-			data, err := ec.unmarshalOChannel2ᚕagentdeskᚋgraphᚋmodelᚐChannelᚄ(ctx, v)
+			data, err := ec.unmarshalOChannel2ᚕagentdeskᚋmodelsᚐChannelᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -8412,7 +8432,7 @@ func (ec *executionContext) unmarshalInputConversationFilter(ctx context.Context
 			it.Unassigned = data
 		case "caution":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caution"))
-			data, err := ec.unmarshalOConversationCaution2ᚖagentdeskᚋgraphᚋmodelᚐConversationCaution(ctx, v)
+			data, err := ec.unmarshalOConversationCaution2ᚖagentdeskᚋmodelsᚐConversationCaution(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -8454,7 +8474,7 @@ func (ec *executionContext) unmarshalInputCreateConversationInput(ctx context.Co
 		switch k {
 		case "channel":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channel"))
-			data, err := ec.unmarshalNChannel2agentdeskᚋgraphᚋmodelᚐChannel(ctx, v)
+			data, err := ec.unmarshalNChannel2agentdeskᚋmodelsᚐChannel(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -8811,7 +8831,7 @@ func (ec *executionContext) unmarshalInputReassignConversationsInput(ctx context
 			it.ToAgentID = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalOConversationStatus2ᚕagentdeskᚋgraphᚋmodelᚐConversationStatusᚄ(ctx, v)
+			data, err := ec.unmarshalOConversationStatus2ᚕagentdeskᚋmodelsᚐConversationStatusᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -8993,7 +9013,7 @@ func (ec *executionContext) unmarshalInputSetConversationStatusInput(ctx context
 			it.ConversationID = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalNConversationStatus2agentdeskᚋgraphᚋmodelᚐConversationStatus(ctx, v)
+			data, err := ec.unmarshalNConversationStatus2agentdeskᚋmodelsᚐConversationStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -9198,23 +9218,23 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Role(ctx, sel, obj)
-	case model.Message:
+	case models.Message:
 		return ec._Message(ctx, sel, &obj)
-	case *model.Message:
+	case *models.Message:
 		if obj == nil {
 			return graphql.Null
 		}
 		return ec._Message(ctx, sel, obj)
-	case model.Conversation:
+	case models.Conversation:
 		return ec._Conversation(ctx, sel, &obj)
-	case *model.Conversation:
+	case *models.Conversation:
 		if obj == nil {
 			return graphql.Null
 		}
 		return ec._Conversation(ctx, sel, obj)
-	case model.Contact:
+	case models.Contact:
 		return ec._Contact(ctx, sel, &obj)
-	case *model.Contact:
+	case *models.Contact:
 		if obj == nil {
 			return graphql.Null
 		}
@@ -9650,7 +9670,7 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 
 var contactImplementors = []string{"Contact", "Node"}
 
-func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, obj *model.Contact) graphql.Marshaler {
+func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, obj *models.Contact) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, contactImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -9660,24 +9680,25 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Contact")
 		case "id":
-			out.Values[i] = ec._Contact_id(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Contact_id(ctx, field, obj)
+				})
 		case "name":
 			out.Values[i] = ec._Contact_name(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "email":
 			out.Values[i] = ec._Contact_email(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "phone":
 			out.Values[i] = ec._Contact_phone(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -9698,7 +9719,7 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 
 var conversationImplementors = []string{"Conversation", "Node"}
 
-func (ec *executionContext) _Conversation(ctx context.Context, sel ast.SelectionSet, obj *model.Conversation) graphql.Marshaler {
+func (ec *executionContext) _Conversation(ctx context.Context, sel ast.SelectionSet, obj *models.Conversation) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, conversationImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -9708,59 +9729,64 @@ func (ec *executionContext) _Conversation(ctx context.Context, sel ast.Selection
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Conversation")
 		case "id":
-			out.Values[i] = ec._Conversation_id(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_id(ctx, field, obj)
+				})
 		case "subject":
 			out.Values[i] = ec._Conversation_subject(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
 			out.Values[i] = ec._Conversation_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "channel":
 			out.Values[i] = ec._Conversation_channel(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "contact":
-			out.Values[i] = ec._Conversation_contact(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_contact(ctx, field, obj)
+				})
 		case "assignee":
-			out.Values[i] = ec._Conversation_assignee(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_assignee(ctx, field, obj)
+				})
 		case "caution":
-			out.Values[i] = ec._Conversation_caution(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_caution(ctx, field, obj)
+				})
 		case "messages":
-			out.Values[i] = ec._Conversation_messages(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_messages(ctx, field, obj)
+				})
 		case "lastMessageAt":
 			out.Values[i] = ec._Conversation_lastMessageAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._Conversation_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedAt":
 			out.Values[i] = ec._Conversation_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -10041,7 +10067,7 @@ func (ec *executionContext) _InvitationPreview(ctx context.Context, sel ast.Sele
 
 var messageImplementors = []string{"Message", "Node"}
 
-func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, obj *model.Message) graphql.Marshaler {
+func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, obj *models.Message) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, messageImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -10051,29 +10077,31 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Message")
 		case "id":
-			out.Values[i] = ec._Message_id(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_id(ctx, field, obj)
+				})
 		case "body":
 			out.Values[i] = ec._Message_body(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "authorKind":
 			out.Values[i] = ec._Message_authorKind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "author":
-			out.Values[i] = ec._Message_author(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_author(ctx, field, obj)
+				})
 		case "createdAt":
 			out.Values[i] = ec._Message_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -11347,17 +11375,45 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
-func (ec *executionContext) unmarshalNChannel2agentdeskᚋgraphᚋmodelᚐChannel(ctx context.Context, v any) (model.Channel, error) {
-	var res model.Channel
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNChannel2agentdeskᚋmodelsᚐChannel(ctx context.Context, v any) (models.Channel, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNChannel2agentdeskᚋmodelsᚐChannel[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNChannel2agentdeskᚋgraphᚋmodelᚐChannel(ctx context.Context, sel ast.SelectionSet, v model.Channel) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNChannel2agentdeskᚋmodelsᚐChannel(ctx context.Context, sel ast.SelectionSet, v models.Channel) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNChannel2agentdeskᚋmodelsᚐChannel[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Channel!")
+	}
+	return res
 }
 
-func (ec *executionContext) marshalNContact2ᚖagentdeskᚋgraphᚋmodelᚐContact(ctx context.Context, sel ast.SelectionSet, v *model.Contact) graphql.Marshaler {
+var (
+	unmarshalNChannel2agentdeskᚋmodelsᚐChannel = map[string]models.Channel{
+		"EMAIL":     models.ChannelEmail,
+		"WEB_CHAT":  models.ChannelWebChat,
+		"WHATSAPP":  models.ChannelWhatsApp,
+		"FACEBOOK":  models.ChannelFacebook,
+		"INSTAGRAM": models.ChannelInstagram,
+		"TELEGRAM":  models.ChannelTelegram,
+		"SMS":       models.ChannelSMS,
+		"API":       models.ChannelAPI,
+	}
+	marshalNChannel2agentdeskᚋmodelsᚐChannel = map[models.Channel]string{
+		models.ChannelEmail:     "EMAIL",
+		models.ChannelWebChat:   "WEB_CHAT",
+		models.ChannelWhatsApp:  "WHATSAPP",
+		models.ChannelFacebook:  "FACEBOOK",
+		models.ChannelInstagram: "INSTAGRAM",
+		models.ChannelTelegram:  "TELEGRAM",
+		models.ChannelSMS:       "SMS",
+		models.ChannelAPI:       "API",
+	}
+)
+
+func (ec *executionContext) marshalNContact2ᚖagentdeskᚋmodelsᚐContact(ctx context.Context, sel ast.SelectionSet, v *models.Contact) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Contact!")
 		return graphql.Null
@@ -11365,7 +11421,7 @@ func (ec *executionContext) marshalNContact2ᚖagentdeskᚋgraphᚋmodelᚐConta
 	return ec._Contact(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNConversation2ᚖagentdeskᚋgraphᚋmodelᚐConversation(ctx context.Context, sel ast.SelectionSet, v *model.Conversation) graphql.Marshaler {
+func (ec *executionContext) marshalNConversation2ᚖagentdeskᚋmodelsᚐConversation(ctx context.Context, sel ast.SelectionSet, v *models.Conversation) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Conversation!")
 		return graphql.Null
@@ -11413,15 +11469,33 @@ func (ec *executionContext) marshalNConversationPayload2ᚖagentdeskᚋgraphᚋm
 	return ec._ConversationPayload(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNConversationStatus2agentdeskᚋgraphᚋmodelᚐConversationStatus(ctx context.Context, v any) (model.ConversationStatus, error) {
-	var res model.ConversationStatus
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNConversationStatus2agentdeskᚋmodelsᚐConversationStatus(ctx context.Context, v any) (models.ConversationStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNConversationStatus2agentdeskᚋmodelsᚐConversationStatus[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNConversationStatus2agentdeskᚋgraphᚋmodelᚐConversationStatus(ctx context.Context, sel ast.SelectionSet, v model.ConversationStatus) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNConversationStatus2agentdeskᚋmodelsᚐConversationStatus(ctx context.Context, sel ast.SelectionSet, v models.ConversationStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNConversationStatus2agentdeskᚋmodelsᚐConversationStatus[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ConversationStatus!")
+	}
+	return res
 }
+
+var (
+	unmarshalNConversationStatus2agentdeskᚋmodelsᚐConversationStatus = map[string]models.ConversationStatus{
+		"OPEN":     models.ConversationOpen,
+		"PENDING":  models.ConversationPending,
+		"RESOLVED": models.ConversationResolved,
+	}
+	marshalNConversationStatus2agentdeskᚋmodelsᚐConversationStatus = map[models.ConversationStatus]string{
+		models.ConversationOpen:     "OPEN",
+		models.ConversationPending:  "PENDING",
+		models.ConversationResolved: "RESOLVED",
+	}
+)
 
 func (ec *executionContext) unmarshalNCreateConversationInput2agentdeskᚋgraphᚋmodelᚐCreateConversationInput(ctx context.Context, v any) (model.CreateConversationInput, error) {
 	res, err := ec.unmarshalInputCreateConversationInput(ctx, v)
@@ -11554,7 +11628,7 @@ func (ec *executionContext) unmarshalNLoginInput2agentdeskᚋgraphᚋmodelᚐLog
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNMessage2ᚖagentdeskᚋgraphᚋmodelᚐMessage(ctx context.Context, sel ast.SelectionSet, v *model.Message) graphql.Marshaler {
+func (ec *executionContext) marshalNMessage2ᚖagentdeskᚋmodelsᚐMessage(ctx context.Context, sel ast.SelectionSet, v *models.Message) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Message!")
 		return graphql.Null
@@ -11562,15 +11636,31 @@ func (ec *executionContext) marshalNMessage2ᚖagentdeskᚋgraphᚋmodelᚐMessa
 	return ec._Message(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNMessageAuthorKind2agentdeskᚋgraphᚋmodelᚐMessageAuthorKind(ctx context.Context, v any) (model.MessageAuthorKind, error) {
-	var res model.MessageAuthorKind
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNMessageAuthorKind2agentdeskᚋmodelsᚐMessageAuthorKind(ctx context.Context, v any) (models.MessageAuthorKind, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNMessageAuthorKind2agentdeskᚋmodelsᚐMessageAuthorKind[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNMessageAuthorKind2agentdeskᚋgraphᚋmodelᚐMessageAuthorKind(ctx context.Context, sel ast.SelectionSet, v model.MessageAuthorKind) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNMessageAuthorKind2agentdeskᚋmodelsᚐMessageAuthorKind(ctx context.Context, sel ast.SelectionSet, v models.MessageAuthorKind) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNMessageAuthorKind2agentdeskᚋmodelsᚐMessageAuthorKind[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "MessageAuthorKind!")
+	}
+	return res
 }
+
+var (
+	unmarshalNMessageAuthorKind2agentdeskᚋmodelsᚐMessageAuthorKind = map[string]models.MessageAuthorKind{
+		"CONTACT": models.AuthorContact,
+		"AGENT":   models.AuthorAgent,
+	}
+	marshalNMessageAuthorKind2agentdeskᚋmodelsᚐMessageAuthorKind = map[models.MessageAuthorKind]string{
+		models.AuthorContact: "CONTACT",
+		models.AuthorAgent:   "AGENT",
+	}
+)
 
 func (ec *executionContext) marshalNMessageConnection2ᚖagentdeskᚋgraphᚋmodelᚐMessageConnection(ctx context.Context, sel ast.SelectionSet, v *model.MessageConnection) graphql.Marshaler {
 	if v == nil {
@@ -12069,16 +12159,16 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
-func (ec *executionContext) unmarshalOChannel2ᚕagentdeskᚋgraphᚋmodelᚐChannelᚄ(ctx context.Context, v any) ([]model.Channel, error) {
+func (ec *executionContext) unmarshalOChannel2ᚕagentdeskᚋmodelsᚐChannelᚄ(ctx context.Context, v any) ([]models.Channel, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]model.Channel, len(vSlice))
+	res := make([]models.Channel, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNChannel2agentdeskᚋgraphᚋmodelᚐChannel(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNChannel2agentdeskᚋmodelsᚐChannel(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -12086,14 +12176,14 @@ func (ec *executionContext) unmarshalOChannel2ᚕagentdeskᚋgraphᚋmodelᚐCha
 	return res, nil
 }
 
-func (ec *executionContext) marshalOChannel2ᚕagentdeskᚋgraphᚋmodelᚐChannelᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Channel) graphql.Marshaler {
+func (ec *executionContext) marshalOChannel2ᚕagentdeskᚋmodelsᚐChannelᚄ(ctx context.Context, sel ast.SelectionSet, v []models.Channel) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNChannel2agentdeskᚋgraphᚋmodelᚐChannel(ctx, sel, v[i])
+		return ec.marshalNChannel2agentdeskᚋmodelsᚐChannel(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -12105,28 +12195,40 @@ func (ec *executionContext) marshalOChannel2ᚕagentdeskᚋgraphᚋmodelᚐChann
 	return ret
 }
 
-func (ec *executionContext) marshalOConversation2ᚖagentdeskᚋgraphᚋmodelᚐConversation(ctx context.Context, sel ast.SelectionSet, v *model.Conversation) graphql.Marshaler {
+func (ec *executionContext) marshalOConversation2ᚖagentdeskᚋmodelsᚐConversation(ctx context.Context, sel ast.SelectionSet, v *models.Conversation) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Conversation(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOConversationCaution2ᚖagentdeskᚋgraphᚋmodelᚐConversationCaution(ctx context.Context, v any) (*model.ConversationCaution, error) {
+func (ec *executionContext) unmarshalOConversationCaution2ᚖagentdeskᚋmodelsᚐConversationCaution(ctx context.Context, v any) (*models.ConversationCaution, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(model.ConversationCaution)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOConversationCaution2ᚖagentdeskᚋmodelsᚐConversationCaution[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOConversationCaution2ᚖagentdeskᚋgraphᚋmodelᚐConversationCaution(ctx context.Context, sel ast.SelectionSet, v *model.ConversationCaution) graphql.Marshaler {
+func (ec *executionContext) marshalOConversationCaution2ᚖagentdeskᚋmodelsᚐConversationCaution(ctx context.Context, sel ast.SelectionSet, v *models.ConversationCaution) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOConversationCaution2ᚖagentdeskᚋmodelsᚐConversationCaution[*v])
+	return res
 }
+
+var (
+	unmarshalOConversationCaution2ᚖagentdeskᚋmodelsᚐConversationCaution = map[string]models.ConversationCaution{
+		"ASSIGNEE_REMOVED": models.CautionAssigneeRemoved,
+	}
+	marshalOConversationCaution2ᚖagentdeskᚋmodelsᚐConversationCaution = map[models.ConversationCaution]string{
+		models.CautionAssigneeRemoved: "ASSIGNEE_REMOVED",
+	}
+)
 
 func (ec *executionContext) unmarshalOConversationFilter2ᚖagentdeskᚋgraphᚋmodelᚐConversationFilter(ctx context.Context, v any) (*model.ConversationFilter, error) {
 	if v == nil {
@@ -12136,16 +12238,16 @@ func (ec *executionContext) unmarshalOConversationFilter2ᚖagentdeskᚋgraphᚋ
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOConversationStatus2ᚕagentdeskᚋgraphᚋmodelᚐConversationStatusᚄ(ctx context.Context, v any) ([]model.ConversationStatus, error) {
+func (ec *executionContext) unmarshalOConversationStatus2ᚕagentdeskᚋmodelsᚐConversationStatusᚄ(ctx context.Context, v any) ([]models.ConversationStatus, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]model.ConversationStatus, len(vSlice))
+	res := make([]models.ConversationStatus, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNConversationStatus2agentdeskᚋgraphᚋmodelᚐConversationStatus(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNConversationStatus2agentdeskᚋmodelsᚐConversationStatus(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -12153,14 +12255,14 @@ func (ec *executionContext) unmarshalOConversationStatus2ᚕagentdeskᚋgraphᚋ
 	return res, nil
 }
 
-func (ec *executionContext) marshalOConversationStatus2ᚕagentdeskᚋgraphᚋmodelᚐConversationStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ConversationStatus) graphql.Marshaler {
+func (ec *executionContext) marshalOConversationStatus2ᚕagentdeskᚋmodelsᚐConversationStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []models.ConversationStatus) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNConversationStatus2agentdeskᚋgraphᚋmodelᚐConversationStatus(ctx, sel, v[i])
+		return ec.marshalNConversationStatus2agentdeskᚋmodelsᚐConversationStatus(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {

@@ -63,58 +63,30 @@ type AuthPayload struct {
 	Agent     *models.Agent `json:"agent"`
 }
 
-type Contact struct {
-	ID    string  `json:"id"`
-	Name  *string `json:"name,omitempty"`
-	Email *string `json:"email,omitempty"`
-	Phone *string `json:"phone,omitempty"`
-}
-
-func (Contact) IsNode() {}
-
-type Conversation struct {
-	ID      string             `json:"id"`
-	Subject *string            `json:"subject,omitempty"`
-	Status  ConversationStatus `json:"status"`
-	Channel Channel            `json:"channel"`
-	Contact *Contact           `json:"contact"`
-	// Kept after the agent is removed, so the badge can say who it was.
-	Assignee *models.Agent `json:"assignee,omitempty"`
-	// Non-null when the conversation needs attention; the client shows a caution badge.
-	Caution *ConversationCaution `json:"caution,omitempty"`
-	// Oldest first.
-	Messages      *MessageConnection `json:"messages"`
-	LastMessageAt *time.Time         `json:"lastMessageAt,omitempty"`
-	CreatedAt     time.Time          `json:"createdAt"`
-	UpdatedAt     time.Time          `json:"updatedAt"`
-}
-
-func (Conversation) IsNode() {}
-
 type ConversationEdge struct {
-	Cursor string        `json:"cursor"`
-	Node   *Conversation `json:"node"`
+	Cursor string               `json:"cursor"`
+	Node   *models.Conversation `json:"node"`
 }
 
 type ConversationFilter struct {
-	Status     []ConversationStatus `json:"status,omitempty"`
-	Channel    []Channel            `json:"channel,omitempty"`
-	AssigneeID *string              `json:"assigneeId,omitempty"`
+	Status     []models.ConversationStatus `json:"status,omitempty"`
+	Channel    []models.Channel            `json:"channel,omitempty"`
+	AssigneeID *string                     `json:"assigneeId,omitempty"`
 	// true: only unassigned; false: only assigned.
-	Unassigned *bool                `json:"unassigned,omitempty"`
-	Caution    *ConversationCaution `json:"caution,omitempty"`
+	Unassigned *bool                       `json:"unassigned,omitempty"`
+	Caution    *models.ConversationCaution `json:"caution,omitempty"`
 }
 
 type ConversationPayload struct {
-	Conversation *Conversation `json:"conversation"`
+	Conversation *models.Conversation `json:"conversation"`
 }
 
 type CreateConversationInput struct {
-	Channel      Channel `json:"channel"`
-	Subject      *string `json:"subject,omitempty"`
-	ContactName  *string `json:"contactName,omitempty"`
-	ContactEmail *string `json:"contactEmail,omitempty"`
-	ContactPhone *string `json:"contactPhone,omitempty"`
+	Channel      models.Channel `json:"channel"`
+	Subject      *string        `json:"subject,omitempty"`
+	ContactName  *string        `json:"contactName,omitempty"`
+	ContactEmail *string        `json:"contactEmail,omitempty"`
+	ContactPhone *string        `json:"contactPhone,omitempty"`
 	// The contact's first message.
 	Message string `json:"message"`
 }
@@ -153,24 +125,13 @@ type LoginInput struct {
 	WorkspaceID *string `json:"workspaceId,omitempty"`
 }
 
-type Message struct {
-	ID         string            `json:"id"`
-	Body       string            `json:"body"`
-	AuthorKind MessageAuthorKind `json:"authorKind"`
-	// Set when authorKind is AGENT (also when that agent was removed since).
-	Author    *models.Agent `json:"author,omitempty"`
-	CreatedAt time.Time     `json:"createdAt"`
-}
-
-func (Message) IsNode() {}
-
 type MessageEdge struct {
-	Cursor string   `json:"cursor"`
-	Node   *Message `json:"node"`
+	Cursor string          `json:"cursor"`
+	Node   *models.Message `json:"node"`
 }
 
 type MessagePayload struct {
-	Message *Message `json:"message"`
+	Message *models.Message `json:"message"`
 }
 
 type Mutation struct {
@@ -191,7 +152,7 @@ type ReassignConversationsInput struct {
 	// null unassigns them all.
 	ToAgentID *string `json:"toAgentId,omitempty"`
 	// Default: OPEN and PENDING only.
-	Status []ConversationStatus `json:"status,omitempty"`
+	Status []models.ConversationStatus `json:"status,omitempty"`
 }
 
 type ReassignConversationsPayload struct {
@@ -222,8 +183,8 @@ type SendMessageInput struct {
 }
 
 type SetConversationStatusInput struct {
-	ConversationID string             `json:"conversationId"`
-	Status         ConversationStatus `json:"status"`
+	ConversationID string                    `json:"conversationId"`
+	Status         models.ConversationStatus `json:"status"`
 }
 
 type UpdateAgentRolesInput struct {
@@ -301,240 +262,6 @@ func (e *AgentOrderField) UnmarshalJSON(b []byte) error {
 }
 
 func (e AgentOrderField) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
-}
-
-type Channel string
-
-const (
-	ChannelEmail     Channel = "EMAIL"
-	ChannelWebChat   Channel = "WEB_CHAT"
-	ChannelWhatsapp  Channel = "WHATSAPP"
-	ChannelFacebook  Channel = "FACEBOOK"
-	ChannelInstagram Channel = "INSTAGRAM"
-	ChannelTelegram  Channel = "TELEGRAM"
-	ChannelSms       Channel = "SMS"
-	ChannelAPI       Channel = "API"
-)
-
-var AllChannel = []Channel{
-	ChannelEmail,
-	ChannelWebChat,
-	ChannelWhatsapp,
-	ChannelFacebook,
-	ChannelInstagram,
-	ChannelTelegram,
-	ChannelSms,
-	ChannelAPI,
-}
-
-func (e Channel) IsValid() bool {
-	switch e {
-	case ChannelEmail, ChannelWebChat, ChannelWhatsapp, ChannelFacebook, ChannelInstagram, ChannelTelegram, ChannelSms, ChannelAPI:
-		return true
-	}
-	return false
-}
-
-func (e Channel) String() string {
-	return string(e)
-}
-
-func (e *Channel) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = Channel(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid Channel", str)
-	}
-	return nil
-}
-
-func (e Channel) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *Channel) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e Channel) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
-}
-
-// Why a conversation shows a caution badge.
-type ConversationCaution string
-
-const (
-	// The assigned agent was removed from the workspace and can no longer reach this conversation.
-	ConversationCautionAssigneeRemoved ConversationCaution = "ASSIGNEE_REMOVED"
-)
-
-var AllConversationCaution = []ConversationCaution{
-	ConversationCautionAssigneeRemoved,
-}
-
-func (e ConversationCaution) IsValid() bool {
-	switch e {
-	case ConversationCautionAssigneeRemoved:
-		return true
-	}
-	return false
-}
-
-func (e ConversationCaution) String() string {
-	return string(e)
-}
-
-func (e *ConversationCaution) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = ConversationCaution(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid ConversationCaution", str)
-	}
-	return nil
-}
-
-func (e ConversationCaution) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *ConversationCaution) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e ConversationCaution) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
-}
-
-type ConversationStatus string
-
-const (
-	ConversationStatusOpen     ConversationStatus = "OPEN"
-	ConversationStatusPending  ConversationStatus = "PENDING"
-	ConversationStatusResolved ConversationStatus = "RESOLVED"
-)
-
-var AllConversationStatus = []ConversationStatus{
-	ConversationStatusOpen,
-	ConversationStatusPending,
-	ConversationStatusResolved,
-}
-
-func (e ConversationStatus) IsValid() bool {
-	switch e {
-	case ConversationStatusOpen, ConversationStatusPending, ConversationStatusResolved:
-		return true
-	}
-	return false
-}
-
-func (e ConversationStatus) String() string {
-	return string(e)
-}
-
-func (e *ConversationStatus) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = ConversationStatus(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid ConversationStatus", str)
-	}
-	return nil
-}
-
-func (e ConversationStatus) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *ConversationStatus) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e ConversationStatus) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
-}
-
-type MessageAuthorKind string
-
-const (
-	MessageAuthorKindContact MessageAuthorKind = "CONTACT"
-	MessageAuthorKindAgent   MessageAuthorKind = "AGENT"
-)
-
-var AllMessageAuthorKind = []MessageAuthorKind{
-	MessageAuthorKindContact,
-	MessageAuthorKindAgent,
-}
-
-func (e MessageAuthorKind) IsValid() bool {
-	switch e {
-	case MessageAuthorKindContact, MessageAuthorKindAgent:
-		return true
-	}
-	return false
-}
-
-func (e MessageAuthorKind) String() string {
-	return string(e)
-}
-
-func (e *MessageAuthorKind) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = MessageAuthorKind(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid MessageAuthorKind", str)
-	}
-	return nil
-}
-
-func (e MessageAuthorKind) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *MessageAuthorKind) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e MessageAuthorKind) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -1,0 +1,423 @@
+package team
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"agentdesk/apperr"
+	"agentdesk/auth"
+	"agentdesk/models"
+)
+
+// Conversations (BEHAVIOUR.md §5). Visibility: with CONVERSATIONS_READ_ALL the
+// whole workspace; without it, the caller's own and unassigned ones. Anything
+// else does not exist for the caller (NOT_FOUND).
+
+// ConversationFilter narrows the conversation list.
+type ConversationFilter struct {
+	Statuses   []models.ConversationStatus
+	Channels   []models.Channel
+	AssigneeID *int64
+	// Unassigned: true only unassigned, false only assigned.
+	Unassigned *bool
+	// Caution: only conversations showing this badge (the "needs attention" list).
+	Caution *models.ConversationCaution
+}
+
+// visibleTo limits q (on conversations) to what v may see.
+func visibleTo(q *gorm.DB, v *auth.Viewer) *gorm.DB {
+	q = q.Where("conversations.workspace_id = ?", v.WorkspaceID)
+	if !v.Can(models.PermConversationsReadAll) {
+		q = q.Where("(conversations.assignee_id = ? OR conversations.assignee_id IS NULL)", v.AgentID)
+	}
+	return q
+}
+
+func (s *Service) conversationQuery(ctx context.Context, v *auth.Viewer, f ConversationFilter) *gorm.DB {
+	q := visibleTo(s.DB.WithContext(ctx).Model(&models.Conversation{}), v)
+	if len(f.Statuses) > 0 {
+		q = q.Where("conversations.status IN ?", f.Statuses)
+	}
+	if len(f.Channels) > 0 {
+		q = q.Where("conversations.channel IN ?", f.Channels)
+	}
+	if f.AssigneeID != nil {
+		q = q.Where("conversations.assignee_id = ?", *f.AssigneeID)
+	}
+	if f.Unassigned != nil {
+		if *f.Unassigned {
+			q = q.Where("conversations.assignee_id IS NULL")
+		} else {
+			q = q.Where("conversations.assignee_id IS NOT NULL")
+		}
+	}
+	if f.Caution != nil {
+		// Derived from the assignee's status, never stored (see models.CautionFor).
+		q = q.Where("conversations.assignee_id IN (SELECT id FROM agents WHERE workspace_id = ? AND status <> ?)",
+			v.WorkspaceID, models.AgentActive)
+	}
+	return q
+}
+
+// ConversationCursor is the keyset position of a conversation in the lists.
+func ConversationCursor(c *models.Conversation) Cursor {
+	return Cursor{Key: c.ActivityAt.UTC().Format(time.RFC3339Nano), ID: c.ID}
+}
+
+// ListConversations returns one page of the visible conversations, newest
+// activity first, and whether more follow.
+func (s *Service) ListConversations(ctx context.Context, v *auth.Viewer, f ConversationFilter, p Page) ([]models.Conversation, bool, error) {
+	if err := CheckFirst(p.First); err != nil {
+		return nil, false, err
+	}
+	q, err := keyset(s.conversationQuery(ctx, v, f), "conversations.activity_at", "conversations.id", true, p, timeKey)
+	if err != nil {
+		return nil, false, err
+	}
+	var convs []models.Conversation
+	if err := q.Find(&convs).Error; err != nil {
+		return nil, false, err
+	}
+	return trimPage(convs, p.First)
+}
+
+// CountConversations counts the visible conversations a filter matches.
+func (s *Service) CountConversations(ctx context.Context, v *auth.Viewer, f ConversationFilter) (int, error) {
+	var n int64
+	err := s.conversationQuery(ctx, v, f).Count(&n).Error
+	return int(n), err
+}
+
+func visibleConversation(tx *gorm.DB, v *auth.Viewer, id int64) (*models.Conversation, error) {
+	var c models.Conversation
+	err := visibleTo(tx.Model(&models.Conversation{}), v).Where("conversations.id = ?", id).Take(&c).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, apperr.New(apperr.NotFound, "No such conversation.")
+	}
+	return &c, err
+}
+
+// Conversation returns a conversation the viewer may see, or NOT_FOUND.
+func (s *Service) Conversation(ctx context.Context, v *auth.Viewer, id int64) (*models.Conversation, error) {
+	return visibleConversation(s.DB.WithContext(ctx), v, id)
+}
+
+// CreateConversationInput is a conversation started by a contact's message.
+type CreateConversationInput struct {
+	Channel                                 models.Channel
+	Subject                                 *string
+	ContactName, ContactEmail, ContactPhone *string
+	Message                                 string
+}
+
+func optionalText(field string, s *string, max int, what string) (*string, error) {
+	if s == nil {
+		return nil, nil
+	}
+	t, err := validText(field, *s, 0, max, what)
+	if err != nil || t == "" {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// CreateConversation records a contact's first message as a new, OPEN,
+// unassigned conversation. A contact is reused by email within the workspace.
+func (s *Service) CreateConversation(ctx context.Context, v *auth.Viewer, in CreateConversationInput) (*models.Conversation, error) {
+	if err := requirePermission(v, models.PermConversationsReply); err != nil {
+		return nil, err
+	}
+	subject, err := optionalText("subject", in.Subject, 200, "The subject")
+	if err != nil {
+		return nil, err
+	}
+	name, err := optionalText("contactName", in.ContactName, 100, "The contact's name")
+	if err != nil {
+		return nil, err
+	}
+	phone, err := optionalText("contactPhone", in.ContactPhone, 32, "The phone number")
+	if err != nil {
+		return nil, err
+	}
+	var email *string
+	if in.ContactEmail != nil && strings.TrimSpace(*in.ContactEmail) != "" {
+		e, err := validEmail("contactEmail", *in.ContactEmail)
+		if err != nil {
+			return nil, err
+		}
+		email = &e
+	}
+	body, err := validText("message", in.Message, 1, 10000, "The message")
+	if err != nil {
+		return nil, err
+	}
+	var conv models.Conversation
+	err = s.inTx(ctx, "Conflict.", func(tx *gorm.DB) error {
+		now := s.now()
+		contact := models.Contact{WorkspaceID: v.WorkspaceID, Name: name, Email: email, Phone: phone, CreatedAt: now}
+		found := false
+		if email != nil {
+			err := tx.Where("workspace_id = ? AND lower(email) = ?", v.WorkspaceID, *email).Order("id").Take(&contact).Error
+			if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+				return err
+			}
+			found = err == nil
+		}
+		if !found {
+			if err := tx.Create(&contact).Error; err != nil {
+				return err
+			}
+		}
+		conv = models.Conversation{WorkspaceID: v.WorkspaceID, ContactID: contact.ID, Subject: subject,
+			Status: models.ConversationOpen, Channel: in.Channel, LastMessageAt: &now, ActivityAt: now,
+			CreatedAt: now, UpdatedAt: now}
+		if err := tx.Create(&conv).Error; err != nil {
+			return err
+		}
+		return tx.Create(&models.Message{WorkspaceID: v.WorkspaceID, ConversationID: conv.ID, Body: body,
+			AuthorKind: models.AuthorContact, CreatedAt: now}).Error
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &conv, nil
+}
+
+// assignee checks that an agent can be assigned conversations: of this
+// workspace, ACTIVE, and holding CONVERSATIONS_REPLY (BAD_USER_INPUT on field
+// otherwise).
+func assignee(tx *gorm.DB, workspaceID, agentID int64, field string) (*models.Agent, error) {
+	var a models.Agent
+	err := tx.Where("id = ? AND workspace_id = ?", agentID, workspaceID).Take(&a).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, apperr.Input(field, "No such agent in this workspace.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if a.Status != models.AgentActive {
+		return nil, apperr.Input(field, "Only an active agent can be assigned conversations; this one is %s.", a.Status)
+	}
+	roles, err := rolesOf(tx, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	if !permissionsOf(roles).Has(models.PermConversationsReply) {
+		return nil, apperr.Input(field, "This agent cannot reply to conversations (no CONVERSATIONS_REPLY).")
+	}
+	return &a, nil
+}
+
+// AssignConversation assigns a visible conversation to an agent, or
+// unassigns it (agentID nil).
+func (s *Service) AssignConversation(ctx context.Context, v *auth.Viewer, conversationID int64, agentID *int64) (*models.Conversation, error) {
+	if err := requirePermission(v, models.PermConversationsAssign); err != nil {
+		return nil, err
+	}
+	var conv *models.Conversation
+	err := s.inTx(ctx, "Conflict.", func(tx *gorm.DB) error {
+		var err error
+		if conv, err = visibleConversation(tx, v, conversationID); err != nil {
+			return err
+		}
+		summary := summaryf("Unassigned conversation #%d", conv.ID)
+		if agentID != nil {
+			a, err := assignee(tx, v.WorkspaceID, *agentID, "agentId")
+			if err != nil {
+				return err
+			}
+			summary = summaryf("Assigned conversation #%d to %s", conv.ID, a.Email)
+		}
+		now := s.now()
+		conv.AssigneeID, conv.UpdatedAt = agentID, now
+		if err := tx.Model(conv).Updates(map[string]any{"assignee_id": agentID, "updated_at": now}).Error; err != nil {
+			return err
+		}
+		return audit(tx, models.AuditEvent{WorkspaceID: v.WorkspaceID, Action: models.AuditConversationAssigned,
+			ActorID: &v.AgentID, TargetAgentID: agentID, Summary: summary, CreatedAt: now})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return conv, nil
+}
+
+// ReassignConversations moves the visible conversations of one agent (a
+// removed one, typically) with the given statuses (default OPEN and PENDING)
+// to another agent, or unassigns them. Returns how many moved.
+func (s *Service) ReassignConversations(ctx context.Context, v *auth.Viewer, fromID int64, toID *int64, statuses []models.ConversationStatus) (int, error) {
+	if err := requirePermission(v, models.PermConversationsAssign); err != nil {
+		return 0, err
+	}
+	if len(statuses) == 0 {
+		statuses = []models.ConversationStatus{models.ConversationOpen, models.ConversationPending}
+	}
+	if toID != nil && *toID == fromID {
+		return 0, apperr.Input("toAgentId", "Choose another agent than the one the conversations come from.")
+	}
+	moved := 0
+	err := s.inTx(ctx, "Conflict.", func(tx *gorm.DB) error {
+		from, err := agentInWorkspace(tx, v.WorkspaceID, fromID)
+		if err != nil {
+			return err
+		}
+		target := "nobody (unassigned)"
+		if toID != nil {
+			to, err := assignee(tx, v.WorkspaceID, *toID, "toAgentId")
+			if err != nil {
+				return err
+			}
+			target = to.Email
+		}
+		now := s.now()
+		res := visibleTo(tx.Model(&models.Conversation{}), v).
+			Where("conversations.assignee_id = ? AND conversations.status IN ?", from.ID, statuses).
+			Updates(map[string]any{"assignee_id": toID, "updated_at": now})
+		if res.Error != nil {
+			return res.Error
+		}
+		moved = int(res.RowsAffected)
+		return audit(tx, models.AuditEvent{WorkspaceID: v.WorkspaceID, Action: models.AuditConversationsReassigned,
+			ActorID: &v.AgentID, TargetAgentID: &from.ID, CreatedAt: now,
+			Summary: summaryf("Moved %d conversations of %s to %s", moved, from.Email, target)})
+	})
+	return moved, err
+}
+
+// SetConversationStatus changes the status of a visible conversation.
+func (s *Service) SetConversationStatus(ctx context.Context, v *auth.Viewer, id int64, status models.ConversationStatus) (*models.Conversation, error) {
+	if err := requirePermission(v, models.PermConversationsReply); err != nil {
+		return nil, err
+	}
+	var conv *models.Conversation
+	err := s.inTx(ctx, "Conflict.", func(tx *gorm.DB) error {
+		var err error
+		if conv, err = visibleConversation(tx, v, id); err != nil {
+			return err
+		}
+		conv.Status, conv.UpdatedAt = status, s.now()
+		return tx.Model(conv).Updates(map[string]any{"status": status, "updated_at": conv.UpdatedAt}).Error
+	})
+	if err != nil {
+		return nil, err
+	}
+	return conv, nil
+}
+
+// SendMessage adds the viewer's reply to a visible conversation.
+func (s *Service) SendMessage(ctx context.Context, v *auth.Viewer, conversationID int64, body string) (*models.Message, error) {
+	if err := requirePermission(v, models.PermConversationsReply); err != nil {
+		return nil, err
+	}
+	body, err := validText("body", body, 1, 10000, "The message")
+	if err != nil {
+		return nil, err
+	}
+	var msg models.Message
+	err = s.inTx(ctx, "Conflict.", func(tx *gorm.DB) error {
+		conv, err := visibleConversation(tx, v, conversationID)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		msg = models.Message{WorkspaceID: v.WorkspaceID, ConversationID: conv.ID, Body: body,
+			AuthorKind: models.AuthorAgent, AuthorAgentID: &v.AgentID, CreatedAt: now}
+		if err := tx.Create(&msg).Error; err != nil {
+			return err
+		}
+		return tx.Model(conv).Updates(map[string]any{"last_message_at": now, "activity_at": now, "updated_at": now}).Error
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &msg, nil
+}
+
+// MessageCursor is the keyset position of a message (oldest first).
+func MessageCursor(m *models.Message) Cursor {
+	return Cursor{Key: m.CreatedAt.UTC().Format(time.RFC3339Nano), ID: m.ID}
+}
+
+// Messages returns one page of a conversation's messages, oldest first. The
+// conversation was already checked visible by whoever holds it.
+func (s *Service) Messages(ctx context.Context, conversationID int64, p Page) ([]models.Message, bool, error) {
+	if err := CheckFirst(p.First); err != nil {
+		return nil, false, err
+	}
+	q := s.DB.WithContext(ctx).Model(&models.Message{}).Where("conversation_id = ?", conversationID)
+	q, err := keyset(q, "messages.created_at", "messages.id", false, p, timeKey)
+	if err != nil {
+		return nil, false, err
+	}
+	var msgs []models.Message
+	if err := q.Find(&msgs).Error; err != nil {
+		return nil, false, err
+	}
+	return trimPage(msgs, p.First)
+}
+
+// CountMessages counts a conversation's messages.
+func (s *Service) CountMessages(ctx context.Context, conversationID int64) (int, error) {
+	var n int64
+	err := s.DB.WithContext(ctx).Model(&models.Message{}).Where("conversation_id = ?", conversationID).Count(&n).Error
+	return int(n), err
+}
+
+// Message returns a message of a conversation the viewer may see, or NOT_FOUND.
+func (s *Service) Message(ctx context.Context, v *auth.Viewer, id int64) (*models.Message, error) {
+	var m models.Message
+	tx := s.DB.WithContext(ctx)
+	err := tx.Where("id = ? AND workspace_id = ?", id, v.WorkspaceID).Take(&m).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, apperr.New(apperr.NotFound, "No such message.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if _, err := visibleConversation(tx, v, m.ConversationID); err != nil {
+		return nil, apperr.New(apperr.NotFound, "No such message.")
+	}
+	return &m, nil
+}
+
+// Contact returns a contact of one of the viewer's visible conversations, or
+// NOT_FOUND.
+func (s *Service) Contact(ctx context.Context, v *auth.Viewer, id int64) (*models.Contact, error) {
+	var n int64
+	if err := visibleTo(s.DB.WithContext(ctx).Model(&models.Conversation{}), v).
+		Where("conversations.contact_id = ?", id).Limit(1).Count(&n).Error; err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, apperr.New(apperr.NotFound, "No such contact.")
+	}
+	var c models.Contact
+	err := s.DB.WithContext(ctx).Where("id = ? AND workspace_id = ?", id, v.WorkspaceID).Take(&c).Error
+	return &c, err
+}
+
+// ContactsByID returns the contacts of a workspace by id.
+func (s *Service) ContactsByID(ctx context.Context, workspaceID int64, ids []int64) (map[int64]*models.Contact, error) {
+	var contacts []models.Contact
+	if err := s.DB.WithContext(ctx).Where("workspace_id = ? AND id IN ?", workspaceID, ids).Find(&contacts).Error; err != nil {
+		return nil, err
+	}
+	out := make(map[int64]*models.Contact, len(contacts))
+	for i := range contacts {
+		out[contacts[i].ID] = &contacts[i]
+	}
+	return out, nil
+}
+
+// affectedConversations counts the OPEN and PENDING conversations assigned to
+// an agent: those that show the caution badge once it is removed.
+func affectedConversations(tx *gorm.DB, agentID int64) (int, error) {
+	var n int64
+	err := tx.Model(&models.Conversation{}).Where("assignee_id = ? AND status IN ?", agentID,
+		[]models.ConversationStatus{models.ConversationOpen, models.ConversationPending}).Count(&n).Error
+	return int(n), err
+}
