@@ -3,6 +3,7 @@
 //
 //	agentdesk          migrate the database, then serve (the default)
 //	agentdesk migrate  apply pending migrations and exit
+//	agentdesk demo     load the demo workspace (once) and print how to sign in
 //
 // Settings come from the environment; see README.md.
 package main
@@ -24,6 +25,7 @@ import (
 
 	"agentdesk/auth"
 	"agentdesk/db"
+	"agentdesk/demo"
 	"agentdesk/graph"
 	"agentdesk/mail"
 	"agentdesk/team"
@@ -72,19 +74,6 @@ func run(args []string) error {
 	if err := database.Migrate(ctx); err != nil {
 		return err
 	}
-	if len(args) > 0 {
-		switch args[0] {
-		case "migrate":
-			log.Info("database migrated", "dialect", database.Dialect)
-			return nil
-		default:
-			return fmt.Errorf("unknown command %q (commands: migrate)", args[0])
-		}
-	}
-	if cfg.SMTPURL != "" {
-		log.Warn("SMTP_URL is set but SMTP delivery is not implemented yet; emails are written to the log")
-	}
-
 	now := func() time.Time { return time.Now().UTC() }
 	sessions := &auth.Sessions{DB: database.DB, TTL: cfg.SessionTTL, Now: now}
 	svc := &team.Service{
@@ -92,6 +81,21 @@ func run(args []string) error {
 		Config: team.Config{PublicURL: cfg.PublicURL, AllowSignup: cfg.AllowSignup,
 			InvitationTTL: cfg.InvitationTTL, ResendCooldown: cfg.ResendCooldown},
 	}
+	if len(args) > 0 {
+		switch args[0] {
+		case "migrate":
+			log.Info("database migrated", "dialect", database.Dialect)
+			return nil
+		case "demo":
+			return loadDemo(ctx, svc, cfg)
+		default:
+			return fmt.Errorf("unknown command %q (commands: migrate, demo)", args[0])
+		}
+	}
+	if cfg.SMTPURL != "" {
+		log.Warn("SMTP_URL is set but SMTP delivery is not implemented yet; emails are written to the log")
+	}
+
 	sender := &mail.Sender{DB: database.DB, Deliverer: mail.LogDeliverer{Log: log}, Log: log, Now: now,
 		Interval: time.Second, MaxAttempts: 8, BaseBackoff: 30 * time.Second}
 
@@ -128,6 +132,28 @@ func run(args []string) error {
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	return nil
+}
+
+// loadDemo loads the demo workspace and tells how to sign in to it.
+func loadDemo(ctx context.Context, svc *team.Service, cfg config) error {
+	// The demo signs up through the rules, so it needs sign-up even where
+	// the server has it off.
+	svc.Config.AllowSignup = true
+	res, err := demo.Load(ctx, svc)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	if res.Created {
+		fmt.Printf("Loaded the demo workspace %q: %d agents, %d conversations.\n", demo.WorkspaceName, res.Agents, res.Conversations)
+	} else {
+		fmt.Printf("The demo workspace %q is already loaded; nothing changed.\n", demo.WorkspaceName)
+	}
+	fmt.Printf("Sign in at %s/ with\n\n  mutation { login(input: {email: %q, password: %q}) { token } }\n\n",
+		cfg.PublicURL, demo.OwnerEmail, demo.Password)
+	fmt.Println("then, with the header Authorization: Bearer <token>, try the Agents page and the needs-attention list:")
+	fmt.Println("\n  { agents(first: 50) { totalCount edges { node { name email status roles { name } invitation { expired } } } } }")
+	fmt.Println("  { conversations(filter: {caution: ASSIGNEE_REMOVED}) { totalCount edges { node { subject status caution assignee { name status } } } } }")
 	return nil
 }
 

@@ -1,0 +1,79 @@
+package demo_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"agentdesk/auth"
+	"agentdesk/db"
+	"agentdesk/db/dbtest"
+	"agentdesk/demo"
+	"agentdesk/models"
+	"agentdesk/team"
+)
+
+func TestDemoLoadsOnceWithEveryState(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		database := dbtest.Open(t, d, nil)
+		now := func() time.Time { return time.Now().UTC() }
+		svc := &team.Service{DB: database, Now: now,
+			Sessions:  &auth.Sessions{DB: database.DB, TTL: time.Hour, Now: now},
+			Passwords: auth.NewPasswords(auth.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}),
+			Config:    team.Config{PublicURL: "http://x", AllowSignup: true, InvitationTTL: 7 * 24 * time.Hour, ResendCooldown: time.Minute}}
+		ctx := context.Background()
+		res, err := demo.Load(ctx, svc)
+		if err != nil || !res.Created {
+			t.Fatalf("first load: %+v, %v", res, err)
+		}
+		login, err := svc.Login(ctx, team.LoginInput{Email: demo.OwnerEmail, Password: demo.Password})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := svc.Sessions.ResolveViewer(ctx, login.Token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byStatus := map[models.AgentStatus]int{}
+		expired := 0
+		rows, _, err := svc.ListAgents(ctx, v, team.AgentFilter{Statuses: []models.AgentStatus{models.AgentPending, models.AgentActive, models.AgentRemoved}}, team.AgentOrder{}, team.Page{First: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			byStatus[r.Status]++
+			if inv := svc.InvitationOf(&r.Agent); inv != nil && inv.Expired {
+				expired++
+			}
+		}
+		if byStatus[models.AgentPending] != 3 || byStatus[models.AgentRemoved] != 2 || byStatus[models.AgentActive] < 10 || expired != 1 {
+			t.Fatalf("agents by status %v, expired links %d", byStatus, expired)
+		}
+		roles, _ := svc.Roles(ctx, v)
+		if len(roles) != 5 || roles[4].Name != "AI agent manager" {
+			t.Fatalf("roles = %d", len(roles))
+		}
+		caution := models.CautionAssigneeRemoved
+		flagged, err := svc.CountConversations(ctx, v, team.ConversationFilter{Caution: &caution})
+		if err != nil || flagged == 0 {
+			t.Fatalf("needs-attention conversations = %d, %v", flagged, err)
+		}
+		total, _ := svc.CountConversations(ctx, v, team.ConversationFilter{})
+		if total != res.Conversations {
+			t.Fatalf("%d conversations, want %d", total, res.Conversations)
+		}
+
+		again, err := demo.Load(ctx, svc)
+		if err != nil || again.Created {
+			t.Fatalf("second load: %+v, %v", again, err)
+		}
+		if n, _ := svc.CountConversations(ctx, v, team.ConversationFilter{}); n != total {
+			t.Fatalf("second load changed conversations: %d -> %d", total, n)
+		}
+		var workspaces int64
+		database.Model(&models.Workspace{}).Count(&workspaces)
+		if workspaces != 1 {
+			t.Fatalf("%d workspaces after two loads", workspaces)
+		}
+	})
+}
