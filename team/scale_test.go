@@ -36,7 +36,7 @@ type lastSQL struct {
 	sql string
 }
 
-func (l *lastSQL) LogMode(logger.LogLevel) logger.Interface         { return l }
+func (l *lastSQL) LogMode(logger.LogLevel) logger.Interface      { return l }
 func (l *lastSQL) Info(context.Context, string, ...interface{})  {}
 func (l *lastSQL) Warn(context.Context, string, ...interface{})  {}
 func (l *lastSQL) Error(context.Context, string, ...interface{}) {}
@@ -128,7 +128,9 @@ func TestConversationListsAtScale(t *testing.T) {
 		{"channel: EMAIL", func(scaleWorkspace) team.ConversationFilter {
 			return team.ConversationFilter{Channels: []models.Channel{email}}
 		}, false},
-		{"assigneeId", func(w scaleWorkspace) team.ConversationFilter { return team.ConversationFilter{AssigneeID: &w.assignee} }, false},
+		{"assigneeId", func(w scaleWorkspace) team.ConversationFilter {
+			return team.ConversationFilter{AssigneeID: &w.assignee}
+		}, false},
 		{"unassigned: true", func(scaleWorkspace) team.ConversationFilter { return team.ConversationFilter{Unassigned: &yes} }, false},
 		{"unassigned: false", func(scaleWorkspace) team.ConversationFilter { return team.ConversationFilter{Unassigned: &no} }, false},
 		{"caution: ASSIGNEE_REMOVED", func(scaleWorkspace) team.ConversationFilter { return team.ConversationFilter{Caution: &caution} }, false},
