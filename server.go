@@ -27,6 +27,7 @@ import (
 	"agentdesk/db"
 	"agentdesk/demo"
 	"agentdesk/graph"
+	"agentdesk/jobs"
 	"agentdesk/mail"
 	"agentdesk/team"
 )
@@ -43,6 +44,10 @@ type config struct {
 	InvitationTTL  time.Duration `env:"INVITATION_TTL" envDefault:"168h"`
 	SessionTTL     time.Duration `env:"SESSION_TTL" envDefault:"720h"`
 	ResendCooldown time.Duration `env:"RESEND_COOLDOWN" envDefault:"60s"`
+	// Email delivery: attempts before FAILED, and the first retry's delay
+	// (each next one doubles).
+	MailMaxAttempts int           `env:"MAIL_MAX_ATTEMPTS" envDefault:"8"`
+	MailRetryBase   time.Duration `env:"MAIL_RETRY_BASE" envDefault:"30s"`
 }
 
 func main() {
@@ -75,9 +80,20 @@ func run(args []string) error {
 		return err
 	}
 	now := func() time.Time { return time.Now().UTC() }
+	var deliverer mail.Deliverer = mail.LogDeliverer{Log: log}
+	if cfg.SMTPURL != "" {
+		if deliverer, err = mail.NewSMTP(cfg.SMTPURL, cfg.MailFrom); err != nil {
+			return err
+		}
+	}
+	queue, err := jobs.New(database, deliverer, jobs.Config{MaxAttempts: cfg.MailMaxAttempts, RetryBase: cfg.MailRetryBase,
+		PollInterval: time.Second, CleanupEvery: time.Hour, Now: now, Log: log})
+	if err != nil {
+		return err
+	}
 	sessions := &auth.Sessions{DB: database.DB, TTL: cfg.SessionTTL, Now: now}
 	svc := &team.Service{
-		DB: database, Sessions: sessions, Passwords: auth.NewPasswords(auth.DefaultArgon2), Now: now,
+		DB: database, Sessions: sessions, Passwords: auth.NewPasswords(auth.DefaultArgon2), Now: now, Emails: queue,
 		Config: team.Config{PublicURL: cfg.PublicURL, AllowSignup: cfg.AllowSignup,
 			InvitationTTL: cfg.InvitationTTL, ResendCooldown: cfg.ResendCooldown},
 	}
@@ -92,12 +108,6 @@ func run(args []string) error {
 			return fmt.Errorf("unknown command %q (commands: migrate, demo)", args[0])
 		}
 	}
-	if cfg.SMTPURL != "" {
-		log.Warn("SMTP_URL is set but SMTP delivery is not implemented yet; emails are written to the log")
-	}
-
-	sender := &mail.Sender{DB: database.DB, Deliverer: mail.LogDeliverer{Log: log}, Log: log, Now: now,
-		Interval: time.Second, MaxAttempts: 8, BaseBackoff: 30 * time.Second}
 
 	srv := &http.Server{
 		Addr: cfg.ListenAddr,
@@ -105,9 +115,9 @@ func run(args []string) error {
 			Production: production, Ready: database.Ping}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
-	senderCtx, stopSender := context.WithCancel(context.Background())
-	senderDone := make(chan struct{})
-	go func() { sender.Run(senderCtx); close(senderDone) }()
+	if err := queue.Start(context.Background()); err != nil {
+		return err
+	}
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.ListenAndServe() }()
@@ -116,19 +126,22 @@ func run(args []string) error {
 
 	select {
 	case err := <-serveErr:
-		stopSender()
-		<-senderDone
+		_ = queue.Stop(context.Background())
 		return err
 	case <-ctx.Done():
 	}
-	// SIGTERM: stop accepting, finish in-flight requests (up to 15 s), flush
-	// queued work, exit 0.
+	// SIGTERM: stop accepting, finish in-flight requests (up to 15 s), let
+	// the emails being sent finish (queued ones are durable: the next start,
+	// or another replica, sends them), exit 0.
 	log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	err = srv.Shutdown(shutdownCtx)
-	stopSender()
-	<-senderDone
+	queueCtx, cancelQueue := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancelQueue()
+	if qerr := queue.Stop(queueCtx); qerr != nil {
+		log.Warn("job queue stop", "err", qerr)
+	}
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

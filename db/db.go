@@ -5,6 +5,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
@@ -16,6 +17,10 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -46,6 +51,9 @@ type Options struct {
 type DB struct {
 	*gorm.DB
 	Dialect Dialect
+	// URL is the DATABASE_URL it was opened with (it may hold a password:
+	// never log it).
+	URL string
 }
 
 // ParseURL tells the dialect of a DATABASE_URL and the DSN its driver wants.
@@ -103,7 +111,7 @@ func Open(url string, opts Options) (*DB, error) {
 		sqlDB.SetMaxIdleConns(10)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
-	return &DB{DB: g, Dialect: dialect}, nil
+	return &DB{DB: g, Dialect: dialect, URL: url}, nil
 }
 
 func sqliteDSN(path string) string {
@@ -119,8 +127,32 @@ func sqliteDSN(path string) string {
 }
 
 // Migrate applies every migration of the database's dialect that has not been
-// applied yet. On PostgreSQL a session lock keeps concurrent starts apart.
+// applied yet: agentdesk's own (goose; on PostgreSQL under a session lock so
+// concurrent starts wait for each other), then those of the River job queue.
 func (d *DB) Migrate(ctx context.Context) error {
+	if err := d.migrateSchema(ctx); err != nil {
+		return err
+	}
+	migrator, err := rivermigrate.New(d.RiverDriver(), nil)
+	if err != nil {
+		return err
+	}
+	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("migrate job queue: %w", err)
+	}
+	return nil
+}
+
+// RiverDriver returns the River job queue's driver for this database.
+func (d *DB) RiverDriver() riverdriver.Driver[*sql.Tx] {
+	sqlDB, _ := d.DB.DB() // cannot fail: Open built d from a *sql.DB
+	if d.Dialect == SQLite {
+		return riversqlite.New(sqlDB)
+	}
+	return riverdatabasesql.New(sqlDB)
+}
+
+func (d *DB) migrateSchema(ctx context.Context) error {
 	sqlDB, err := d.DB.DB()
 	if err != nil {
 		return err

@@ -22,6 +22,7 @@ import (
 	"agentdesk/db"
 	"agentdesk/db/dbtest"
 	"agentdesk/graph"
+	"agentdesk/jobs"
 	"agentdesk/models"
 	"agentdesk/team"
 )
@@ -77,7 +78,13 @@ func newServer(t *testing.T, dialect db.Dialect) *testServer {
 	database := dbtest.Open(t, dialect, stmts)
 	clock := &testClock{now: time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC)}
 	sessions := &auth.Sessions{DB: database.DB, TTL: 720 * time.Hour, Now: clock.Now}
-	svc := &team.Service{DB: database, Sessions: sessions, Passwords: auth.NewPasswords(cheapArgon2), Now: clock.Now,
+	// Jobs are inserted as in production but not worked here, so tests read
+	// the queued emails; delivery has its own tests with a working queue.
+	queue, err := jobs.NewInsertOnly(database, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &team.Service{DB: database, Sessions: sessions, Passwords: auth.NewPasswords(cheapArgon2), Now: clock.Now, Emails: queue,
 		Config: team.Config{PublicURL: "https://desk.example.com", AllowSignup: true,
 			InvitationTTL: 168 * time.Hour, ResendCooldown: 60 * time.Second}}
 	logs := &bytes.Buffer{}

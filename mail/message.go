@@ -1,23 +1,28 @@
-// Package mail builds the emails agentdesk sends and delivers them from the
-// outbox table, where each one was queued in its mutation's transaction.
+// Package mail builds the emails agentdesk sends and hands them to an SMTP
+// server, or to the log when none is configured.
 package mail
 
 import (
 	"bytes"
 	"embed"
 	"fmt"
+	htmltemplate "html/template"
 	"net/url"
 	"strings"
-	"text/template"
+	texttemplate "text/template"
 	"time"
 )
 
 //go:embed templates
 var templates embed.FS
 
-var activationText = template.Must(template.ParseFS(templates, "templates/activation.txt.tmpl"))
+var (
+	activationText = texttemplate.Must(texttemplate.ParseFS(templates, "templates/activation.txt.tmpl"))
+	activationHTML = htmltemplate.Must(htmltemplate.ParseFS(templates, "templates/activation.html.tmpl"))
+)
 
-// Activation is what an activation email says.
+// Activation is what an activation email says. It carries no secret but the
+// link's own token.
 type Activation struct {
 	WorkspaceName string
 	InvitedByName string
@@ -33,22 +38,30 @@ func (a Activation) Link() string {
 	return strings.TrimRight(a.PublicURL, "/") + "/activate?token=" + url.QueryEscape(a.Token)
 }
 
-// Render returns the subject and plain-text body of the email.
-func (a Activation) Render() (subject, body string, err error) {
-	var buf bytes.Buffer
-	err = activationText.Execute(&buf, map[string]any{
+// Rendered is an email ready to queue.
+type Rendered struct {
+	Subject, Text, HTML string
+}
+
+// Render returns the subject, plain-text and HTML bodies of the email.
+func (a Activation) Render() (Rendered, error) {
+	data := map[string]any{
 		"WorkspaceName": a.WorkspaceName,
 		"InvitedByName": a.InvitedByName,
 		"Link":          a.Link(),
 		"ExpiresAt":     a.ExpiresAt.UTC().Format("2006-01-02 15:04 MST"),
 		"Resend":        a.Resend,
-	})
-	if err != nil {
-		return "", "", fmt.Errorf("render activation email: %w", err)
 	}
-	subject = fmt.Sprintf("You're invited to %s on agentdesk", a.WorkspaceName)
+	var text, html bytes.Buffer
+	if err := activationText.Execute(&text, data); err != nil {
+		return Rendered{}, fmt.Errorf("render activation email: %w", err)
+	}
+	if err := activationHTML.Execute(&html, data); err != nil {
+		return Rendered{}, fmt.Errorf("render activation email: %w", err)
+	}
+	subject := fmt.Sprintf("You're invited to %s on agentdesk", a.WorkspaceName)
 	if a.Resend {
 		subject = fmt.Sprintf("Your new activation link for %s", a.WorkspaceName)
 	}
-	return subject, buf.String(), nil
+	return Rendered{Subject: subject, Text: text.String(), HTML: html.String()}, nil
 }

@@ -14,22 +14,23 @@ const (
 )
 
 // Email is an outbox row, inserted in the transaction of the mutation that
-// wants it sent, so an email exists exactly when that mutation committed.
+// wants it sent (together with the job that sends it), so an email exists
+// exactly when that mutation committed.
 type Email struct {
 	ID          int64
 	WorkspaceID int64
 	AgentID     int64
 	// TokenID is the activation token the email carries; the email is dropped
 	// instead of sent once that token is no longer live.
-	TokenID       int64
-	ToAddress     string
-	Subject       string
-	BodyText      string
-	State         EmailState
-	Attempts      int
-	NextAttemptAt time.Time
-	LastError     string
-	SentAt        *time.Time
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	TokenID   int64
+	ToAddress string
+	Subject   string
+	BodyText  string
+	BodyHTML  string
+	State     EmailState
+	Attempts  int
+	LastError string
+	SentAt    *time.Time
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }

@@ -176,14 +176,18 @@ func (s *Service) issueLink(tx *gorm.DB, v *auth.Viewer, agent *models.Agent, re
 		JOIN agents a ON a.id = ? WHERE w.id = ?`, v.AgentID, v.WorkspaceID).Scan(&names).Error; err != nil {
 		return err
 	}
-	subject, body, err := mail.Activation{WorkspaceName: names.Workspace, InvitedByName: names.Inviter,
+	msg, err := mail.Activation{WorkspaceName: names.Workspace, InvitedByName: names.Inviter,
 		PublicURL: s.Config.PublicURL, Token: token, ExpiresAt: at.ExpiresAt, Resend: resend}.Render()
 	if err != nil {
 		return err
 	}
 	email := models.Email{WorkspaceID: v.WorkspaceID, AgentID: agent.ID, TokenID: at.ID, ToAddress: agent.Email,
-		Subject: subject, BodyText: body, State: models.EmailQueued, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
+		Subject: msg.Subject, BodyText: msg.Text, BodyHTML: msg.HTML, State: models.EmailQueued,
+		CreatedAt: now, UpdatedAt: now}
 	if err := tx.Create(&email).Error; err != nil {
+		return err
+	}
+	if err := s.Emails.EnqueueEmail(tx, email.ID); err != nil {
 		return err
 	}
 	agent.LinkSentAt, agent.LinkExpiresAt = now, at.ExpiresAt

@@ -25,6 +25,7 @@ import (
 	"agentdesk/auth"
 	"agentdesk/db"
 	"agentdesk/db/dbtest"
+	"agentdesk/jobs"
 	"agentdesk/models"
 	"agentdesk/team"
 )
@@ -105,7 +106,11 @@ func TestConversationListsAtScale(t *testing.T) {
 	last := &lastSQL{}
 	database := dbtest.Open(t, db.Postgres, last)
 	now := func() time.Time { return time.Now().UTC() }
-	svc := &team.Service{DB: database, Now: now, Sessions: &auth.Sessions{DB: database.DB, TTL: time.Hour, Now: now},
+	queue, err := jobs.NewInsertOnly(database, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &team.Service{DB: database, Now: now, Emails: queue, Sessions: &auth.Sessions{DB: database.DB, TTL: time.Hour, Now: now},
 		Passwords: auth.NewPasswords(auth.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}),
 		Config:    team.Config{AllowSignup: true, InvitationTTL: time.Hour}}
 

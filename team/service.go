@@ -26,11 +26,18 @@ type Config struct {
 	ResendCooldown time.Duration
 }
 
+// EmailQueue queues the job that sends an outbox email, inside the
+// transaction that wrote the email.
+type EmailQueue interface {
+	EnqueueEmail(tx *gorm.DB, emailID int64) error
+}
+
 // Service applies the rules against the database.
 type Service struct {
 	DB        *db.DB
 	Sessions  *auth.Sessions
 	Passwords *auth.Passwords
+	Emails    EmailQueue
 	Config    Config
 	// Now is the clock; tests replace it to expire links without sleeping.
 	Now func() time.Time
