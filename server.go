@@ -16,8 +16,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -48,6 +50,21 @@ type config struct {
 	// (each next one doubles).
 	MailMaxAttempts int           `env:"MAIL_MAX_ATTEMPTS" envDefault:"8"`
 	MailRetryBase   time.Duration `env:"MAIL_RETRY_BASE" envDefault:"30s"`
+
+	// Hardening (README "Operations").
+	AllowedOrigins    []string      `env:"ALLOWED_ORIGINS" envSeparator:","`
+	TrustedProxies    []string      `env:"TRUSTED_PROXIES" envSeparator:","`
+	MaxBodyBytes      int64         `env:"MAX_BODY_BYTES" envDefault:"1048576"`
+	MaxParserTokens   int           `env:"MAX_PARSER_TOKENS" envDefault:"15000"`
+	MaxDepth          int           `env:"MAX_DEPTH" envDefault:"12"`
+	MaxAliases        int           `env:"MAX_ALIASES" envDefault:"30"`
+	MaxDirectives     int           `env:"MAX_DIRECTIVES" envDefault:"50"`
+	MaxOperations     int           `env:"MAX_OPERATIONS" envDefault:"10"`
+	MaxComplexity     int           `env:"MAX_COMPLEXITY" envDefault:"5000"`
+	RequestTimeout    time.Duration `env:"REQUEST_TIMEOUT" envDefault:"10s"`
+	RateLimitPerIP    int           `env:"RATE_LIMIT_PER_IP" envDefault:"30"`
+	RateLimitPerEmail int           `env:"RATE_LIMIT_PER_EMAIL" envDefault:"5"`
+	RateLimitPeriod   time.Duration `env:"RATE_LIMIT_PERIOD" envDefault:"1m"`
 }
 
 func main() {
@@ -69,7 +86,13 @@ func run(args []string) error {
 	}
 	log := slog.New(handler)
 
-	database, err := db.Open(cfg.DatabaseURL, db.Options{})
+	trusted, err := parsePrefixes(cfg.TrustedProxies)
+	if err != nil {
+		return err
+	}
+	// The statement timeout is the database's backstop behind the request
+	// timeout's cancellation.
+	database, err := db.Open(cfg.DatabaseURL, db.Options{StatementTimeout: cfg.RequestTimeout + 5*time.Second})
 	if err != nil {
 		return err
 	}
@@ -112,7 +135,13 @@ func run(args []string) error {
 	srv := &http.Server{
 		Addr: cfg.ListenAddr,
 		Handler: graph.NewHandler(graph.Config{Team: svc, Sessions: sessions, Log: log,
-			Production: production, Ready: database.Ping}),
+			Production: production, Ready: database.Ping,
+			Limits: graph.Limits{BodyBytes: cfg.MaxBodyBytes, ParserTokens: cfg.MaxParserTokens, Depth: cfg.MaxDepth,
+				Aliases: cfg.MaxAliases, Directives: cfg.MaxDirectives, Operations: cfg.MaxOperations,
+				Complexity: cfg.MaxComplexity, Timeout: cfg.RequestTimeout},
+			RateLimits:     graph.RateLimits{PerIP: cfg.RateLimitPerIP, PerSubject: cfg.RateLimitPerEmail, Period: cfg.RateLimitPeriod},
+			AllowedOrigins: cfg.AllowedOrigins, TrustedProxies: trusted,
+			HSTS: strings.HasPrefix(cfg.PublicURL, "https://")}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	if err := queue.Start(context.Background()); err != nil {
@@ -168,6 +197,27 @@ func loadDemo(ctx context.Context, svc *team.Service, cfg config) error {
 	fmt.Println("\n  { agents(first: 50) { totalCount edges { node { name email status roles { name } invitation { expired } } } } }")
 	fmt.Println("  { conversations(filter: {caution: ASSIGNEE_REMOVED}) { totalCount edges { node { subject status caution assignee { name status } } } } }")
 	return nil
+}
+
+// parsePrefixes reads TRUSTED_PROXIES: addresses or CIDR prefixes.
+func parsePrefixes(items []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, item := range items {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(item); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(item)
+		if err != nil {
+			return nil, fmt.Errorf("TRUSTED_PROXIES: %q is neither an address nor a CIDR prefix", item)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }
 
 func playgroundURL(cfg config, production bool) string {

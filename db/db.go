@@ -45,6 +45,9 @@ var ErrUniqueViolation = errors.New("unique constraint violated")
 type Options struct {
 	// Logger replaces GORM's logger (tests use it to count statements).
 	Logger logger.Interface
+	// StatementTimeout, on PostgreSQL, ends any statement that runs longer
+	// (unless DATABASE_URL sets statement_timeout itself).
+	StatementTimeout time.Duration
 }
 
 // DB is an open database and its dialect.
@@ -90,6 +93,13 @@ func Open(url string, opts Options) (*DB, error) {
 	var g *gorm.DB
 	switch dialect {
 	case Postgres:
+		if opts.StatementTimeout > 0 && !strings.Contains(dsn, "statement_timeout=") {
+			sep := "?"
+			if strings.Contains(dsn, "?") {
+				sep = "&"
+			}
+			dsn += fmt.Sprintf("%sstatement_timeout=%d", sep, opts.StatementTimeout.Milliseconds())
+		}
 		g, err = gorm.Open(postgres.New(postgres.Config{DSN: dsn}), cfg)
 	case SQLite:
 		g, err = gorm.Open(sqlite.Open(sqliteDSN(dsn)), cfg)

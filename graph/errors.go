@@ -33,10 +33,26 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		var original *gqlerror.Error
 		if errors.As(err, &original) && original.Err == nil && isRequestError(original) {
-			gqlErr.Extensions = map[string]any{"code": string(apperr.BadUserInput)}
+			ext := map[string]any{}
+			for k, v := range original.Extensions {
+				ext[k] = v
+			}
+			if code, _ := ext["code"].(string); code != "" && code != string(apperr.BadUserInput) {
+				ext["reason"] = code // gqlgen's own name for what went wrong
+			}
+			ext["code"] = string(apperr.BadUserInput)
+			gqlErr.Extensions = ext
 			return gqlErr
 		}
 		id := RequestID(ctx)
+		if errors.Is(err, context.DeadlineExceeded) {
+			log.WarnContext(ctx, "request timed out", "request_id", id, "path", gqlErr.Path.String(), "err", err)
+			return &gqlerror.Error{
+				Message:    "The request took too long and was cancelled.",
+				Path:       gqlErr.Path,
+				Extensions: map[string]any{"code": string(apperr.Internal), "requestId": id},
+			}
+		}
 		log.ErrorContext(ctx, "internal error", "request_id", id, "path", gqlErr.Path.String(), "err", err)
 		return &gqlerror.Error{
 			Message:    "Something went wrong on our side. Quote the request id if you report it.",
@@ -51,7 +67,8 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 func isRequestError(e *gqlerror.Error) bool {
 	code, _ := e.Extensions["code"].(string)
 	switch code {
-	case "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "BAD_USER_INPUT":
+	case "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "BAD_USER_INPUT", "COMPLEXITY_LIMIT_EXCEEDED",
+		"PERSISTED_QUERY_NOT_FOUND", "PERSISTED_QUERY_NOT_SUPPORTED":
 		return true
 	}
 	// Variable and argument coercion errors carry no code but a path-less

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -13,15 +14,13 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"agentdesk/auth"
 	"agentdesk/graph/generated"
 	"agentdesk/team"
 )
-
-// MaxBodyBytes bounds a request body (1 MiB).
-const MaxBodyBytes = 1 << 20
 
 // Config wires the HTTP handler.
 type Config struct {
@@ -32,33 +31,96 @@ type Config struct {
 	Production bool
 	// Ready reports whether the database answers (for /readyz).
 	Ready func(ctx context.Context) error
+	// Limits bound each request; zero fields take DefaultLimits.
+	Limits Limits
+	// RateLimits bound the public operations; zero takes DefaultRateLimits.
+	RateLimits RateLimits
+	// AllowedOrigins may call the API from a browser ("*": any).
+	AllowedOrigins []string
+	// TrustedProxies may name the client in X-Forwarded-For.
+	TrustedProxies []netip.Prefix
+	// HSTS adds Strict-Transport-Security (PUBLIC_URL is https).
+	HSTS bool
+	// Now is the rate limiter's clock (nil: wall clock).
+	Now func() time.Time
 }
 
-// NewSchema returns the executable schema with its resolvers and directives.
-func NewSchema(svc *team.Service) *handler.Server {
+func (c Config) limits() Limits {
+	l, d := c.Limits, DefaultLimits
+	if l.BodyBytes == 0 {
+		l.BodyBytes = d.BodyBytes
+	}
+	if l.ParserTokens == 0 {
+		l.ParserTokens = d.ParserTokens
+	}
+	if l.Depth == 0 {
+		l.Depth = d.Depth
+	}
+	if l.Aliases == 0 {
+		l.Aliases = d.Aliases
+	}
+	if l.Directives == 0 {
+		l.Directives = d.Directives
+	}
+	if l.Operations == 0 {
+		l.Operations = d.Operations
+	}
+	if l.Complexity == 0 {
+		l.Complexity = d.Complexity
+	}
+	if l.Timeout == 0 {
+		l.Timeout = d.Timeout
+	}
+	if l.DefaultPageSz == 0 {
+		l.DefaultPageSz = d.DefaultPageSz
+	}
+	return l
+}
+
+// NewSchema returns the executable schema with its resolvers, directives and
+// list pricing.
+func NewSchema(r *Resolver, limits Limits) *handler.Server {
 	return handler.New(generated.NewExecutableSchema(generated.Config{
-		Resolvers:  &Resolver{Team: svc},
+		Resolvers:  r,
 		Directives: directives(),
+		Complexity: complexityRoot(limits.DefaultPageSz),
 	}))
 }
 
 // NewHandler returns agentdesk's HTTP handler: the GraphQL endpoint at /query
-// (and /graphql), the playground at /, and the health probes.
+// (and /graphql), the playground at /, the probes and /metrics.
 func NewHandler(cfg Config) http.Handler {
-	srv := NewSchema(cfg.Team)
+	limits := cfg.limits()
+	rates := cfg.RateLimits
+	if rates == (RateLimits{}) {
+		rates = DefaultRateLimits
+	}
+	srv := NewSchema(&Resolver{Team: cfg.Team, guard: newAbuseGuard(rates, cfg.Now)}, limits)
+	// GraphQL over HTTP: POST, GET for queries only (the GET transport
+	// refuses mutations), and OPTIONS.
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	if !cfg.Production {
 		srv.Use(extension.Introspection{})
 	}
+	srv.SetParserTokenLimit(limits.ParserTokens)
+	srv.Use(shapeLimits{limits})
+	srv.Use(extension.FixedComplexityLimit(limits.Complexity))
 	srv.SetDisableSuggestion(cfg.Production)
 	srv.SetErrorPresenter(presentError(cfg.Log))
 	srv.SetRecoverFunc(recoverPanic(cfg.Log))
+	m := newMetrics(cfg.Team.DB.DB)
+	srv.AroundResponses(m.observe(cfg.Log))
 
-	api := withRequestID(auth.Middleware(cfg.Sessions, loadersMiddleware(cfg.Team, limitBody(srv))))
+	var api http.Handler = srv
+	api = limitBody(limits.BodyBytes, api)
+	api = loadersMiddleware(cfg.Team, api)
+	api = auth.Middleware(cfg.Sessions, api)
+	api = withTimeout(limits.Timeout, api)
+
 	mux := http.NewServeMux()
 	mux.Handle("/query", api)
 	mux.Handle("/graphql", api)
@@ -81,12 +143,20 @@ func NewHandler(cfg Config) http.Handler {
 		}
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	return mux
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
+
+	var h http.Handler = mux
+	h = withCORS(cfg.AllowedOrigins, h)
+	h = withSecurityHeaders(cfg.HSTS, h)
+	h = withClientIP(cfg.TrustedProxies, h)
+	return withRequestID(h)
 }
 
-func limitBody(next http.Handler) http.Handler {
+// limitBody caps the request body; a larger one fails to read, which the
+// transport answers with a GraphQL error.
+func limitBody(n int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		r.Body = http.MaxBytesReader(w, r.Body, n)
 		next.ServeHTTP(w, r)
 	})
 }
@@ -100,7 +170,7 @@ func RequestID(ctx context.Context) string {
 }
 
 // withRequestID gives each request an id, echoed in X-Request-ID, logged with
-// internal errors and returned in their extensions.requestId.
+// its operation and internal errors, and returned in their extensions.requestId.
 func withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b := make([]byte, 8)

@@ -89,7 +89,10 @@ func newServer(t *testing.T, dialect db.Dialect) *testServer {
 			InvitationTTL: 168 * time.Hour, ResendCooldown: 60 * time.Second}}
 	logs := &bytes.Buffer{}
 	log := slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, nil))
-	h := graph.NewHandler(graph.Config{Team: svc, Sessions: sessions, Log: log, Ready: database.Ping})
+	// Scenarios sign in far more often than a person; the rate-limit test
+	// sets its own limits.
+	h := graph.NewHandler(graph.Config{Team: svc, Sessions: sessions, Log: log, Ready: database.Ping, Now: clock.Now,
+		RateLimits: graph.RateLimits{PerIP: 1_000_000, PerSubject: 1_000_000, Period: time.Minute}})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &testServer{t: t, dialect: dialect, db: database, svc: svc, clock: clock, stmts: stmts, http: srv, logs: logs}

@@ -5,5 +5,6 @@ import "agentdesk/team"
 // Resolver is the root of the resolvers. Resolvers translate GraphQL
 // arguments to the rules in package team and the results back; nothing more.
 type Resolver struct {
-	Team *team.Service
+	Team  *team.Service
+	guard *abuseGuard
 }

@@ -144,6 +144,9 @@ func (r *messageConnectionResolver) TotalCount(ctx context.Context, obj *model.M
 }
 
 func (r *mutationResolver) CreateWorkspace(ctx context.Context, input model.CreateWorkspaceInput) (*model.AuthPayload, error) {
+	if err := r.guard.email(ctx, "createWorkspace", input.OwnerEmail); err != nil {
+		return nil, err
+	}
 	res, err := r.Team.CreateWorkspace(ctx, team.CreateWorkspaceInput{WorkspaceName: input.WorkspaceName,
 		OwnerName: input.OwnerName, OwnerEmail: input.OwnerEmail, Password: input.Password})
 	if err != nil {
@@ -153,6 +156,9 @@ func (r *mutationResolver) CreateWorkspace(ctx context.Context, input model.Crea
 }
 
 func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*model.AuthPayload, error) {
+	if err := r.guard.email(ctx, "login", input.Email); err != nil {
+		return nil, err
+	}
 	in := team.LoginInput{Email: input.Email, Password: input.Password}
 	if input.WorkspaceID != nil {
 		id, ok := localID(*input.WorkspaceID, typeWorkspace)
@@ -169,6 +175,9 @@ func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*
 }
 
 func (r *mutationResolver) ActivateAccount(ctx context.Context, input model.ActivateAccountInput) (*model.AuthPayload, error) {
+	if err := r.guard.token(ctx, "activateAccount", input.Token); err != nil {
+		return nil, err
+	}
 	res, err := r.Team.ActivateAccount(ctx, team.ActivateInput{Token: input.Token, Name: input.Name, Password: input.Password})
 	if err != nil {
 		return nil, err
@@ -515,6 +524,9 @@ func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string)
 }
 
 func (r *queryResolver) Invitation(ctx context.Context, token string) (*team.InvitationPreview, error) {
+	if err := r.guard.token(ctx, "invitation", token); err != nil {
+		return nil, err
+	}
 	return r.Team.PreviewInvitation(ctx, token)
 }
 

@@ -1,0 +1,124 @@
+package graph
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"gorm.io/gorm"
+)
+
+// metrics are what /metrics exposes (Prometheus).
+type metrics struct {
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	errors   *prometheus.CounterVec
+}
+
+func newMetrics(db *gorm.DB) *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "agentdesk_graphql_requests_total",
+			Help: "GraphQL operations by operation (type and first root field)."}, []string{"operation"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "agentdesk_graphql_request_duration_seconds",
+			Help: "GraphQL operation latency.", Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10}},
+			[]string{"operation"}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "agentdesk_graphql_errors_total",
+			Help: "GraphQL errors by extensions.code."}, []string{"code"}),
+	}
+	m.registry.MustRegister(m.requests, m.latency, m.errors,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		emailCollector{db: db, desc: prometheus.NewDesc("agentdesk_emails", "Outbox emails by state.", []string{"state"}, nil)})
+	if sqlDB, err := db.DB(); err == nil {
+		m.registry.MustRegister(collectors.NewDBStatsCollector(sqlDB, "agentdesk"))
+	}
+	return m
+}
+
+// operationLabel names an operation by its type and first root field: bounded
+// by the schema, unlike client-chosen operation names, so clients cannot
+// blow up the metrics' cardinality.
+func operationLabel(oc *graphql.OperationContext) string {
+	if oc == nil || oc.Operation == nil {
+		return "invalid"
+	}
+	name := "unknown"
+	fields := graphql.CollectFields(oc, oc.Operation.SelectionSet, nil)
+	if len(fields) > 0 {
+		name = fields[0].Name
+	}
+	return string(oc.Operation.Operation) + ":" + name
+}
+
+// observe is the response middleware: counts, latency, errors by code, and
+// one log line per operation with the request id.
+func (m *metrics) observe(log *slog.Logger) graphql.ResponseMiddleware {
+	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		start := time.Now()
+		resp := next(ctx)
+		var oc *graphql.OperationContext
+		if graphql.HasOperationContext(ctx) {
+			oc = graphql.GetOperationContext(ctx)
+		}
+		op := operationLabel(oc)
+		elapsed := time.Since(start)
+		if oc != nil && !oc.Stats.OperationStart.IsZero() {
+			elapsed = time.Since(oc.Stats.OperationStart)
+		}
+		m.requests.WithLabelValues(op).Inc()
+		m.latency.WithLabelValues(op).Observe(elapsed.Seconds())
+		var codes []string
+		if resp != nil {
+			for _, e := range resp.Errors {
+				code, _ := e.Extensions["code"].(string)
+				m.errors.WithLabelValues(code).Inc()
+				codes = append(codes, code)
+			}
+		}
+		name := ""
+		if oc != nil {
+			name = oc.OperationName
+			if len(name) > 64 {
+				name = name[:64]
+			}
+		}
+		log.InfoContext(ctx, "graphql", "request_id", RequestID(ctx), "operation", op, "operation_name", name,
+			"duration_ms", float64(elapsed.Microseconds())/1000, "errors", strings.Join(codes, ","))
+		return resp
+	}
+}
+
+// emailCollector reports the outbox by state at each scrape.
+type emailCollector struct {
+	db   *gorm.DB
+	desc *prometheus.Desc
+}
+
+func (c emailCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c emailCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	var rows []struct {
+		State string
+		N     float64
+	}
+	if err := c.db.WithContext(ctx).Raw(`SELECT state, COUNT(*) AS n FROM emails GROUP BY state`).Scan(&rows).Error; err != nil {
+		return
+	}
+	seen := map[string]bool{}
+	for _, r := range rows {
+		seen[r.State] = true
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, r.N, r.State)
+	}
+	for _, s := range []string{"QUEUED", "SENT", "FAILED", "DROPPED"} {
+		if !seen[s] {
+			ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, 0, s)
+		}
+	}
+}
