@@ -120,6 +120,7 @@ func NewHandler(cfg Config) http.Handler {
 	api = loadersMiddleware(cfg.Team, api)
 	api = auth.Middleware(cfg.Sessions, api)
 	api = withTimeout(limits.Timeout, api)
+	api = withJSONStatus(api)
 
 	mux := http.NewServeMux()
 	mux.Handle("/query", api)

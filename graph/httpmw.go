@@ -88,3 +88,23 @@ func withSecurityHeaders(hsts bool, next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// withJSONStatus follows the GraphQL-over-HTTP spec for clients that accept
+// only application/json: a document that fails to parse or validate (gqlgen
+// answers 422) is answered 200 with the errors in the body. Malformed
+// requests keep their 400, and clients that accept
+// application/graphql-response+json keep gqlgen's status.
+func withJSONStatus(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(jsonStatusWriter{w}, r)
+	})
+}
+
+type jsonStatusWriter struct{ http.ResponseWriter }
+
+func (w jsonStatusWriter) WriteHeader(code int) {
+	if code == http.StatusUnprocessableEntity && strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") {
+		code = http.StatusOK
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
