@@ -4,6 +4,7 @@
 //	agentdesk          migrate the database, then serve (the default)
 //	agentdesk migrate  apply pending migrations and exit
 //	agentdesk demo     load the demo workspace (once) and print how to sign in
+//	agentdesk healthcheck  exit 0 if the local server answers /readyz (for Docker)
 //
 // Settings come from the environment; see README.md.
 package main
@@ -15,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
 	"os"
@@ -78,6 +80,9 @@ func run(args []string) error {
 	var cfg config
 	if err := env.Parse(&cfg); err != nil {
 		return err
+	}
+	if len(args) > 0 && args[0] == "healthcheck" {
+		return healthcheck(cfg.ListenAddr)
 	}
 	production := cfg.AppEnv == "production"
 	var handler slog.Handler = slog.NewTextHandler(os.Stderr, nil)
@@ -196,6 +201,25 @@ func loadDemo(ctx context.Context, svc *team.Service, cfg config) error {
 	fmt.Println("then, with the header Authorization: Bearer <token>, try the Agents page and the needs-attention list:")
 	fmt.Println("\n  { agents(first: 50) { totalCount edges { node { name email status roles { name } invitation { expired } } } } }")
 	fmt.Println("  { conversations(filter: {caution: ASSIGNEE_REMOVED}) { totalCount edges { node { subject status caution assignee { name status } } } } }")
+	return nil
+}
+
+// healthcheck asks the server on this machine whether it is ready; the
+// container image has no shell or curl to do it.
+func healthcheck(listenAddr string) error {
+	_, port, err := net.SplitHostPort(listenAddr)
+	if err != nil {
+		return err
+	}
+	client := &http.Client{Timeout: 3 * time.Second}
+	res, err := client.Get("http://127.0.0.1:" + port + "/readyz")
+	if err != nil {
+		return err
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("readyz answered %d", res.StatusCode)
+	}
 	return nil
 }
 

@@ -50,6 +50,11 @@ func TestServeAndShutDown(t *testing.T) {
 			}
 			res.Body.Close()
 		}
+		probe := exec.Command(bin, "healthcheck")
+		probe.Env = append(os.Environ(), "LISTEN_ADDR="+addr)
+		if out, err := probe.CombinedOutput(); err != nil {
+			t.Fatalf("healthcheck: %v %s", err, out)
+		}
 		body := `{"query":"mutation { createWorkspace(input: {workspaceName: \"Acme\", ownerName: \"O\", ownerEmail: \"o@example.com\", password: \"password1\"}) { agent { status } } }"}`
 		res, err := http.Post(base+"/graphql", "application/json", strings.NewReader(body))
 		if err != nil {
