@@ -5,6 +5,8 @@
 //	agentdesk migrate  apply pending migrations and exit
 //	agentdesk demo     load the demo workspace (once) and print how to sign in
 //	agentdesk healthcheck  exit 0 if the local server answers /readyz (for Docker)
+//	agentdesk seed [-agents N] [-conversations N] [-messages N] [-name NAME]
+//	                   generate a sized workspace for benchmarks and load runs
 //
 // Settings come from the environment; see README.md.
 package main
@@ -14,10 +16,12 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/netip"
 	"os"
 	"os/signal"
@@ -67,6 +71,9 @@ type config struct {
 	RateLimitPerIP    int           `env:"RATE_LIMIT_PER_IP" envDefault:"30"`
 	RateLimitPerEmail int           `env:"RATE_LIMIT_PER_EMAIL" envDefault:"5"`
 	RateLimitPeriod   time.Duration `env:"RATE_LIMIT_PERIOD" envDefault:"1m"`
+	// PprofAddr serves net/http/pprof on a separate address (off when empty;
+	// never expose it publicly).
+	PprofAddr string `env:"PPROF_ADDR"`
 }
 
 func main() {
@@ -132,8 +139,10 @@ func run(args []string) error {
 			return nil
 		case "demo":
 			return loadDemo(ctx, svc, cfg)
+		case "seed":
+			return seed(ctx, database, svc.Passwords, args[1:])
 		default:
-			return fmt.Errorf("unknown command %q (commands: migrate, demo)", args[0])
+			return fmt.Errorf("unknown command %q (commands: migrate, demo, seed, healthcheck)", args[0])
 		}
 	}
 
@@ -153,6 +162,16 @@ func run(args []string) error {
 		return err
 	}
 
+	if cfg.PprofAddr != "" {
+		go func() {
+			pprofMux := http.NewServeMux()
+			pprofMux.HandleFunc("/debug/pprof/", pprof.Index)
+			pprofMux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+			pprofMux.HandleFunc("/debug/pprof/heap", pprof.Index)
+			log.Info("pprof is listening", "addr", cfg.PprofAddr)
+			_ = http.ListenAndServe(cfg.PprofAddr, pprofMux)
+		}()
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.ListenAndServe() }()
 	log.Info("agentdesk is listening", "addr", cfg.ListenAddr, "database", database.Dialect,
@@ -201,6 +220,27 @@ func loadDemo(ctx context.Context, svc *team.Service, cfg config) error {
 	fmt.Println("then, with the header Authorization: Bearer <token>, try the Agents page and the needs-attention list:")
 	fmt.Println("\n  { agents(first: 50) { totalCount edges { node { name email status roles { name } invitation { expired } } } } }")
 	fmt.Println("  { conversations(filter: {caution: ASSIGNEE_REMOVED}) { totalCount edges { node { subject status caution assignee { name status } } } } }")
+	return nil
+}
+
+// seed generates a sized workspace (see demo.Seed).
+func seed(ctx context.Context, database *db.DB, pw *auth.Passwords, args []string) error {
+	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+	agents := fs.Int("agents", 1000, "agents in the workspace")
+	conversations := fs.Int("conversations", 100_000, "conversations")
+	messages := fs.Int("messages", 2, "messages per conversation after the contact's first")
+	name := fs.String("name", fmt.Sprintf("Bench %d", time.Now().Unix()), "workspace name")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	start := time.Now()
+	res, err := demo.Seed(ctx, database, pw, *name, demo.Size{Agents: *agents, Conversations: *conversations,
+		MessagesPerConversation: *messages})
+	if err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	fmt.Printf("Seeded %q (%d agents, %d conversations) in %s. Sign in as %s / %s\n", *name, *agents, *conversations,
+		time.Since(start).Round(time.Millisecond), res.OwnerEmail, res.OwnerPassword)
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -54,6 +55,9 @@ type Options struct {
 type DB struct {
 	*gorm.DB
 	Dialect Dialect
+	// Statements counts the SQL statements run through GORM (for /metrics
+	// and the load runner's statements per request).
+	Statements *atomic.Int64
 	// URL is the DATABASE_URL it was opened with (it may hold a password:
 	// never log it).
 	URL string
@@ -121,7 +125,11 @@ func Open(url string, opts Options) (*DB, error) {
 		sqlDB.SetMaxIdleConns(10)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
-	return &DB{DB: g, Dialect: dialect, URL: url}, nil
+	d := &DB{DB: g, Dialect: dialect, URL: url, Statements: &atomic.Int64{}}
+	if err := d.countStatements(); err != nil {
+		return nil, err
+	}
+	return d, nil
 }
 
 func sqliteDSN(path string) string {
@@ -187,6 +195,25 @@ func (d *DB) migrateSchema(ctx context.Context) error {
 	}
 	if _, err := provider.Up(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// countStatements registers GORM callbacks that count every statement.
+func (d *DB) countStatements() error {
+	count := func(*gorm.DB) { d.Statements.Add(1) }
+	cb := d.DB.Callback()
+	for _, err := range []error{
+		cb.Create().After("gorm:create").Register("agentdesk:count", count),
+		cb.Query().After("gorm:query").Register("agentdesk:count", count),
+		cb.Update().After("gorm:update").Register("agentdesk:count", count),
+		cb.Delete().After("gorm:delete").Register("agentdesk:count", count),
+		cb.Row().After("gorm:row").Register("agentdesk:count", count),
+		cb.Raw().After("gorm:raw").Register("agentdesk:count", count),
+	} {
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }

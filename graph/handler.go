@@ -112,7 +112,7 @@ func NewHandler(cfg Config) http.Handler {
 	srv.SetDisableSuggestion(cfg.Production)
 	srv.SetErrorPresenter(presentError(cfg.Log))
 	srv.SetRecoverFunc(recoverPanic(cfg.Log))
-	m := newMetrics(cfg.Team.DB.DB)
+	m := newMetrics(cfg.Team.DB.DB, func() float64 { return float64(cfg.Team.DB.Statements.Load()) })
 	srv.AroundResponses(m.observe(cfg.Log))
 
 	var api http.Handler = srv

@@ -20,7 +20,7 @@ type metrics struct {
 	errors   *prometheus.CounterVec
 }
 
-func newMetrics(db *gorm.DB) *metrics {
+func newMetrics(db *gorm.DB, statements func() float64) *metrics {
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "agentdesk_graphql_requests_total",
@@ -33,7 +33,9 @@ func newMetrics(db *gorm.DB) *metrics {
 	}
 	m.registry.MustRegister(m.requests, m.latency, m.errors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		emailCollector{db: db, desc: prometheus.NewDesc("agentdesk_emails", "Outbox emails by state.", []string{"state"}, nil)})
+		emailCollector{db: db, desc: prometheus.NewDesc("agentdesk_emails", "Outbox emails by state.", []string{"state"}, nil)},
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "agentdesk_sql_statements_total",
+			Help: "SQL statements run by this process."}, statements))
 	if sqlDB, err := db.DB(); err == nil {
 		m.registry.MustRegister(collectors.NewDBStatsCollector(sqlDB, "agentdesk"))
 	}

@@ -1,0 +1,262 @@
+// Command bench is agentdesk's load runner. It seeds a sized workspace,
+// starts the agentdesk binary and the pgx baseline (the same SQL without
+// ORM or GraphQL) as separate processes on loopback, and for each scenario
+// measures maximum throughput of both, then latency at a fixed rate, the SQL
+// statements per request and the server's peak RSS.
+//
+//	go build -o /tmp/agentdesk . && go run ./bench -bin /tmp/agentdesk \
+//	  -db 'postgres://postgres@127.0.0.1:5432/agentdesk_bench?sslmode=disable'
+//
+// The database must exist; the runner migrates it and seeds a new workspace
+// each run. See docs/PERFORMANCE.md for figures.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"agentdesk/auth"
+	"agentdesk/db"
+	"agentdesk/demo"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "baseline" {
+		// Child process: serve the baseline.
+		if err := serveBaseline(context.Background(), os.Args[2], os.Args[3]); err != nil {
+			fmt.Fprintln(os.Stderr, "baseline:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	bin, dbURL, scenarios, cpuProfile string
+	agents, conversations, rate       int
+	workers, runs                     int
+	duration                          time.Duration
+}
+
+func run() error {
+	var o options
+	flag.StringVar(&o.bin, "bin", "", "agentdesk binary (go build -o /tmp/agentdesk .)")
+	flag.StringVar(&o.dbURL, "db", "", "PostgreSQL DATABASE_URL of an existing database")
+	flag.StringVar(&o.scenarios, "scenarios", "agents,conversations,viewer,inviteAgent", "scenarios to run")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of agentdesk under maximum load of the first scenario here")
+	flag.IntVar(&o.agents, "agents", 1000, "agents in the seeded workspace")
+	flag.IntVar(&o.conversations, "conversations", 100_000, "conversations in the seeded workspace")
+	flag.IntVar(&o.rate, "rate", 200, "requests per second of the fixed-rate runs")
+	flag.IntVar(&o.workers, "workers", 16, "concurrent clients of the maximum-rate runs")
+	flag.IntVar(&o.runs, "runs", 3, "runs of each measurement; medians are reported")
+	flag.DurationVar(&o.duration, "duration", 10*time.Second, "length of each measurement")
+	flag.Parse()
+	if o.bin == "" || o.dbURL == "" {
+		return fmt.Errorf("-bin and -db are required")
+	}
+	ctx := context.Background()
+
+	database, err := db.Open(o.dbURL, db.Options{})
+	if err != nil {
+		return err
+	}
+	if err := database.Migrate(ctx); err != nil {
+		return err
+	}
+	runID := time.Now().Unix()
+	start := time.Now()
+	seeded, err := demo.Seed(ctx, database, auth.NewPasswords(auth.DefaultArgon2), fmt.Sprintf("Bench %d", runID),
+		demo.Size{Agents: o.agents, Conversations: o.conversations, MessagesPerConversation: 2})
+	database.Close()
+	if err != nil {
+		return err
+	}
+	fmt.Printf("seeded %d agents and %d conversations in %s\n", o.agents, o.conversations, time.Since(start).Round(time.Millisecond))
+
+	serverAddr, baselineAddr, pprofAddr := freeAddr(), freeAddr(), freeAddr()
+	server := exec.Command(o.bin)
+	server.Env = append(os.Environ(), "DATABASE_URL="+o.dbURL, "LISTEN_ADDR="+serverAddr, "APP_ENV=production",
+		"RATE_LIMIT_PER_IP=100000000", "RATE_LIMIT_PER_EMAIL=100000000", "PPROF_ADDR="+pprofAddr)
+	server.Stdout, server.Stderr = io.Discard, io.Discard
+	self, _ := os.Executable()
+	base := exec.Command(self, "baseline", o.dbURL, baselineAddr)
+	base.Stderr = os.Stderr
+	for _, c := range []*exec.Cmd{server, base} {
+		if err := c.Start(); err != nil {
+			return err
+		}
+		defer c.Process.Kill()
+	}
+	if err := waitHTTP("http://"+serverAddr+"/readyz", 30*time.Second); err != nil {
+		return err
+	}
+	if err := waitTCP(baselineAddr, 30*time.Second); err != nil {
+		return err
+	}
+
+	var login struct{ Login struct{ Token string } }
+	if err := graphql(ctx, "http://"+serverAddr+"/query", "", `mutation($e: String!, $p: String!) { login(input: {email: $e, password: $p}) { token } }`,
+		map[string]any{"e": seeded.OwnerEmail, "p": seeded.OwnerPassword}, &login); err != nil {
+		return err
+	}
+	token := login.Login.Token
+	var roles struct{ Roles []struct{ ID, Name string } }
+	if err := graphql(ctx, "http://"+serverAddr+"/query", token, `{ roles { id name } }`, nil, &roles); err != nil {
+		return err
+	}
+	agentRole := ""
+	for _, r := range roles.Roles {
+		if r.Name == "Agent" {
+			agentRole = r.ID
+		}
+	}
+	agentdesk := Target{URL: "http://" + serverAddr + "/query", Token: token}
+	baseline := Target{URL: "http://" + baselineAddr + "/query", Token: token}
+
+	fmt.Printf("\n| scenario | agentdesk max req/s | baseline max req/s | ratio | p50 / p95 / p99 at %d req/s | errors | SQL statements per request |\n", o.rate)
+	fmt.Println("|---|---|---|---|---|---|---|")
+	for i, sc := range Scenarios(agentRole, runID) {
+		if !slices.Contains(strings.Split(o.scenarios, ","), sc.Name) {
+			continue
+		}
+		// Warm both up (connections, caches, JIT-free but pools and plans).
+		MaxRate(ctx, agentdesk, sc, o.workers, time.Second)
+		MaxRate(ctx, baseline, sc, o.workers, time.Second)
+		if i == 0 && o.cpuProfile != "" {
+			go func() { _ = fetchProfile("http://"+pprofAddr, o.cpuProfile, o.duration) }()
+		}
+		var ours, theirs, ratios []float64
+		var fixedRuns []Result
+		errors := 0
+		statements := []float64{}
+		for range o.runs {
+			before := metric("http://"+serverAddr+"/metrics", "agentdesk_sql_statements_total")
+			a := MaxRate(ctx, agentdesk, sc, o.workers, o.duration)
+			after := metric("http://"+serverAddr+"/metrics", "agentdesk_sql_statements_total")
+			b := MaxRate(ctx, baseline, sc, o.workers, o.duration)
+			f := FixedRate(ctx, agentdesk, sc, o.rate, o.duration, 1000)
+			ours, theirs = append(ours, a.RPS()), append(theirs, b.RPS())
+			ratios = append(ratios, a.RPS()/b.RPS())
+			fixedRuns = append(fixedRuns, f)
+			errors += a.Errors + b.Errors + f.Errors
+			statements = append(statements, (after-before)/float64(max(a.Requests, 1)))
+			for _, r := range []Result{a, b, f} {
+				if r.FirstError != "" {
+					fmt.Fprintf(os.Stderr, "%s: %s\n", sc.Name, r.FirstError)
+				}
+			}
+		}
+		slices.SortFunc(fixedRuns, func(x, y Result) int { return int(x.P99 - y.P99) })
+		f := fixedRuns[len(fixedRuns)/2]
+		fmt.Printf("| %s | %.0f | %.0f | %.0f%% | %s / %s / %s | %d | %.1f |\n", sc.Name, median(ours), median(theirs),
+			100*median(ratios), ms(f.P50), ms(f.P95), ms(f.P99), errors, median(statements))
+	}
+	fmt.Printf("\nagentdesk peak RSS: %s MB (VmHWM)\n", peakRSS(server.Process.Pid))
+	return nil
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+
+func freeAddr() string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func waitHTTP(url string, bound time.Duration) error {
+	deadline := time.Now().Add(bound)
+	for time.Now().Before(deadline) {
+		if res, err := http.Get(url); err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("%s did not answer", url)
+}
+
+func waitTCP(addr string, bound time.Duration) error {
+	deadline := time.Now().Add(bound)
+	for time.Now().Before(deadline) {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("%s did not answer", addr)
+}
+
+// metric reads one unlabelled counter from a Prometheus endpoint.
+func metric(url, name string) float64 {
+	res, err := http.Get(url)
+	if err != nil {
+		return 0
+	}
+	defer res.Body.Close()
+	sc := bufio.NewScanner(res.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			f, _ := strconv.ParseFloat(v, 64)
+			return f
+		}
+	}
+	return 0
+}
+
+// peakRSS is the process's resident-set high-water mark, from /proc.
+func peakRSS(pid int) string {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return "?"
+	}
+	for line := range bytes.Lines(raw) {
+		if v, ok := strings.CutPrefix(string(line), "VmHWM:"); ok {
+			kb, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+			return fmt.Sprintf("%.1f", float64(kb)/1024)
+		}
+	}
+	return "?"
+}
+
+func fetchProfile(pprofURL, path string, d time.Duration) error {
+	res, err := http.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", pprofURL, int(d.Seconds())))
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(f, res.Body)
+	return err
+}
