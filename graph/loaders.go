@@ -20,6 +20,7 @@ type Loaders struct {
 	AgentByID        *dataloadgen.Loader[int64, *models.Agent]
 	AgentCountByRole *dataloadgen.Loader[int64, int]
 	ContactByID      *dataloadgen.Loader[int64, *models.Contact]
+	RoleByID         *dataloadgen.Loader[int64, *models.Role]
 }
 
 // loaderWait is how long a loader collects keys before it queries; resolvers
@@ -45,6 +46,13 @@ func NewLoaders(svc *team.Service) *Loaders {
 			}
 			return svc.ContactsByID(ctx, v.WorkspaceID, ids)
 		}, dataloadgen.WithWait(loaderWait)),
+		RoleByID: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*models.Role, error) {
+			v, err := auth.ViewerFrom(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return svc.RolesByID(ctx, v.WorkspaceID, ids)
+		}, dataloadgen.WithWait(loaderWait)),
 	}
 }
 
@@ -63,16 +71,4 @@ func loadersMiddleware(svc *team.Service, next http.Handler) http.Handler {
 
 func loadersFrom(ctx context.Context) *Loaders {
 	return ctx.Value(loadersKey{}).(*Loaders)
-}
-
-// loadAgent loads an optional agent reference (inviter, remover, actor).
-func loadAgent(ctx context.Context, id *int64) (*models.Agent, error) {
-	if id == nil {
-		return nil, nil
-	}
-	a, err := loadersFrom(ctx).AgentByID.Load(ctx, *id)
-	if err == dataloadgen.ErrNotFound {
-		return nil, nil
-	}
-	return a, err
 }

@@ -15,128 +15,132 @@ import (
 	"context"
 )
 
-func (r *agentResolver) ID(ctx context.Context, obj *models.Agent) (string, error) {
-	return globalID(typeAgent, obj.ID), nil
+func (r *agentResolver) ID(ctx context.Context, objs []*models.Agent) ([]string, error) {
+	return each(objs, func(a *models.Agent) string { return globalID(typeAgent, a.ID) }), nil
 }
 
-func (r *agentResolver) Name(ctx context.Context, obj *models.Agent) (*string, error) {
-	if obj.Name == "" {
-		return nil, nil
+func (r *agentResolver) Name(ctx context.Context, objs []*models.Agent) ([]*string, error) {
+	return each(objs, agentName), nil
+}
+
+func (r *agentResolver) Roles(ctx context.Context, objs []*models.Agent) ([][]*models.Role, error) {
+	roles, err := rolesOfAgents(ctx, objs)
+	if err != nil {
+		return nil, err
 	}
-	return &obj.Name, nil
-}
-
-func (r *agentResolver) Roles(ctx context.Context, obj *models.Agent) ([]*models.Role, error) {
-	roles, err := loadersFrom(ctx).RolesByAgent.Load(ctx, obj.ID)
-	return rolePointers(roles), err
-}
-
-func (r *agentResolver) Permissions(ctx context.Context, obj *models.Agent) ([]models.Permission, error) {
-	roles, err := loadersFrom(ctx).RolesByAgent.Load(ctx, obj.ID)
-	var perms models.Permissions
-	for _, role := range roles {
-		perms = perms.Union(role.Permissions)
+	out := make([][]*models.Role, len(roles))
+	for i := range roles {
+		out[i] = rolePointers(roles[i])
 	}
-	return perms, err
+	return out, nil
 }
 
-func (r *agentResolver) Invitation(ctx context.Context, obj *models.Agent) (*team.Invitation, error) {
-	return r.Team.InvitationOf(obj), nil
+func (r *agentResolver) Permissions(ctx context.Context, objs []*models.Agent) ([][]models.Permission, error) {
+	roles, err := rolesOfAgents(ctx, objs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]models.Permission, len(roles))
+	for i, rs := range roles {
+		out[i] = permissionsOf(rs)
+	}
+	return out, nil
 }
 
-func (r *agentResolver) RemovedBy(ctx context.Context, obj *models.Agent) (*models.Agent, error) {
-	return loadAgent(ctx, obj.RemovedByID)
+func (r *agentResolver) Invitation(ctx context.Context, objs []*models.Agent) ([]*team.Invitation, error) {
+	return each(objs, r.Team.InvitationOf), nil
 }
 
-func (r *agentResolver) AssignedConversations(ctx context.Context, obj *models.Agent, first *int, after *string) (*model.ConversationConnection, error) {
+func (r *agentResolver) RemovedBy(ctx context.Context, objs []*models.Agent) ([]*models.Agent, error) {
+	return agentRefs(ctx, objs, func(a *models.Agent) *int64 { return a.RemovedByID })
+}
+
+func (r *agentResolver) AssignedConversations(ctx context.Context, objs []*models.Agent, first *int, after *string) ([]*model.ConversationConnection, error) {
 	v, err := viewer(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return r.conversations(ctx, v, first, after, team.ConversationFilter{AssigneeID: &obj.ID})
+	return eachErr(objs, func(a *models.Agent) (*model.ConversationConnection, error) {
+		return r.conversations(ctx, v, first, after, team.ConversationFilter{AssigneeID: &a.ID})
+	})
 }
 
 func (r *agentConnectionResolver) TotalCount(ctx context.Context, obj *model.AgentConnection) (int, error) {
 	return countOf(obj.Count, ctx)
 }
 
-func (r *auditEventResolver) ID(ctx context.Context, obj *models.AuditEvent) (string, error) {
-	return globalID(typeAuditEvent, obj.ID), nil
+func (r *auditEventResolver) ID(ctx context.Context, objs []*models.AuditEvent) ([]string, error) {
+	return each(objs, func(e *models.AuditEvent) string { return globalID(typeAuditEvent, e.ID) }), nil
 }
 
-func (r *auditEventResolver) Actor(ctx context.Context, obj *models.AuditEvent) (*models.Agent, error) {
-	return loadAgent(ctx, obj.ActorID)
+func (r *auditEventResolver) Actor(ctx context.Context, objs []*models.AuditEvent) ([]*models.Agent, error) {
+	return agentRefs(ctx, objs, func(e *models.AuditEvent) *int64 { return e.ActorID })
 }
 
-func (r *auditEventResolver) TargetAgent(ctx context.Context, obj *models.AuditEvent) (*models.Agent, error) {
-	return loadAgent(ctx, obj.TargetAgentID)
+func (r *auditEventResolver) TargetAgent(ctx context.Context, objs []*models.AuditEvent) ([]*models.Agent, error) {
+	return agentRefs(ctx, objs, func(e *models.AuditEvent) *int64 { return e.TargetAgentID })
 }
 
-func (r *auditEventResolver) TargetRole(ctx context.Context, obj *models.AuditEvent) (*models.Role, error) {
-	if obj.TargetRoleID == nil {
-		return nil, nil
-	}
-	v, err := viewer(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return r.Team.Role(ctx, v, *obj.TargetRoleID)
+func (r *auditEventResolver) TargetRole(ctx context.Context, objs []*models.AuditEvent) ([]*models.Role, error) {
+	return loadRefs(ctx, loadersFrom(ctx).RoleByID, each(objs, func(e *models.AuditEvent) *int64 { return e.TargetRoleID }))
 }
 
 func (r *auditEventConnectionResolver) TotalCount(ctx context.Context, obj *model.AuditEventConnection) (int, error) {
 	return countOf(obj.Count, ctx)
 }
 
-func (r *contactResolver) ID(ctx context.Context, obj *models.Contact) (string, error) {
-	return globalID(typeContact, obj.ID), nil
+func (r *contactResolver) ID(ctx context.Context, objs []*models.Contact) ([]string, error) {
+	return each(objs, func(c *models.Contact) string { return globalID(typeContact, c.ID) }), nil
 }
 
-func (r *conversationResolver) ID(ctx context.Context, obj *models.Conversation) (string, error) {
-	return globalID(typeConversation, obj.ID), nil
+func (r *conversationResolver) ID(ctx context.Context, objs []*models.Conversation) ([]string, error) {
+	return each(objs, func(c *models.Conversation) string { return globalID(typeConversation, c.ID) }), nil
 }
 
-func (r *conversationResolver) Contact(ctx context.Context, obj *models.Conversation) (*models.Contact, error) {
-	return loadersFrom(ctx).ContactByID.Load(ctx, obj.ContactID)
+func (r *conversationResolver) Contact(ctx context.Context, objs []*models.Conversation) ([]*models.Contact, error) {
+	return loadRefs(ctx, loadersFrom(ctx).ContactByID, each(objs, func(c *models.Conversation) *int64 { return &c.ContactID }))
 }
 
-func (r *conversationResolver) Assignee(ctx context.Context, obj *models.Conversation) (*models.Agent, error) {
-	return loadAgent(ctx, obj.AssigneeID)
+func (r *conversationResolver) Assignee(ctx context.Context, objs []*models.Conversation) ([]*models.Agent, error) {
+	return agentRefs(ctx, objs, func(c *models.Conversation) *int64 { return c.AssigneeID })
 }
 
-func (r *conversationResolver) Caution(ctx context.Context, obj *models.Conversation) (*models.ConversationCaution, error) {
-	assignee, err := loadAgent(ctx, obj.AssigneeID)
+func (r *conversationResolver) Caution(ctx context.Context, objs []*models.Conversation) ([]*models.ConversationCaution, error) {
+	assignees, err := agentRefs(ctx, objs, func(c *models.Conversation) *int64 { return c.AssigneeID })
 	if err != nil {
 		return nil, err
 	}
-	return models.CautionFor(assignee), nil
+	return each(assignees, models.CautionFor), nil
 }
 
-func (r *conversationResolver) Messages(ctx context.Context, obj *models.Conversation, first *int, after *string) (*model.MessageConnection, error) {
+func (r *conversationResolver) Messages(ctx context.Context, objs []*models.Conversation, first *int, after *string) ([]*model.MessageConnection, error) {
 	p, err := pageArgs(first, after)
 	if err != nil {
 		return nil, err
 	}
-	msgs, hasNext, err := r.Team.Messages(ctx, obj.ID, p)
-	if err != nil {
-		return nil, err
-	}
-	return messageConnection(p, msgs, hasNext, func(ctx context.Context) (int, error) { return r.Team.CountMessages(ctx, obj.ID) }), nil
+	return eachErr(objs, func(c *models.Conversation) (*model.MessageConnection, error) {
+		msgs, hasNext, err := r.Team.Messages(ctx, c.ID, p)
+		if err != nil {
+			return nil, err
+		}
+		return messageConnection(p, msgs, hasNext, func(ctx context.Context) (int, error) { return r.Team.CountMessages(ctx, c.ID) }), nil
+	})
 }
 
 func (r *conversationConnectionResolver) TotalCount(ctx context.Context, obj *model.ConversationConnection) (int, error) {
 	return countOf(obj.Count, ctx)
 }
 
-func (r *invitationResolver) InvitedBy(ctx context.Context, obj *team.Invitation) (*models.Agent, error) {
-	return loadAgent(ctx, obj.InvitedByID)
+func (r *invitationResolver) InvitedBy(ctx context.Context, objs []*team.Invitation) ([]*models.Agent, error) {
+	return agentRefs(ctx, objs, func(i *team.Invitation) *int64 { return i.InvitedByID })
 }
 
-func (r *messageResolver) ID(ctx context.Context, obj *models.Message) (string, error) {
-	return globalID(typeMessage, obj.ID), nil
+func (r *messageResolver) ID(ctx context.Context, objs []*models.Message) ([]string, error) {
+	return each(objs, func(m *models.Message) string { return globalID(typeMessage, m.ID) }), nil
 }
 
-func (r *messageResolver) Author(ctx context.Context, obj *models.Message) (*models.Agent, error) {
-	return loadAgent(ctx, obj.AuthorAgentID)
+func (r *messageResolver) Author(ctx context.Context, objs []*models.Message) ([]*models.Agent, error) {
+	return agentRefs(ctx, objs, func(m *models.Message) *int64 { return m.AuthorAgentID })
 }
 
 func (r *messageConnectionResolver) TotalCount(ctx context.Context, obj *model.MessageConnection) (int, error) {
@@ -530,16 +534,16 @@ func (r *queryResolver) Invitation(ctx context.Context, token string) (*team.Inv
 	return r.Team.PreviewInvitation(ctx, token)
 }
 
-func (r *roleResolver) ID(ctx context.Context, obj *models.Role) (string, error) {
-	return globalID(typeRole, obj.ID), nil
+func (r *roleResolver) ID(ctx context.Context, objs []*models.Role) ([]string, error) {
+	return each(objs, func(role *models.Role) string { return globalID(typeRole, role.ID) }), nil
 }
 
-func (r *roleResolver) Permissions(ctx context.Context, obj *models.Role) ([]models.Permission, error) {
-	return obj.Permissions, nil
+func (r *roleResolver) Permissions(ctx context.Context, objs []*models.Role) ([][]models.Permission, error) {
+	return each(objs, func(role *models.Role) []models.Permission { return role.Permissions }), nil
 }
 
-func (r *roleResolver) AgentCount(ctx context.Context, obj *models.Role) (int, error) {
-	return loadersFrom(ctx).AgentCountByRole.Load(ctx, obj.ID)
+func (r *roleResolver) AgentCount(ctx context.Context, objs []*models.Role) ([]int, error) {
+	return loadersFrom(ctx).AgentCountByRole.LoadAll(ctx, each(objs, func(role *models.Role) int64 { return role.ID }))
 }
 
 func (r *workspaceResolver) ID(ctx context.Context, obj *models.Workspace) (string, error) {

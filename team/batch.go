@@ -46,6 +46,19 @@ func (s *Service) AgentsByID(ctx context.Context, workspaceID int64, ids []int64
 	return out, nil
 }
 
+// RolesByID returns the roles of a workspace by id (missing ids absent).
+func (s *Service) RolesByID(ctx context.Context, workspaceID int64, ids []int64) (map[int64]*models.Role, error) {
+	var roles []models.Role
+	if err := s.DB.WithContext(ctx).Where("workspace_id = ? AND id IN ?", workspaceID, ids).Find(&roles).Error; err != nil {
+		return nil, err
+	}
+	out := make(map[int64]*models.Role, len(roles))
+	for i := range roles {
+		out[roles[i].ID] = &roles[i]
+	}
+	return out, nil
+}
+
 // AgentCountByRole counts the PENDING or ACTIVE holders of each role.
 func (s *Service) AgentCountByRole(ctx context.Context, roleIDs []int64) (map[int64]int, error) {
 	var rows []struct {

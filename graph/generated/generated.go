@@ -272,51 +272,51 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type AgentResolver interface {
-	ID(ctx context.Context, obj *models.Agent) (string, error)
+	ID(ctx context.Context, objs []*models.Agent) ([]string, error)
 
-	Name(ctx context.Context, obj *models.Agent) (*string, error)
+	Name(ctx context.Context, objs []*models.Agent) ([]*string, error)
 
-	Roles(ctx context.Context, obj *models.Agent) ([]*models.Role, error)
-	Permissions(ctx context.Context, obj *models.Agent) ([]models.Permission, error)
-	Invitation(ctx context.Context, obj *models.Agent) (*team.Invitation, error)
+	Roles(ctx context.Context, objs []*models.Agent) ([][]*models.Role, error)
+	Permissions(ctx context.Context, objs []*models.Agent) ([][]models.Permission, error)
+	Invitation(ctx context.Context, objs []*models.Agent) ([]*team.Invitation, error)
 
-	RemovedBy(ctx context.Context, obj *models.Agent) (*models.Agent, error)
-	AssignedConversations(ctx context.Context, obj *models.Agent, first *int, after *string) (*model.ConversationConnection, error)
+	RemovedBy(ctx context.Context, objs []*models.Agent) ([]*models.Agent, error)
+	AssignedConversations(ctx context.Context, objs []*models.Agent, first *int, after *string) ([]*model.ConversationConnection, error)
 }
 type AgentConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.AgentConnection) (int, error)
 }
 type AuditEventResolver interface {
-	ID(ctx context.Context, obj *models.AuditEvent) (string, error)
+	ID(ctx context.Context, objs []*models.AuditEvent) ([]string, error)
 
-	Actor(ctx context.Context, obj *models.AuditEvent) (*models.Agent, error)
-	TargetAgent(ctx context.Context, obj *models.AuditEvent) (*models.Agent, error)
-	TargetRole(ctx context.Context, obj *models.AuditEvent) (*models.Role, error)
+	Actor(ctx context.Context, objs []*models.AuditEvent) ([]*models.Agent, error)
+	TargetAgent(ctx context.Context, objs []*models.AuditEvent) ([]*models.Agent, error)
+	TargetRole(ctx context.Context, objs []*models.AuditEvent) ([]*models.Role, error)
 }
 type AuditEventConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.AuditEventConnection) (int, error)
 }
 type ContactResolver interface {
-	ID(ctx context.Context, obj *models.Contact) (string, error)
+	ID(ctx context.Context, objs []*models.Contact) ([]string, error)
 }
 type ConversationResolver interface {
-	ID(ctx context.Context, obj *models.Conversation) (string, error)
+	ID(ctx context.Context, objs []*models.Conversation) ([]string, error)
 
-	Contact(ctx context.Context, obj *models.Conversation) (*models.Contact, error)
-	Assignee(ctx context.Context, obj *models.Conversation) (*models.Agent, error)
-	Caution(ctx context.Context, obj *models.Conversation) (*models.ConversationCaution, error)
-	Messages(ctx context.Context, obj *models.Conversation, first *int, after *string) (*model.MessageConnection, error)
+	Contact(ctx context.Context, objs []*models.Conversation) ([]*models.Contact, error)
+	Assignee(ctx context.Context, objs []*models.Conversation) ([]*models.Agent, error)
+	Caution(ctx context.Context, objs []*models.Conversation) ([]*models.ConversationCaution, error)
+	Messages(ctx context.Context, objs []*models.Conversation, first *int, after *string) ([]*model.MessageConnection, error)
 }
 type ConversationConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.ConversationConnection) (int, error)
 }
 type InvitationResolver interface {
-	InvitedBy(ctx context.Context, obj *team.Invitation) (*models.Agent, error)
+	InvitedBy(ctx context.Context, objs []*team.Invitation) ([]*models.Agent, error)
 }
 type MessageResolver interface {
-	ID(ctx context.Context, obj *models.Message) (string, error)
+	ID(ctx context.Context, objs []*models.Message) ([]string, error)
 
-	Author(ctx context.Context, obj *models.Message) (*models.Agent, error)
+	Author(ctx context.Context, objs []*models.Message) ([]*models.Agent, error)
 }
 type MessageConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.MessageConnection) (int, error)
@@ -354,11 +354,11 @@ type QueryResolver interface {
 	Invitation(ctx context.Context, token string) (*team.InvitationPreview, error)
 }
 type RoleResolver interface {
-	ID(ctx context.Context, obj *models.Role) (string, error)
+	ID(ctx context.Context, objs []*models.Role) ([]string, error)
 
-	Permissions(ctx context.Context, obj *models.Role) ([]models.Permission, error)
+	Permissions(ctx context.Context, objs []*models.Role) ([][]models.Permission, error)
 
-	AgentCount(ctx context.Context, obj *models.Role) (int, error)
+	AgentCount(ctx context.Context, objs []*models.Role) ([]int, error)
 }
 type WorkspaceResolver interface {
 	ID(ctx context.Context, obj *models.Workspace) (string, error)
@@ -2934,7 +2934,7 @@ func (ec *executionContext) _Agent_id(ctx context.Context, field graphql.Collect
 			return ec.fieldContext_Agent_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Agent().ID(ctx, obj)
+			return ec.resolveBatch_Agent_id(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -2946,6 +2946,29 @@ func (ec *executionContext) _Agent_id(ctx context.Context, field graphql.Collect
 }
 func (ec *executionContext) fieldContext_Agent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Agent", field, true, true, "ID")
+}
+func (ec *executionContext) resolveBatch_Agent_id(ctx context.Context, field graphql.CollectedField, obj *models.Agent) (any, error) {
+	resolver := ec.Resolvers.Agent()
+	if batch, ok := graphql.BatchParentsFor[*models.Agent](ctx, "Agent"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.ID(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[string](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Agent.id",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.ID(ctx, []*models.Agent{obj})
+	return graphql.ResolveBatchSingleResult[string](
+		ctx,
+		results,
+		err,
+		"Agent.id",
+	)
 }
 
 func (ec *executionContext) _Agent_email(ctx context.Context, field graphql.CollectedField, obj *models.Agent) (ret graphql.Marshaler) {
@@ -2980,7 +3003,7 @@ func (ec *executionContext) _Agent_name(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Agent_name(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Agent().Name(ctx, obj)
+			return ec.resolveBatch_Agent_name(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -2992,6 +3015,29 @@ func (ec *executionContext) _Agent_name(ctx context.Context, field graphql.Colle
 }
 func (ec *executionContext) fieldContext_Agent_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Agent", field, true, true, "String")
+}
+func (ec *executionContext) resolveBatch_Agent_name(ctx context.Context, field graphql.CollectedField, obj *models.Agent) (any, error) {
+	resolver := ec.Resolvers.Agent()
+	if batch, ok := graphql.BatchParentsFor[*models.Agent](ctx, "Agent"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Name(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*string](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Agent.name",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Name(ctx, []*models.Agent{obj})
+	return graphql.ResolveBatchSingleResult[*string](
+		ctx,
+		results,
+		err,
+		"Agent.name",
+	)
 }
 
 func (ec *executionContext) _Agent_status(ctx context.Context, field graphql.CollectedField, obj *models.Agent) (ret graphql.Marshaler) {
@@ -3026,7 +3072,7 @@ func (ec *executionContext) _Agent_roles(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Agent_roles(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Agent().Roles(ctx, obj)
+			return ec.resolveBatch_Agent_roles(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*models.Role) graphql.Marshaler {
@@ -3048,6 +3094,29 @@ func (ec *executionContext) fieldContext_Agent_roles(_ context.Context, field gr
 	}
 	return fc, nil
 }
+func (ec *executionContext) resolveBatch_Agent_roles(ctx context.Context, field graphql.CollectedField, obj *models.Agent) (any, error) {
+	resolver := ec.Resolvers.Agent()
+	if batch, ok := graphql.BatchParentsFor[*models.Agent](ctx, "Agent"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Roles(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[[]*models.Role](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Agent.roles",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Roles(ctx, []*models.Agent{obj})
+	return graphql.ResolveBatchSingleResult[[]*models.Role](
+		ctx,
+		results,
+		err,
+		"Agent.roles",
+	)
+}
 
 func (ec *executionContext) _Agent_permissions(ctx context.Context, field graphql.CollectedField, obj *models.Agent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -3058,7 +3127,7 @@ func (ec *executionContext) _Agent_permissions(ctx context.Context, field graphq
 			return ec.fieldContext_Agent_permissions(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Agent().Permissions(ctx, obj)
+			return ec.resolveBatch_Agent_permissions(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []models.Permission) graphql.Marshaler {
@@ -3071,6 +3140,29 @@ func (ec *executionContext) _Agent_permissions(ctx context.Context, field graphq
 func (ec *executionContext) fieldContext_Agent_permissions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Agent", field, true, true, "Permission")
 }
+func (ec *executionContext) resolveBatch_Agent_permissions(ctx context.Context, field graphql.CollectedField, obj *models.Agent) (any, error) {
+	resolver := ec.Resolvers.Agent()
+	if batch, ok := graphql.BatchParentsFor[*models.Agent](ctx, "Agent"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Permissions(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[[]models.Permission](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Agent.permissions",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Permissions(ctx, []*models.Agent{obj})
+	return graphql.ResolveBatchSingleResult[[]models.Permission](
+		ctx,
+		results,
+		err,
+		"Agent.permissions",
+	)
+}
 
 func (ec *executionContext) _Agent_invitation(ctx context.Context, field graphql.CollectedField, obj *models.Agent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -3081,7 +3173,7 @@ func (ec *executionContext) _Agent_invitation(ctx context.Context, field graphql
 			return ec.fieldContext_Agent_invitation(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Agent().Invitation(ctx, obj)
+			return ec.resolveBatch_Agent_invitation(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *team.Invitation) graphql.Marshaler {
@@ -3102,6 +3194,29 @@ func (ec *executionContext) fieldContext_Agent_invitation(_ context.Context, fie
 		},
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Agent_invitation(ctx context.Context, field graphql.CollectedField, obj *models.Agent) (any, error) {
+	resolver := ec.Resolvers.Agent()
+	if batch, ok := graphql.BatchParentsFor[*models.Agent](ctx, "Agent"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Invitation(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*team.Invitation](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Agent.invitation",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Invitation(ctx, []*models.Agent{obj})
+	return graphql.ResolveBatchSingleResult[*team.Invitation](
+		ctx,
+		results,
+		err,
+		"Agent.invitation",
+	)
 }
 
 func (ec *executionContext) _Agent_invitedAt(ctx context.Context, field graphql.CollectedField, obj *models.Agent) (ret graphql.Marshaler) {
@@ -3182,7 +3297,7 @@ func (ec *executionContext) _Agent_removedBy(ctx context.Context, field graphql.
 			return ec.fieldContext_Agent_removedBy(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Agent().RemovedBy(ctx, obj)
+			return ec.resolveBatch_Agent_removedBy(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Agent) graphql.Marshaler {
@@ -3204,6 +3319,29 @@ func (ec *executionContext) fieldContext_Agent_removedBy(_ context.Context, fiel
 	}
 	return fc, nil
 }
+func (ec *executionContext) resolveBatch_Agent_removedBy(ctx context.Context, field graphql.CollectedField, obj *models.Agent) (any, error) {
+	resolver := ec.Resolvers.Agent()
+	if batch, ok := graphql.BatchParentsFor[*models.Agent](ctx, "Agent"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.RemovedBy(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*models.Agent](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Agent.removedBy",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.RemovedBy(ctx, []*models.Agent{obj})
+	return graphql.ResolveBatchSingleResult[*models.Agent](
+		ctx,
+		results,
+		err,
+		"Agent.removedBy",
+	)
+}
 
 func (ec *executionContext) _Agent_assignedConversations(ctx context.Context, field graphql.CollectedField, obj *models.Agent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -3214,8 +3352,7 @@ func (ec *executionContext) _Agent_assignedConversations(ctx context.Context, fi
 			return ec.fieldContext_Agent_assignedConversations(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Agent().AssignedConversations(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.resolveBatch_Agent_assignedConversations(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ConversationConnection) graphql.Marshaler {
@@ -3247,6 +3384,30 @@ func (ec *executionContext) fieldContext_Agent_assignedConversations(ctx context
 		return fc, err
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Agent_assignedConversations(ctx context.Context, field graphql.CollectedField, obj *models.Agent) (any, error) {
+	resolver := ec.Resolvers.Agent()
+	fc := graphql.GetFieldContext(ctx)
+	if batch, ok := graphql.BatchParentsFor[*models.Agent](ctx, "Agent"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.AssignedConversations(ctx, batch.Parents, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		})
+		return graphql.ResolveBatchGroupResult[*model.ConversationConnection](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Agent.assignedConversations",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.AssignedConversations(ctx, []*models.Agent{obj}, fc.Args["first"].(*int), fc.Args["after"].(*string))
+	return graphql.ResolveBatchSingleResult[*model.ConversationConnection](
+		ctx,
+		results,
+		err,
+		"Agent.assignedConversations",
+	)
 }
 
 func (ec *executionContext) _AgentConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.AgentConnection) (ret graphql.Marshaler) {
@@ -3432,7 +3593,7 @@ func (ec *executionContext) _AuditEvent_id(ctx context.Context, field graphql.Co
 			return ec.fieldContext_AuditEvent_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.AuditEvent().ID(ctx, obj)
+			return ec.resolveBatch_AuditEvent_id(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -3444,6 +3605,29 @@ func (ec *executionContext) _AuditEvent_id(ctx context.Context, field graphql.Co
 }
 func (ec *executionContext) fieldContext_AuditEvent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, true, true, "ID")
+}
+func (ec *executionContext) resolveBatch_AuditEvent_id(ctx context.Context, field graphql.CollectedField, obj *models.AuditEvent) (any, error) {
+	resolver := ec.Resolvers.AuditEvent()
+	if batch, ok := graphql.BatchParentsFor[*models.AuditEvent](ctx, "AuditEvent"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.ID(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[string](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"AuditEvent.id",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.ID(ctx, []*models.AuditEvent{obj})
+	return graphql.ResolveBatchSingleResult[string](
+		ctx,
+		results,
+		err,
+		"AuditEvent.id",
+	)
 }
 
 func (ec *executionContext) _AuditEvent_action(ctx context.Context, field graphql.CollectedField, obj *models.AuditEvent) (ret graphql.Marshaler) {
@@ -3478,7 +3662,7 @@ func (ec *executionContext) _AuditEvent_actor(ctx context.Context, field graphql
 			return ec.fieldContext_AuditEvent_actor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.AuditEvent().Actor(ctx, obj)
+			return ec.resolveBatch_AuditEvent_actor(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Agent) graphql.Marshaler {
@@ -3500,6 +3684,29 @@ func (ec *executionContext) fieldContext_AuditEvent_actor(_ context.Context, fie
 	}
 	return fc, nil
 }
+func (ec *executionContext) resolveBatch_AuditEvent_actor(ctx context.Context, field graphql.CollectedField, obj *models.AuditEvent) (any, error) {
+	resolver := ec.Resolvers.AuditEvent()
+	if batch, ok := graphql.BatchParentsFor[*models.AuditEvent](ctx, "AuditEvent"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Actor(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*models.Agent](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"AuditEvent.actor",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Actor(ctx, []*models.AuditEvent{obj})
+	return graphql.ResolveBatchSingleResult[*models.Agent](
+		ctx,
+		results,
+		err,
+		"AuditEvent.actor",
+	)
+}
 
 func (ec *executionContext) _AuditEvent_targetAgent(ctx context.Context, field graphql.CollectedField, obj *models.AuditEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -3510,7 +3717,7 @@ func (ec *executionContext) _AuditEvent_targetAgent(ctx context.Context, field g
 			return ec.fieldContext_AuditEvent_targetAgent(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.AuditEvent().TargetAgent(ctx, obj)
+			return ec.resolveBatch_AuditEvent_targetAgent(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Agent) graphql.Marshaler {
@@ -3532,6 +3739,29 @@ func (ec *executionContext) fieldContext_AuditEvent_targetAgent(_ context.Contex
 	}
 	return fc, nil
 }
+func (ec *executionContext) resolveBatch_AuditEvent_targetAgent(ctx context.Context, field graphql.CollectedField, obj *models.AuditEvent) (any, error) {
+	resolver := ec.Resolvers.AuditEvent()
+	if batch, ok := graphql.BatchParentsFor[*models.AuditEvent](ctx, "AuditEvent"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.TargetAgent(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*models.Agent](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"AuditEvent.targetAgent",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.TargetAgent(ctx, []*models.AuditEvent{obj})
+	return graphql.ResolveBatchSingleResult[*models.Agent](
+		ctx,
+		results,
+		err,
+		"AuditEvent.targetAgent",
+	)
+}
 
 func (ec *executionContext) _AuditEvent_targetRole(ctx context.Context, field graphql.CollectedField, obj *models.AuditEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -3542,7 +3772,7 @@ func (ec *executionContext) _AuditEvent_targetRole(ctx context.Context, field gr
 			return ec.fieldContext_AuditEvent_targetRole(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.AuditEvent().TargetRole(ctx, obj)
+			return ec.resolveBatch_AuditEvent_targetRole(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Role) graphql.Marshaler {
@@ -3563,6 +3793,29 @@ func (ec *executionContext) fieldContext_AuditEvent_targetRole(_ context.Context
 		},
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_AuditEvent_targetRole(ctx context.Context, field graphql.CollectedField, obj *models.AuditEvent) (any, error) {
+	resolver := ec.Resolvers.AuditEvent()
+	if batch, ok := graphql.BatchParentsFor[*models.AuditEvent](ctx, "AuditEvent"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.TargetRole(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*models.Role](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"AuditEvent.targetRole",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.TargetRole(ctx, []*models.AuditEvent{obj})
+	return graphql.ResolveBatchSingleResult[*models.Role](
+		ctx,
+		results,
+		err,
+		"AuditEvent.targetRole",
+	)
 }
 
 func (ec *executionContext) _AuditEvent_summary(ctx context.Context, field graphql.CollectedField, obj *models.AuditEvent) (ret graphql.Marshaler) {
@@ -3840,7 +4093,7 @@ func (ec *executionContext) _Contact_id(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Contact_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Contact().ID(ctx, obj)
+			return ec.resolveBatch_Contact_id(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -3852,6 +4105,29 @@ func (ec *executionContext) _Contact_id(ctx context.Context, field graphql.Colle
 }
 func (ec *executionContext) fieldContext_Contact_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, true, true, "ID")
+}
+func (ec *executionContext) resolveBatch_Contact_id(ctx context.Context, field graphql.CollectedField, obj *models.Contact) (any, error) {
+	resolver := ec.Resolvers.Contact()
+	if batch, ok := graphql.BatchParentsFor[*models.Contact](ctx, "Contact"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.ID(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[string](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Contact.id",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.ID(ctx, []*models.Contact{obj})
+	return graphql.ResolveBatchSingleResult[string](
+		ctx,
+		results,
+		err,
+		"Contact.id",
+	)
 }
 
 func (ec *executionContext) _Contact_name(ctx context.Context, field graphql.CollectedField, obj *models.Contact) (ret graphql.Marshaler) {
@@ -3932,7 +4208,7 @@ func (ec *executionContext) _Conversation_id(ctx context.Context, field graphql.
 			return ec.fieldContext_Conversation_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Conversation().ID(ctx, obj)
+			return ec.resolveBatch_Conversation_id(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -3944,6 +4220,29 @@ func (ec *executionContext) _Conversation_id(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Conversation_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Conversation", field, true, true, "ID")
+}
+func (ec *executionContext) resolveBatch_Conversation_id(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (any, error) {
+	resolver := ec.Resolvers.Conversation()
+	if batch, ok := graphql.BatchParentsFor[*models.Conversation](ctx, "Conversation"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.ID(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[string](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Conversation.id",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.ID(ctx, []*models.Conversation{obj})
+	return graphql.ResolveBatchSingleResult[string](
+		ctx,
+		results,
+		err,
+		"Conversation.id",
+	)
 }
 
 func (ec *executionContext) _Conversation_subject(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (ret graphql.Marshaler) {
@@ -4024,7 +4323,7 @@ func (ec *executionContext) _Conversation_contact(ctx context.Context, field gra
 			return ec.fieldContext_Conversation_contact(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Conversation().Contact(ctx, obj)
+			return ec.resolveBatch_Conversation_contact(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Contact) graphql.Marshaler {
@@ -4046,6 +4345,29 @@ func (ec *executionContext) fieldContext_Conversation_contact(_ context.Context,
 	}
 	return fc, nil
 }
+func (ec *executionContext) resolveBatch_Conversation_contact(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (any, error) {
+	resolver := ec.Resolvers.Conversation()
+	if batch, ok := graphql.BatchParentsFor[*models.Conversation](ctx, "Conversation"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Contact(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*models.Contact](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Conversation.contact",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Contact(ctx, []*models.Conversation{obj})
+	return graphql.ResolveBatchSingleResult[*models.Contact](
+		ctx,
+		results,
+		err,
+		"Conversation.contact",
+	)
+}
 
 func (ec *executionContext) _Conversation_assignee(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -4056,7 +4378,7 @@ func (ec *executionContext) _Conversation_assignee(ctx context.Context, field gr
 			return ec.fieldContext_Conversation_assignee(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Conversation().Assignee(ctx, obj)
+			return ec.resolveBatch_Conversation_assignee(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Agent) graphql.Marshaler {
@@ -4078,6 +4400,29 @@ func (ec *executionContext) fieldContext_Conversation_assignee(_ context.Context
 	}
 	return fc, nil
 }
+func (ec *executionContext) resolveBatch_Conversation_assignee(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (any, error) {
+	resolver := ec.Resolvers.Conversation()
+	if batch, ok := graphql.BatchParentsFor[*models.Conversation](ctx, "Conversation"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Assignee(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*models.Agent](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Conversation.assignee",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Assignee(ctx, []*models.Conversation{obj})
+	return graphql.ResolveBatchSingleResult[*models.Agent](
+		ctx,
+		results,
+		err,
+		"Conversation.assignee",
+	)
+}
 
 func (ec *executionContext) _Conversation_caution(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -4088,7 +4433,7 @@ func (ec *executionContext) _Conversation_caution(ctx context.Context, field gra
 			return ec.fieldContext_Conversation_caution(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Conversation().Caution(ctx, obj)
+			return ec.resolveBatch_Conversation_caution(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.ConversationCaution) graphql.Marshaler {
@@ -4101,6 +4446,29 @@ func (ec *executionContext) _Conversation_caution(ctx context.Context, field gra
 func (ec *executionContext) fieldContext_Conversation_caution(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Conversation", field, true, true, "ConversationCaution")
 }
+func (ec *executionContext) resolveBatch_Conversation_caution(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (any, error) {
+	resolver := ec.Resolvers.Conversation()
+	if batch, ok := graphql.BatchParentsFor[*models.Conversation](ctx, "Conversation"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Caution(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*models.ConversationCaution](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Conversation.caution",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Caution(ctx, []*models.Conversation{obj})
+	return graphql.ResolveBatchSingleResult[*models.ConversationCaution](
+		ctx,
+		results,
+		err,
+		"Conversation.caution",
+	)
+}
 
 func (ec *executionContext) _Conversation_messages(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -4111,8 +4479,7 @@ func (ec *executionContext) _Conversation_messages(ctx context.Context, field gr
 			return ec.fieldContext_Conversation_messages(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Conversation().Messages(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.resolveBatch_Conversation_messages(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.MessageConnection) graphql.Marshaler {
@@ -4144,6 +4511,30 @@ func (ec *executionContext) fieldContext_Conversation_messages(ctx context.Conte
 		return fc, err
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Conversation_messages(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (any, error) {
+	resolver := ec.Resolvers.Conversation()
+	fc := graphql.GetFieldContext(ctx)
+	if batch, ok := graphql.BatchParentsFor[*models.Conversation](ctx, "Conversation"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Messages(ctx, batch.Parents, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		})
+		return graphql.ResolveBatchGroupResult[*model.MessageConnection](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Conversation.messages",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Messages(ctx, []*models.Conversation{obj}, fc.Args["first"].(*int), fc.Args["after"].(*string))
+	return graphql.ResolveBatchSingleResult[*model.MessageConnection](
+		ctx,
+		results,
+		err,
+		"Conversation.messages",
+	)
 }
 
 func (ec *executionContext) _Conversation_lastMessageAt(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (ret graphql.Marshaler) {
@@ -4536,7 +4927,7 @@ func (ec *executionContext) _Invitation_invitedBy(ctx context.Context, field gra
 			return ec.fieldContext_Invitation_invitedBy(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Invitation().InvitedBy(ctx, obj)
+			return ec.resolveBatch_Invitation_invitedBy(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Agent) graphql.Marshaler {
@@ -4557,6 +4948,29 @@ func (ec *executionContext) fieldContext_Invitation_invitedBy(_ context.Context,
 		},
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Invitation_invitedBy(ctx context.Context, field graphql.CollectedField, obj *team.Invitation) (any, error) {
+	resolver := ec.Resolvers.Invitation()
+	if batch, ok := graphql.BatchParentsFor[*team.Invitation](ctx, "Invitation"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.InvitedBy(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*models.Agent](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Invitation.invitedBy",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.InvitedBy(ctx, []*team.Invitation{obj})
+	return graphql.ResolveBatchSingleResult[*models.Agent](
+		ctx,
+		results,
+		err,
+		"Invitation.invitedBy",
+	)
 }
 
 func (ec *executionContext) _InvitationPreview_email(ctx context.Context, field graphql.CollectedField, obj *team.InvitationPreview) (ret graphql.Marshaler) {
@@ -4683,7 +5097,7 @@ func (ec *executionContext) _Message_id(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Message_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Message().ID(ctx, obj)
+			return ec.resolveBatch_Message_id(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -4695,6 +5109,29 @@ func (ec *executionContext) _Message_id(ctx context.Context, field graphql.Colle
 }
 func (ec *executionContext) fieldContext_Message_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Message", field, true, true, "ID")
+}
+func (ec *executionContext) resolveBatch_Message_id(ctx context.Context, field graphql.CollectedField, obj *models.Message) (any, error) {
+	resolver := ec.Resolvers.Message()
+	if batch, ok := graphql.BatchParentsFor[*models.Message](ctx, "Message"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.ID(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[string](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Message.id",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.ID(ctx, []*models.Message{obj})
+	return graphql.ResolveBatchSingleResult[string](
+		ctx,
+		results,
+		err,
+		"Message.id",
+	)
 }
 
 func (ec *executionContext) _Message_body(ctx context.Context, field graphql.CollectedField, obj *models.Message) (ret graphql.Marshaler) {
@@ -4752,7 +5189,7 @@ func (ec *executionContext) _Message_author(ctx context.Context, field graphql.C
 			return ec.fieldContext_Message_author(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Message().Author(ctx, obj)
+			return ec.resolveBatch_Message_author(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Agent) graphql.Marshaler {
@@ -4773,6 +5210,29 @@ func (ec *executionContext) fieldContext_Message_author(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Message_author(ctx context.Context, field graphql.CollectedField, obj *models.Message) (any, error) {
+	resolver := ec.Resolvers.Message()
+	if batch, ok := graphql.BatchParentsFor[*models.Message](ctx, "Message"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Author(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*models.Agent](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Message.author",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Author(ctx, []*models.Message{obj})
+	return graphql.ResolveBatchSingleResult[*models.Agent](
+		ctx,
+		results,
+		err,
+		"Message.author",
+	)
 }
 
 func (ec *executionContext) _Message_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Message) (ret graphql.Marshaler) {
@@ -6789,7 +7249,7 @@ func (ec *executionContext) _Role_id(ctx context.Context, field graphql.Collecte
 			return ec.fieldContext_Role_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Role().ID(ctx, obj)
+			return ec.resolveBatch_Role_id(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -6801,6 +7261,29 @@ func (ec *executionContext) _Role_id(ctx context.Context, field graphql.Collecte
 }
 func (ec *executionContext) fieldContext_Role_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Role", field, true, true, "ID")
+}
+func (ec *executionContext) resolveBatch_Role_id(ctx context.Context, field graphql.CollectedField, obj *models.Role) (any, error) {
+	resolver := ec.Resolvers.Role()
+	if batch, ok := graphql.BatchParentsFor[*models.Role](ctx, "Role"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.ID(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[string](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Role.id",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.ID(ctx, []*models.Role{obj})
+	return graphql.ResolveBatchSingleResult[string](
+		ctx,
+		results,
+		err,
+		"Role.id",
+	)
 }
 
 func (ec *executionContext) _Role_name(ctx context.Context, field graphql.CollectedField, obj *models.Role) (ret graphql.Marshaler) {
@@ -6858,7 +7341,7 @@ func (ec *executionContext) _Role_permissions(ctx context.Context, field graphql
 			return ec.fieldContext_Role_permissions(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Role().Permissions(ctx, obj)
+			return ec.resolveBatch_Role_permissions(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []models.Permission) graphql.Marshaler {
@@ -6870,6 +7353,29 @@ func (ec *executionContext) _Role_permissions(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Role_permissions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Role", field, true, true, "Permission")
+}
+func (ec *executionContext) resolveBatch_Role_permissions(ctx context.Context, field graphql.CollectedField, obj *models.Role) (any, error) {
+	resolver := ec.Resolvers.Role()
+	if batch, ok := graphql.BatchParentsFor[*models.Role](ctx, "Role"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Permissions(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[[]models.Permission](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Role.permissions",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Permissions(ctx, []*models.Role{obj})
+	return graphql.ResolveBatchSingleResult[[]models.Permission](
+		ctx,
+		results,
+		err,
+		"Role.permissions",
+	)
 }
 
 func (ec *executionContext) _Role_system(ctx context.Context, field graphql.CollectedField, obj *models.Role) (ret graphql.Marshaler) {
@@ -6904,7 +7410,7 @@ func (ec *executionContext) _Role_agentCount(ctx context.Context, field graphql.
 			return ec.fieldContext_Role_agentCount(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Role().AgentCount(ctx, obj)
+			return ec.resolveBatch_Role_agentCount(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -6916,6 +7422,29 @@ func (ec *executionContext) _Role_agentCount(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Role_agentCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Role", field, true, true, "Int")
+}
+func (ec *executionContext) resolveBatch_Role_agentCount(ctx context.Context, field graphql.CollectedField, obj *models.Role) (any, error) {
+	resolver := ec.Resolvers.Role()
+	if batch, ok := graphql.BatchParentsFor[*models.Role](ctx, "Role"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.AgentCount(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[int](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Role.agentCount",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.AgentCount(ctx, []*models.Role{obj})
+	return graphql.ResolveBatchSingleResult[int](
+		ctx,
+		results,
+		err,
+		"Role.agentCount",
+	)
 }
 
 func (ec *executionContext) _RolePayload_role(ctx context.Context, field graphql.CollectedField, obj *model.RolePayload) (ret graphql.Marshaler) {
@@ -11828,6 +12357,7 @@ func (ec *executionContext) unmarshalNResendActivationLinkInput2agentdeskᚋgrap
 }
 
 func (ec *executionContext) marshalNRole2ᚕᚖagentdeskᚋmodelsᚐRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Role) graphql.Marshaler {
+	ctx = graphql.WithBatchParents(ctx, "Role", v, nil)
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
