@@ -187,7 +187,7 @@ func slug(name string) string {
 		switch {
 		case c >= 'A' && c <= 'Z':
 			out = append(out, c+'a'-'A')
-		case c >= 'a' && c <= 'z':
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
 			out = append(out, c)
 		case c == ' ' || c == '-':
 			out = append(out, '.')

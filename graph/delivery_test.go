@@ -59,7 +59,7 @@ func deliveringServer(t *testing.T, d db.Dialect, maxAttempts int) (*testServer,
 
 var mailedToken = regexp.MustCompile(`https://desk\.example\.com/activate\?token=([A-Za-z0-9_-]+)`)
 
-func tokenOf(t *testing.T, m mailtest.Message) string {
+func tokenOf(t testing.TB, m mailtest.Message) string {
 	t.Helper()
 	match := mailedToken.FindStringSubmatch(m.Part("text/plain"))
 	if match == nil {

@@ -58,7 +58,7 @@ func (c *statementCounter) Trace(context.Context, time.Time, func() (string, int
 
 // testServer is agentdesk's real HTTP handler on a fresh database.
 type testServer struct {
-	t       *testing.T
+	t       testing.TB
 	dialect db.Dialect
 	db      *db.DB
 	svc     *team.Service
@@ -72,7 +72,7 @@ type testServer struct {
 // its own parameters, so the code path is the production one.
 var cheapArgon2 = auth.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}
 
-func newServer(t *testing.T, dialect db.Dialect) *testServer {
+func newServer(t testing.TB, dialect db.Dialect) *testServer {
 	t.Helper()
 	stmts := &statementCounter{}
 	database := dbtest.Open(t, dialect, stmts)

@@ -25,7 +25,7 @@ type Loaders struct {
 
 // loaderWait is how long a loader collects keys before it queries; resolvers
 // of one list run concurrently, so a short wait gathers a whole page.
-const loaderWait = 2 * time.Millisecond
+const loaderWait = 100 * time.Microsecond
 
 // NewLoaders returns the loaders of one request.
 func NewLoaders(svc *team.Service) *Loaders {

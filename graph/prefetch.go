@@ -30,6 +30,21 @@ func selectsIn(op *graphql.OperationContext, set ast.SelectionSet, path []string
 	return false
 }
 
+// prefetchAgent primes the loaders with the roles of a single agent (the
+// viewer, agent(id)) when the selection asks for them, so the batch
+// resolvers find them without waiting for a loader batch.
+func (r *Resolver) prefetchAgent(ctx context.Context, a *models.Agent) error {
+	if a == nil || !(selects(ctx, "roles") || selects(ctx, "permissions")) {
+		return nil
+	}
+	roles, err := r.Team.RolesByAgent(ctx, []int64{a.ID})
+	if err != nil {
+		return err
+	}
+	loadersFrom(ctx).RolesByAgent.Prime(a.ID, roles[a.ID])
+	return nil
+}
+
 // prefetchAgentPage loads, in one statement each, what the selection asks of
 // every agent on a page (roles and permissions; inviters and removers) and
 // primes the request's loaders with it. The per-agent resolvers then find

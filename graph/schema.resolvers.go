@@ -417,7 +417,11 @@ func (r *queryResolver) Viewer(ctx context.Context) (*models.Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	return r.Team.Agent(ctx, v, v.AgentID)
+	a, err := r.Team.Agent(ctx, v, v.AgentID)
+	if err != nil {
+		return nil, err
+	}
+	return a, r.prefetchAgent(ctx, a)
 }
 
 func (r *queryResolver) Workspace(ctx context.Context) (*models.Workspace, error) {
@@ -462,7 +466,11 @@ func (r *queryResolver) Agent(ctx context.Context, id string) (*models.Agent, er
 	if err != nil {
 		return nil, err
 	}
-	return r.Team.Agent(ctx, v, agentID)
+	a, err := r.Team.Agent(ctx, v, agentID)
+	if err != nil {
+		return nil, err
+	}
+	return a, r.prefetchAgent(ctx, a)
 }
 
 func (r *queryResolver) Roles(ctx context.Context) ([]*models.Role, error) {

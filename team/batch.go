@@ -19,7 +19,7 @@ func (s *Service) RolesByAgent(ctx context.Context, agentIDs []int64) (map[int64
 	err := s.DB.WithContext(ctx).Table("roles").
 		Select("roles.*, agent_roles.agent_id AS holder_id").
 		Joins("JOIN agent_roles ON agent_roles.role_id = roles.id").
-		Where("agent_roles.agent_id IN ?", agentIDs).Order("roles.id").Scan(&rows).Error
+		Where("agent_roles.agent_id IN ?", agentIDs).Order("roles.id").Find(&rows).Error
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +70,7 @@ func (s *Service) AgentCountByRole(ctx context.Context, roleIDs []int64) (map[in
 		Joins("JOIN agents ON agents.id = agent_roles.agent_id").
 		Where("agent_roles.role_id IN ? AND agents.status IN ?", roleIDs,
 			[]models.AgentStatus{models.AgentPending, models.AgentActive}).
-		Group("agent_roles.role_id").Scan(&rows).Error
+		Group("agent_roles.role_id").Find(&rows).Error
 	if err != nil {
 		return nil, err
 	}

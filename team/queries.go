@@ -158,7 +158,7 @@ func (s *Service) ListAgents(ctx context.Context, v *auth.Viewer, f AgentFilter,
 		return nil, false, err
 	}
 	var rows []AgentRow
-	if err := q.Scan(&rows).Error; err != nil {
+	if err := q.Find(&rows).Error; err != nil {
 		return nil, false, err
 	}
 	return trimPage(rows, p.First)
