@@ -52,7 +52,9 @@ func seedPage(s *testServer, owner person) {
 		s.invite(owner.Token, "bench"+strconv.Itoa(i)+"@example.com", "Agent", "Supervisor")
 	}
 	for i := range 60 {
-		var out struct{ CreateConversation struct{ Conversation struct{ ID string } } }
+		var out struct {
+			CreateConversation struct{ Conversation struct{ ID string } }
+		}
 		s.must(owner.Token, createConvQ, map[string]any{"ch": "EMAIL", "m": "Hello", "e": "c" + strconv.Itoa(i) + "@customer.test"}, &out)
 		s.assign(owner.Token, out.CreateConversation.Conversation.ID, owner.ID)
 	}
