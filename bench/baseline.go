@@ -150,7 +150,7 @@ type agentJSON struct {
 	Status      string          `json:"status"`
 	Roles       []roleJSON      `json:"roles"`
 	Permissions []string        `json:"permissions"`
-	Invitation  *invitationJSON `json:"invitation,omitempty"`
+	Invitation  *invitationJSON `json:"invitation"`
 }
 
 type edge[T any] struct {
@@ -370,8 +370,8 @@ func (b *baseline) viewerAgent(ctx context.Context, v viewerRow) (any, error) {
 	for i, n := range names {
 		roles[i] = roleJSON{n}
 	}
-	return map[string]any{"viewer": agentJSON{ID: gid("Agent", v.agentID), Name: nullName(name), Email: email,
-		Status: status, Roles: roles, Permissions: v.perms}}, nil
+	return map[string]any{"viewer": map[string]any{"id": gid("Agent", v.agentID), "name": nullName(name), "email": email,
+		"status": status, "roles": roles, "permissions": v.perms}}, nil
 }
 
 // invite runs the writes of inviteAgent in one transaction: lock the

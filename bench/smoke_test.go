@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"agentdesk/auth"
+	"agentdesk/db"
+	"agentdesk/db/dbtest"
+	"agentdesk/demo"
+	"agentdesk/graph"
+	"agentdesk/jobs"
+	"agentdesk/team"
+)
+
+// startAgentdesk serves the real handler on a small seeded workspace and
+// returns a signed-in target and the Agent role's id.
+func startAgentdesk(t *testing.T, database *db.DB) (Target, string) {
+	ctx := context.Background()
+	pw := auth.NewPasswords(auth.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1})
+	seeded, err := demo.Seed(ctx, database, pw, "Smoke", demo.Size{Agents: 40, Conversations: 300, MessagesPerConversation: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	queue, err := jobs.NewInsertOnly(database, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := func() time.Time { return time.Now().UTC() }
+	sessions := &auth.Sessions{DB: database.DB, TTL: time.Hour, Now: now}
+	svc := &team.Service{DB: database, Sessions: sessions, Passwords: pw, Emails: queue, Now: now,
+		Config: team.Config{PublicURL: "http://x", InvitationTTL: time.Hour, ResendCooldown: time.Minute}}
+	srv := httptest.NewServer(graph.NewHandler(graph.Config{Team: svc, Sessions: sessions, Ready: database.Ping,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+	t.Cleanup(srv.Close)
+	var login struct{ Login struct{ Token string } }
+	if err := graphql(ctx, srv.URL+"/query", "", `mutation($e: String!, $p: String!) { login(input: {email: $e, password: $p}) { token } }`,
+		map[string]any{"e": seeded.OwnerEmail, "p": seeded.OwnerPassword}, &login); err != nil {
+		t.Fatal(err)
+	}
+	var roles struct{ Roles []struct{ ID, Name string } }
+	if err := graphql(ctx, srv.URL+"/query", login.Login.Token, `{ roles { id name } }`, nil, &roles); err != nil {
+		t.Fatal(err)
+	}
+	agentRole := ""
+	for _, r := range roles.Roles {
+		if r.Name == "Agent" {
+			agentRole = r.ID
+		}
+	}
+	return Target{URL: srv.URL + "/query", Token: login.Login.Token}, agentRole
+}
+
+// A short run of every scenario, so the load runner cannot rot.
+func TestLoadRunnerSmoke(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		target, role := startAgentdesk(t, dbtest.Open(t, d, nil))
+		ctx := context.Background()
+		for _, sc := range Scenarios(role, time.Now().UnixNano()) {
+			for name, r := range map[string]Result{
+				"max rate":   MaxRate(ctx, target, sc, 2, 300*time.Millisecond),
+				"fixed rate": FixedRate(ctx, target, sc, 20, 500*time.Millisecond, 50),
+			} {
+				if r.Requests == 0 || r.Errors > 0 || r.P99 == 0 {
+					t.Errorf("%s at %s: %d requests, %d errors (%s)", sc.Name, name, r.Requests, r.Errors, r.FirstError)
+				}
+			}
+		}
+	})
+}
+
+// The baseline answers the read scenarios with exactly agentdesk's JSON, so
+// the ratio compares equal work.
+func TestBaselineAnswersLikeAgentdesk(t *testing.T) {
+	database := dbtest.Open(t, db.Postgres, nil)
+	target, role := startAgentdesk(t, database)
+	pool, err := pgxpool.New(context.Background(), database.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	base := httptest.NewServer(&baseline{pool: pool})
+	defer base.Close()
+	post := func(url string, body []byte) any {
+		req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(string(body)))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+target.Token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var out any
+		if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	for _, sc := range Scenarios(role, 1)[:3] {
+		ours, theirs := post(target.URL, sc.Body(0)), post(base.URL+"/query", sc.Body(0))
+		if !reflect.DeepEqual(ours, theirs) {
+			a, _ := json.Marshal(ours)
+			b, _ := json.Marshal(theirs)
+			t.Errorf("%s differs:\nagentdesk %.600s\nbaseline  %.600s", sc.Name, a, b)
+		}
+	}
+	for _, r := range []Result{MaxRate(context.Background(), Target{URL: base.URL + "/query", Token: target.Token}, Scenarios(role, 2)[3], 2, 300*time.Millisecond)} {
+		if r.Requests == 0 || r.Errors > 0 {
+			t.Errorf("baseline inviteAgent: %d requests, %d errors (%s)", r.Requests, r.Errors, r.FirstError)
+		}
+	}
+}
