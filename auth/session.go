@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"gorm.io/gorm"
@@ -85,7 +84,3 @@ func (s *Sessions) ResolveViewer(ctx context.Context, token string) (*Viewer, er
 	}
 	return v, nil
 }
-
-// ErrNoViewer is returned by code paths that need a viewer but were called
-// without one; it is a programming error, reported as INTERNAL.
-var ErrNoViewer = errors.New("auth: no viewer in context")

@@ -149,10 +149,13 @@ func (s *Service) ListAgents(ctx context.Context, v *auth.Viewer, f AgentFilter,
 	if o.Field == OrderInvitedAt {
 		toArg = timeKey
 	}
-	q := s.agentFilterQuery(ctx, v, f).Select("agents.*, " + o.expr() + " AS sort_key")
+	// The cursor of a text order is the database's own lower-cased key, so
+	// it compares exactly as the ORDER BY does; times come from the row.
+	sortKey := o.expr()
 	if o.Field == OrderInvitedAt {
-		q = s.agentFilterQuery(ctx, v, f).Select("agents.*, '' AS sort_key")
+		sortKey = "''"
 	}
+	q := s.agentFilterQuery(ctx, v, f).Select("agents.*, " + sortKey + " AS sort_key")
 	q, err := keyset(q, o.expr(), "agents.id", o.Desc, p, toArg)
 	if err != nil {
 		return nil, false, err

@@ -183,5 +183,3 @@ func requirePermission(v *auth.Viewer, p models.Permission) error {
 	}
 	return nil
 }
-
-func ptr[T any](v T) *T { return &v }
