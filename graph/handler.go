@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -47,34 +48,17 @@ type Config struct {
 
 func (c Config) limits() Limits {
 	l, d := c.Limits, DefaultLimits
-	if l.BodyBytes == 0 {
-		l.BodyBytes = d.BodyBytes
+	return Limits{
+		BodyBytes:     cmp.Or(l.BodyBytes, d.BodyBytes),
+		ParserTokens:  cmp.Or(l.ParserTokens, d.ParserTokens),
+		Depth:         cmp.Or(l.Depth, d.Depth),
+		Aliases:       cmp.Or(l.Aliases, d.Aliases),
+		Directives:    cmp.Or(l.Directives, d.Directives),
+		Operations:    cmp.Or(l.Operations, d.Operations),
+		Complexity:    cmp.Or(l.Complexity, d.Complexity),
+		Timeout:       cmp.Or(l.Timeout, d.Timeout),
+		DefaultPageSz: cmp.Or(l.DefaultPageSz, d.DefaultPageSz),
 	}
-	if l.ParserTokens == 0 {
-		l.ParserTokens = d.ParserTokens
-	}
-	if l.Depth == 0 {
-		l.Depth = d.Depth
-	}
-	if l.Aliases == 0 {
-		l.Aliases = d.Aliases
-	}
-	if l.Directives == 0 {
-		l.Directives = d.Directives
-	}
-	if l.Operations == 0 {
-		l.Operations = d.Operations
-	}
-	if l.Complexity == 0 {
-		l.Complexity = d.Complexity
-	}
-	if l.Timeout == 0 {
-		l.Timeout = d.Timeout
-	}
-	if l.DefaultPageSz == 0 {
-		l.DefaultPageSz = d.DefaultPageSz
-	}
-	return l
 }
 
 // NewSchema returns the executable schema with its resolvers, directives and

@@ -33,30 +33,27 @@ func (s *Service) RolesByAgent(ctx context.Context, agentIDs []int64) (map[int64
 	return out, nil
 }
 
-// AgentsByID returns the agents of a workspace by id (missing ids absent).
-func (s *Service) AgentsByID(ctx context.Context, workspaceID int64, ids []int64) (map[int64]*models.Agent, error) {
-	var agents []models.Agent
-	if err := s.DB.WithContext(ctx).Where("workspace_id = ? AND id IN ?", workspaceID, ids).Find(&agents).Error; err != nil {
+// byID loads rows of one workspace by id into a map (missing ids absent).
+func byID[T any](ctx context.Context, s *Service, workspaceID int64, ids []int64, id func(*T) int64) (map[int64]*T, error) {
+	var rows []T
+	if err := s.DB.WithContext(ctx).Where("workspace_id = ? AND id IN ?", workspaceID, ids).Find(&rows).Error; err != nil {
 		return nil, err
 	}
-	out := make(map[int64]*models.Agent, len(agents))
-	for i := range agents {
-		out[agents[i].ID] = &agents[i]
+	out := make(map[int64]*T, len(rows))
+	for i := range rows {
+		out[id(&rows[i])] = &rows[i]
 	}
 	return out, nil
 }
 
+// AgentsByID returns the agents of a workspace by id (missing ids absent).
+func (s *Service) AgentsByID(ctx context.Context, workspaceID int64, ids []int64) (map[int64]*models.Agent, error) {
+	return byID(ctx, s, workspaceID, ids, func(a *models.Agent) int64 { return a.ID })
+}
+
 // RolesByID returns the roles of a workspace by id (missing ids absent).
 func (s *Service) RolesByID(ctx context.Context, workspaceID int64, ids []int64) (map[int64]*models.Role, error) {
-	var roles []models.Role
-	if err := s.DB.WithContext(ctx).Where("workspace_id = ? AND id IN ?", workspaceID, ids).Find(&roles).Error; err != nil {
-		return nil, err
-	}
-	out := make(map[int64]*models.Role, len(roles))
-	for i := range roles {
-		out[roles[i].ID] = &roles[i]
-	}
-	return out, nil
+	return byID(ctx, s, workspaceID, ids, func(r *models.Role) int64 { return r.ID })
 }
 
 // AgentCountByRole counts the PENDING or ACTIVE holders of each role.

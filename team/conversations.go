@@ -402,15 +402,7 @@ func (s *Service) Contact(ctx context.Context, v *auth.Viewer, id int64) (*model
 
 // ContactsByID returns the contacts of a workspace by id.
 func (s *Service) ContactsByID(ctx context.Context, workspaceID int64, ids []int64) (map[int64]*models.Contact, error) {
-	var contacts []models.Contact
-	if err := s.DB.WithContext(ctx).Where("workspace_id = ? AND id IN ?", workspaceID, ids).Find(&contacts).Error; err != nil {
-		return nil, err
-	}
-	out := make(map[int64]*models.Contact, len(contacts))
-	for i := range contacts {
-		out[contacts[i].ID] = &contacts[i]
-	}
-	return out, nil
+	return byID(ctx, s, workspaceID, ids, func(c *models.Contact) int64 { return c.ID })
 }
 
 // affectedConversations counts the OPEN and PENDING conversations assigned to
