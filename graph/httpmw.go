@@ -52,10 +52,10 @@ func withClientIP(trusted []netip.Prefix, next http.Handler) http.Handler {
 // travel in the Authorization header, not in cookies, so credentials are
 // never allowed.
 func withCORS(allowed []string, next http.Handler) http.Handler {
-	any := slices.Contains(allowed, "*")
+	anyOrigin := slices.Contains(allowed, "*")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
-		if origin != "" && (any || slices.Contains(allowed, origin)) {
+		if origin != "" && (anyOrigin || slices.Contains(allowed, origin)) {
 			h := w.Header()
 			h.Set("Access-Control-Allow-Origin", origin)
 			h.Add("Vary", "Origin")
