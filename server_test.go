@@ -2,7 +2,7 @@ package main
 
 import (
 	"bytes"
-	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -20,64 +20,123 @@ import (
 	"agentdesk/db/dbtest"
 )
 
-// TestServeAndShutDown runs the real binary as an operator would: it
-// migrates, serves, answers the probes and GraphQL, and exits 0 on SIGTERM.
-func TestServeAndShutDown(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "agentdesk")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
+var binDir string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		_ = os.RemoveAll(binDir)
 	}
-	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
-		addr := freeAddr(t)
-		cmd := exec.Command(bin)
-		var logs bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &logs, &logs
-		cmd.Env = append(os.Environ(), "LISTEN_ADDR="+addr, "DATABASE_URL="+dbtest.URL(t, d),
-			"PUBLIC_URL=https://desk.example.com")
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
-		t.Cleanup(func() { _ = cmd.Process.Kill() })
+	os.Exit(code)
+}
 
-		base := "http://" + addr
-		waitFor(t, base+"/healthz", exited, &logs)
-		for _, path := range []string{"/readyz", "/"} {
-			res, err := http.Get(base + path)
-			if err != nil || res.StatusCode != http.StatusOK {
-				t.Fatalf("GET %s: %v %v", path, res, err)
-			}
-			res.Body.Close()
-		}
-		probe := exec.Command(bin, "healthcheck")
-		probe.Env = append(os.Environ(), "LISTEN_ADDR="+addr)
-		if out, err := probe.CombinedOutput(); err != nil {
-			t.Fatalf("healthcheck: %v %s", err, out)
-		}
-		body := `{"query":"mutation { createWorkspace(input: {workspaceName: \"Acme\", ownerName: \"O\", ownerEmail: \"o@example.com\", password: \"password1\"}) { agent { status } } }"}`
-		res, err := http.Post(base+"/graphql", "application/json", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		if !strings.Contains(string(got), `"status":"ACTIVE"`) {
-			t.Fatalf("createWorkspace: %s", got)
-		}
+// binary builds agentdesk once for the tests of this package.
+var binary = sync.OnceValues(func() (string, error) {
+	var err error
+	if binDir, err = os.MkdirTemp("", "agentdesk-bin"); err != nil {
+		return "", err
+	}
+	bin := filepath.Join(binDir, "agentdesk")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build: %v\n%s", err, out)
+	}
+	return bin, nil
+})
 
-		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			t.Fatal(err)
-		}
+// serverProcess is the agentdesk binary running as an operator starts it.
+type serverProcess struct {
+	bin, addr, base string
+	cmd             *exec.Cmd
+	exited          chan error
+	logs            *syncBuffer
+}
+
+// startServer runs the binary with the given settings and waits until it
+// answers /healthz.
+func startServer(t *testing.T, env ...string) *serverProcess {
+	t.Helper()
+	bin, err := binary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &serverProcess{bin: bin, addr: freeAddr(t), exited: make(chan error, 1), logs: &syncBuffer{}}
+	p.base = "http://" + p.addr
+	p.cmd = exec.Command(bin)
+	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
+	p.cmd.Env = append(append(os.Environ(), "LISTEN_ADDR="+p.addr), env...)
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.exited <- p.cmd.Wait() }()
+	t.Cleanup(func() { _ = p.cmd.Process.Kill() })
+	p.waitFor(t, "/healthz")
+	return p
+}
+
+// status answers the status code of GET path, 0 when unreachable.
+func (p *serverProcess) status(path string) int {
+	res, err := http.Get(p.base + path)
+	if err != nil {
+		return 0
+	}
+	res.Body.Close()
+	return res.StatusCode
+}
+
+// until polls cond, failing if the process exits or the bound passes.
+func (p *serverProcess) until(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
 		select {
-		case err := <-exited:
-			if err != nil {
-				t.Fatalf("exit after SIGTERM: %v\n%s", err, logs.String())
-			}
-		case <-time.After(30 * time.Second):
-			t.Fatalf("still running 30 s after SIGTERM\n%s", logs.String())
+		case err := <-p.exited:
+			t.Fatalf("server exited while waiting for %s: %v\n%s", what, err, p.logs)
+		default:
 		}
-	})
+		if time.Now().After(deadline) {
+			t.Fatalf("never: %s\n%s", what, p.logs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (p *serverProcess) waitFor(t *testing.T, path string) {
+	t.Helper()
+	p.until(t, path+" answering 200", func() bool { return p.status(path) == http.StatusOK })
+}
+
+// terminate sends SIGTERM and expects exit status 0.
+func (p *serverProcess) terminate(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.exited:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, p.logs)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("still running 30 s after SIGTERM\n%s", p.logs)
+	}
+}
+
+// syncBuffer collects a process's output while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func freeAddr(t *testing.T) string {
@@ -89,24 +148,33 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-func waitFor(t *testing.T, url string, exited chan error, logs *bytes.Buffer) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	for ctx.Err() == nil {
-		select {
-		case err := <-exited:
-			t.Fatalf("server exited: %v\n%s", err, logs.String())
-		default:
-		}
-		if res, err := http.Get(url); err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return
+// TestServeAndShutDown runs the real binary as an operator would: it
+// migrates, serves, answers the probes and GraphQL, and exits 0 on SIGTERM.
+func TestServeAndShutDown(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		p := startServer(t, "DATABASE_URL="+dbtest.URL(t, d), "PUBLIC_URL=https://desk.example.com")
+		for _, path := range []string{"/readyz", "/"} {
+			if got := p.status(path); got != http.StatusOK {
+				t.Fatalf("GET %s: %d", path, got)
 			}
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("%s never answered\n%s", url, logs.String())
+		probe := exec.Command(p.bin, "healthcheck")
+		probe.Env = append(os.Environ(), "LISTEN_ADDR="+p.addr)
+		if out, err := probe.CombinedOutput(); err != nil {
+			t.Fatalf("healthcheck: %v %s", err, out)
+		}
+		body := `{"query":"mutation { createWorkspace(input: {workspaceName: \"Acme\", ownerName: \"O\", ownerEmail: \"o@example.com\", password: \"password1\"}) { agent { status } } }"}`
+		res, err := http.Post(p.base+"/graphql", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if !strings.Contains(string(got), `"status":"ACTIVE"`) {
+			t.Fatalf("createWorkspace: %s", got)
+		}
+		p.terminate(t)
+	})
 }
 
 // tcpProxy forwards a loopback port to a server and can cut and restore
@@ -160,10 +228,6 @@ func (p *tcpProxy) stop() {
 // readiness probe fails, the process keeps running, and it recovers when the
 // database is back.
 func TestReadinessFollowsTheDatabase(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "agentdesk")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
 	dbURL, err := url.Parse(dbtest.URL(t, db.Postgres))
 	if err != nil {
 		t.Fatal(err)
@@ -173,59 +237,14 @@ func TestReadinessFollowsTheDatabase(t *testing.T) {
 	t.Cleanup(proxy.stop)
 	dbURL.Host = proxy.addr
 
-	addr := freeAddr(t)
-	cmd := exec.Command(bin)
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	cmd.Env = append(os.Environ(), "LISTEN_ADDR="+addr, "DATABASE_URL="+dbURL.String())
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	base := "http://" + addr
-	waitFor(t, base+"/readyz", exited, &logs)
-
-	status := func(path string) int {
-		res, err := http.Get(base + path)
-		if err != nil {
-			return 0
-		}
-		res.Body.Close()
-		return res.StatusCode
-	}
-	until := func(what string, cond func() bool) {
-		deadline := time.Now().Add(30 * time.Second)
-		for !cond() {
-			select {
-			case err := <-exited:
-				t.Fatalf("server exited while %s: %v\n%s", what, err, logs.String())
-			default:
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("never: %s\n%s", what, logs.String())
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
+	p := startServer(t, "DATABASE_URL="+dbURL.String())
+	p.waitFor(t, "/readyz")
 	proxy.stop()
-	until("readyz fails without the database", func() bool { return status("/readyz") == http.StatusServiceUnavailable })
-	if got := status("/healthz"); got != http.StatusOK {
+	p.until(t, "readyz failing without the database", func() bool { return p.status("/readyz") == http.StatusServiceUnavailable })
+	if got := p.status("/healthz"); got != http.StatusOK {
 		t.Fatalf("healthz = %d while the database is away", got)
 	}
 	proxy.start(t)
-	until("readyz recovers", func() bool { return status("/readyz") == http.StatusOK })
-
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v\n%s", err, logs.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("still running 30 s after SIGTERM\n%s", logs.String())
-	}
+	p.waitFor(t, "/readyz")
+	p.terminate(t)
 }
