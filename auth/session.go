@@ -48,12 +48,6 @@ type sessionRow struct {
 	WorkspaceID int64
 }
 
-type roleRow struct {
-	Name        string
-	System      bool
-	Permissions models.Permissions
-}
-
 // ResolveViewer implements ViewerResolver: a live session of an ACTIVE agent,
 // with the permissions of the roles the agent holds at this moment.
 func (s *Sessions) ResolveViewer(ctx context.Context, token string) (*Viewer, error) {
@@ -70,12 +64,12 @@ func (s *Sessions) ResolveViewer(ctx context.Context, token string) (*Viewer, er
 	if row.SessionID == 0 {
 		return nil, unauth
 	}
-	var roles []roleRow
-	if err := db.Raw(`SELECT r.name, r.system, r.permissions FROM roles r
-		JOIN agent_roles ar ON ar.role_id = r.id WHERE ar.agent_id = ?`, row.AgentID).Scan(&roles).Error; err != nil {
+	var roles []models.Role
+	if err := db.Joins("JOIN agent_roles ar ON ar.role_id = roles.id").
+		Where("ar.agent_id = ?", row.AgentID).Order("roles.id").Find(&roles).Error; err != nil {
 		return nil, err
 	}
-	v := &Viewer{AgentID: row.AgentID, WorkspaceID: row.WorkspaceID, SessionID: row.SessionID}
+	v := &Viewer{AgentID: row.AgentID, WorkspaceID: row.WorkspaceID, SessionID: row.SessionID, Roles: roles}
 	for _, r := range roles {
 		v.Permissions = v.Permissions.Union(r.Permissions)
 		if r.System && r.Name == models.RoleOwner {

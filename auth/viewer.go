@@ -19,6 +19,8 @@ type Viewer struct {
 	Permissions models.Permissions
 	// IsOwner: the agent holds the built-in Owner role.
 	IsOwner bool
+	// Roles are the roles the permissions come from, as read for this request.
+	Roles []models.Role
 }
 
 // Can reports whether the viewer holds every one of perms.

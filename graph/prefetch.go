@@ -37,6 +37,11 @@ func (r *Resolver) prefetchAgent(ctx context.Context, a *models.Agent) error {
 	if a == nil || !(selects(ctx, "roles") || selects(ctx, "permissions")) {
 		return nil
 	}
+	// The viewer's roles were read when its session was checked.
+	if v, err := viewer(ctx); err == nil && v.AgentID == a.ID {
+		loadersFrom(ctx).RolesByAgent.Prime(a.ID, v.Roles)
+		return nil
+	}
 	roles, err := r.Team.RolesByAgent(ctx, []int64{a.ID})
 	if err != nil {
 		return err

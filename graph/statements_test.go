@@ -65,3 +65,25 @@ func TestTotalCountOnlyWhenSelected(t *testing.T) {
 		}
 	})
 }
+
+// The viewer's roles are read once, with its session: viewer { roles
+// permissions } costs the session, its roles and the agent row.
+func TestViewerRolesAreReadOnce(t *testing.T) {
+	eachDB(t, func(t *testing.T, s *testServer) {
+		owner := s.createWorkspace("Acme")
+		before := s.stmts.n.Load()
+		var out struct {
+			Viewer struct {
+				Roles       []struct{ Name string }
+				Permissions []string
+			}
+		}
+		s.must(owner.Token, `{ viewer { roles { name } permissions } }`, nil, &out)
+		if n := s.stmts.n.Load() - before; n != 3 {
+			t.Fatalf("%d statements, want 3", n)
+		}
+		if len(out.Viewer.Roles) != 1 || out.Viewer.Roles[0].Name != "Owner" || len(out.Viewer.Permissions) != 12 {
+			t.Fatalf("viewer = %+v", out.Viewer)
+		}
+	})
+}
