@@ -14,33 +14,23 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"agentdesk/auth"
 	"agentdesk/db"
 	"agentdesk/db/dbtest"
 	"agentdesk/demo"
 	"agentdesk/graph"
-	"agentdesk/jobs"
-	"agentdesk/team"
+	"agentdesk/team/teamtest"
 )
 
 // startAgentdesk serves the real handler on a small seeded workspace and
 // returns a signed-in target and the Agent role's id.
 func startAgentdesk(t *testing.T, database *db.DB) (Target, string) {
 	ctx := context.Background()
-	pw := auth.NewPasswords(auth.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1})
-	seeded, err := demo.Seed(ctx, database, pw, "Smoke", demo.Size{Agents: 40, Conversations: 300, MessagesPerConversation: 1})
+	svc := teamtest.New(t, database, nil)
+	seeded, err := demo.Seed(ctx, database, svc.Passwords, "Smoke", demo.Size{Agents: 40, Conversations: 300, MessagesPerConversation: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	queue, err := jobs.NewInsertOnly(database, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := func() time.Time { return time.Now().UTC() }
-	sessions := &auth.Sessions{DB: database.DB, TTL: time.Hour, Now: now}
-	svc := &team.Service{DB: database, Sessions: sessions, Passwords: pw, Emails: queue, Now: now,
-		Config: team.Config{PublicURL: "http://x", InvitationTTL: time.Hour, ResendCooldown: time.Minute}}
-	srv := httptest.NewServer(graph.NewHandler(graph.Config{Team: svc, Sessions: sessions, Ready: database.Ping,
+	srv := httptest.NewServer(graph.NewHandler(graph.Config{Team: svc, Sessions: svc.Sessions, Ready: database.Ping,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}))
 	t.Cleanup(srv.Close)
 	var login struct{ Login struct{ Token string } }

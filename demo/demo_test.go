@@ -3,29 +3,19 @@ package demo_test
 import (
 	"context"
 	"testing"
-	"time"
 
-	"agentdesk/auth"
 	"agentdesk/db"
 	"agentdesk/db/dbtest"
 	"agentdesk/demo"
-	"agentdesk/jobs"
 	"agentdesk/models"
 	"agentdesk/team"
+	"agentdesk/team/teamtest"
 )
 
 func TestDemoLoadsOnceWithEveryState(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
 		database := dbtest.Open(t, d, nil)
-		now := func() time.Time { return time.Now().UTC() }
-		queue, err := jobs.NewInsertOnly(database, 3)
-		if err != nil {
-			t.Fatal(err)
-		}
-		svc := &team.Service{DB: database, Now: now, Emails: queue,
-			Sessions:  &auth.Sessions{DB: database.DB, TTL: time.Hour, Now: now},
-			Passwords: auth.NewPasswords(auth.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}),
-			Config:    team.Config{PublicURL: "http://x", AllowSignup: true, InvitationTTL: 7 * 24 * time.Hour, ResendCooldown: time.Minute}}
+		svc := teamtest.New(t, database, nil)
 		ctx := context.Background()
 		res, err := demo.Load(ctx, svc)
 		if err != nil || !res.Created {

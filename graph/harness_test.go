@@ -18,13 +18,12 @@ import (
 
 	"gorm.io/gorm/logger"
 
-	"agentdesk/auth"
 	"agentdesk/db"
 	"agentdesk/db/dbtest"
 	"agentdesk/graph"
-	"agentdesk/jobs"
 	"agentdesk/models"
 	"agentdesk/team"
+	"agentdesk/team/teamtest"
 )
 
 // testClock is the clock of one test server; tests move it instead of sleeping.
@@ -68,30 +67,17 @@ type testServer struct {
 	logs    *bytes.Buffer
 }
 
-// cheapArgon2 keeps password hashing fast in tests; the stored hash carries
-// its own parameters, so the code path is the production one.
-var cheapArgon2 = auth.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}
-
 func newServer(t testing.TB, dialect db.Dialect) *testServer {
 	t.Helper()
 	stmts := &statementCounter{}
 	database := dbtest.Open(t, dialect, stmts)
 	clock := &testClock{now: time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC)}
-	sessions := &auth.Sessions{DB: database.DB, TTL: 720 * time.Hour, Now: clock.Now}
-	// Jobs are inserted as in production but not worked here, so tests read
-	// the queued emails; delivery has its own tests with a working queue.
-	queue, err := jobs.NewInsertOnly(database, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := &team.Service{DB: database, Sessions: sessions, Passwords: auth.NewPasswords(cheapArgon2), Now: clock.Now, Emails: queue,
-		Config: team.Config{PublicURL: "https://desk.example.com", AllowSignup: true,
-			InvitationTTL: 168 * time.Hour, ResendCooldown: 60 * time.Second}}
+	svc := teamtest.New(t, database, clock.Now)
 	logs := &bytes.Buffer{}
 	log := slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, nil))
 	// Scenarios sign in far more often than a person; the rate-limit test
 	// sets its own limits.
-	h := graph.NewHandler(graph.Config{Team: svc, Sessions: sessions, Log: log, Ready: database.Ping, Now: clock.Now,
+	h := graph.NewHandler(graph.Config{Team: svc, Sessions: svc.Sessions, Log: log, Ready: database.Ping, Now: clock.Now,
 		RateLimits: graph.RateLimits{PerIP: 1_000_000, PerSubject: 1_000_000, Period: time.Minute}})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

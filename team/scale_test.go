@@ -25,9 +25,9 @@ import (
 	"agentdesk/auth"
 	"agentdesk/db"
 	"agentdesk/db/dbtest"
-	"agentdesk/jobs"
 	"agentdesk/models"
 	"agentdesk/team"
+	"agentdesk/team/teamtest"
 )
 
 // lastSQL is a GORM logger that remembers the last statement, with its
@@ -105,14 +105,7 @@ func TestConversationListsAtScale(t *testing.T) {
 	}
 	last := &lastSQL{}
 	database := dbtest.Open(t, db.Postgres, last)
-	now := func() time.Time { return time.Now().UTC() }
-	queue, err := jobs.NewInsertOnly(database, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := &team.Service{DB: database, Now: now, Emails: queue, Sessions: &auth.Sessions{DB: database.DB, TTL: time.Hour, Now: now},
-		Passwords: auth.NewPasswords(auth.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}),
-		Config:    team.Config{AllowSignup: true, InvitationTTL: time.Hour}}
+	svc := teamtest.New(t, database, nil)
 
 	start := time.Now()
 	small := seed(t, svc, "Small", 10_000)

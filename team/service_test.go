@@ -5,28 +5,17 @@ import (
 	"regexp"
 	"sync"
 	"testing"
-	"time"
 
 	"agentdesk/apperr"
-	"agentdesk/auth"
 	"agentdesk/db"
 	"agentdesk/db/dbtest"
-	"agentdesk/jobs"
 	"agentdesk/models"
 	"agentdesk/team"
+	"agentdesk/team/teamtest"
 )
 
 func newService(t *testing.T, d db.Dialect) *team.Service {
-	database := dbtest.Open(t, d, nil)
-	now := func() time.Time { return time.Now().UTC() }
-	queue, err := jobs.NewInsertOnly(database, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &team.Service{DB: database, Now: now, Emails: queue,
-		Sessions:  &auth.Sessions{DB: database.DB, TTL: time.Hour, Now: now},
-		Passwords: auth.NewPasswords(auth.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}),
-		Config:    team.Config{PublicURL: "http://x", AllowSignup: true, InvitationTTL: time.Hour, ResendCooldown: time.Minute}}
+	return teamtest.New(t, dbtest.Open(t, d, nil), nil)
 }
 
 var tokenInEmail = regexp.MustCompile(`token=([A-Za-z0-9_-]+)`)
