@@ -212,6 +212,31 @@ func TestPublicOperationsAreRateLimited(t *testing.T) {
 		if code := s.query("", `query { invitation(token: "guess") { email } }`, nil).code(); code != "RATE_LIMITED" {
 			t.Fatalf("4th guess of one token: %q", code)
 		}
+		// activateAccount counts per token too, and sign-up per email.
+		activate := func() string {
+			return s.query("", activateMutation, map[string]any{"in": map[string]any{
+				"token": "another-guess", "name": "X", "password": testPassword}}).code()
+		}
+		for range 3 {
+			if code := activate(); code != "INVALID_TOKEN" {
+				t.Fatalf("activation guess: %q", code)
+			}
+		}
+		if code := activate(); code != "RATE_LIMITED" {
+			t.Fatalf("4th activation with one token: %q", code)
+		}
+		signup := func() string {
+			return s.query("", `mutation { createWorkspace(input: {workspaceName: "W", ownerName: "O",
+				ownerEmail: "Spam@example.com", password: "short"}) { token } }`, nil).code()
+		}
+		for range 3 {
+			if code := signup(); code != "BAD_USER_INPUT" {
+				t.Fatalf("sign-up: %q", code)
+			}
+		}
+		if code := signup(); code != "RATE_LIMITED" {
+			t.Fatalf("4th sign-up for one email: %q", code)
+		}
 	})
 }
 
