@@ -78,11 +78,3 @@ func SessionToken(ctx context.Context) string {
 	}
 	return ra.token
 }
-
-// WithViewer returns a context whose viewer is v, for callers outside HTTP
-// (tests of the rules, the demo loader).
-func WithViewer(ctx context.Context, v *Viewer) context.Context {
-	ra := &requestAuth{token: "in-process", viewer: v}
-	ra.once.Do(func() {})
-	return context.WithValue(ctx, ctxKey{}, ra)
-}

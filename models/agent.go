@@ -50,8 +50,9 @@ type Agent struct {
 	UpdatedAt time.Time
 }
 
-// HoldsSeat reports whether the agent counts against the workspace's seat limit.
-func (a *Agent) HoldsSeat() bool { return a.Status == AgentPending || a.Status == AgentActive }
+// SeatStatuses are the statuses that hold a seat, hold roles, and make up
+// the Agents page: everyone but the removed.
+var SeatStatuses = []AgentStatus{AgentPending, AgentActive}
 
 // AgentRole is one role held by one agent.
 type AgentRole struct {

@@ -66,7 +66,7 @@ func (s *Service) AgentCountByRole(ctx context.Context, roleIDs []int64) (map[in
 		Select("agent_roles.role_id, COUNT(*) AS n").
 		Joins("JOIN agents ON agents.id = agent_roles.agent_id").
 		Where("agent_roles.role_id IN ? AND agents.status IN ?", roleIDs,
-			[]models.AgentStatus{models.AgentPending, models.AgentActive}).
+			models.SeatStatuses).
 		Group("agent_roles.role_id").Find(&rows).Error
 	if err != nil {
 		return nil, err

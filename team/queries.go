@@ -122,7 +122,7 @@ func (o AgentOrder) CursorOf(r *AgentRow) Cursor {
 func (s *Service) agentFilterQuery(ctx context.Context, v *auth.Viewer, f AgentFilter) *gorm.DB {
 	statuses := f.Statuses
 	if len(statuses) == 0 {
-		statuses = []models.AgentStatus{models.AgentPending, models.AgentActive}
+		statuses = models.SeatStatuses
 	}
 	q := s.DB.WithContext(ctx).Table("agents").Where("agents.workspace_id = ? AND agents.status IN ?", v.WorkspaceID, statuses)
 	if len(f.RoleIDs) > 0 {

@@ -186,7 +186,7 @@ func joinAnd(parts []string) string {
 func (s *Service) seatsUsed(tx *gorm.DB, workspaceID int64) (int64, error) {
 	var n int64
 	err := tx.Model(&models.Agent{}).
-		Where("workspace_id = ? AND status IN ?", workspaceID, []models.AgentStatus{models.AgentPending, models.AgentActive}).
+		Where("workspace_id = ? AND status IN ?", workspaceID, models.SeatStatuses).
 		Count(&n).Error
 	return n, err
 }
