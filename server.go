@@ -11,7 +11,7 @@
 // Settings come from the environment; see README.md.
 package main
 
-//go:generate go tool gqlgen generate
+//go:generate go run ./internal/gqlgen
 
 import (
 	"context"
