@@ -2,6 +2,8 @@ package auth
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"time"
 
 	"gorm.io/gorm"
@@ -42,31 +44,25 @@ func RevokeAgent(tx *gorm.DB, agentID int64, now time.Time) error {
 		Update("revoked_at", now).Error
 }
 
-type sessionRow struct {
-	SessionID   int64
-	AgentID     int64
-	WorkspaceID int64
-}
-
 // ResolveViewer implements ViewerResolver: a live session of an ACTIVE agent,
-// with the permissions of the roles the agent holds at this moment.
+// with the permissions of the roles the agent holds at this moment. It runs
+// on every request, so both reads are scanned directly, without GORM's
+// reflection (see team/scan.go).
 func (s *Sessions) ResolveViewer(ctx context.Context, token string) (*Viewer, error) {
-	unauth := apperr.New(apperr.Unauthenticated, "Your session is not valid any more; sign in again.")
 	db := s.DB.WithContext(ctx)
-	var row sessionRow
-	err := db.Raw(`SELECT s.id AS session_id, a.id AS agent_id, a.workspace_id
+	var row struct{ SessionID, AgentID, WorkspaceID int64 }
+	err := db.Raw(`SELECT s.id, a.id, a.workspace_id
 		FROM sessions s JOIN agents a ON a.id = s.agent_id
 		WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ? AND a.status = ?`,
-		HashToken(token), s.Now(), models.AgentActive).Scan(&row).Error
+		HashToken(token), s.Now(), models.AgentActive).Row().Scan(&row.SessionID, &row.AgentID, &row.WorkspaceID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apperr.New(apperr.Unauthenticated, "Your session is not valid any more; sign in again.")
+	}
 	if err != nil {
 		return nil, err
 	}
-	if row.SessionID == 0 {
-		return nil, unauth
-	}
-	var roles []models.Role
-	if err := db.Joins("JOIN agent_roles ar ON ar.role_id = roles.id").
-		Where("ar.agent_id = ?", row.AgentID).Order("roles.id").Find(&roles).Error; err != nil {
+	roles, err := rolesOf(db, row.AgentID)
+	if err != nil {
 		return nil, err
 	}
 	v := &Viewer{AgentID: row.AgentID, WorkspaceID: row.WorkspaceID, SessionID: row.SessionID, Roles: roles}
@@ -77,4 +73,24 @@ func (s *Sessions) ResolveViewer(ctx context.Context, token string) (*Viewer, er
 		}
 	}
 	return v, nil
+}
+
+// rolesOf reads the roles an agent holds, in id order.
+func rolesOf(db *gorm.DB, agentID int64) ([]models.Role, error) {
+	rows, err := db.Table("roles").Select(models.RoleColumns).
+		Joins("JOIN agent_roles ar ON ar.role_id = roles.id").
+		Where("ar.agent_id = ?", agentID).Order("roles.id").Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	roles := []models.Role{}
+	for rows.Next() {
+		var r models.Role
+		if err := rows.Scan(r.ScanTargets()...); err != nil {
+			return nil, err
+		}
+		roles = append(roles, r)
+	}
+	return roles, rows.Err()
 }

@@ -59,3 +59,20 @@ type AgentRole struct {
 	AgentID int64 `gorm:"primaryKey;autoIncrement:false"`
 	RoleID  int64 `gorm:"primaryKey;autoIncrement:false"`
 }
+
+// AgentColumns are the columns of Agent in the order of ScanTargets. The hot
+// list queries select them and scan rows without GORM's reflection
+// (docs/PERFORMANCE.md); TestColumnListsMatchTheModels keeps both in step
+// with the struct.
+const AgentColumns = "agents.id, agents.workspace_id, agents.account_id, agents.email, agents.name, agents.status, " +
+	"agents.invited_at, agents.invited_by_id, agents.activated_at, agents.removed_at, agents.removed_by_id, " +
+	"agents.link_sent_at, agents.link_expires_at, agents.link_send_count, agents.link_delivery_state, agents.link_email_id, " +
+	"agents.created_at, agents.updated_at"
+
+// ScanTargets returns pointers to a's fields in the order of AgentColumns.
+func (a *Agent) ScanTargets() []any {
+	return []any{&a.ID, &a.WorkspaceID, &a.AccountID, &a.Email, &a.Name, (*string)(&a.Status),
+		&a.InvitedAt, &a.InvitedByID, &a.ActivatedAt, &a.RemovedAt, &a.RemovedByID,
+		&a.LinkSentAt, &a.LinkExpiresAt, &a.LinkSendCount, (*string)(&a.LinkDeliveryState), &a.LinkEmailID,
+		&a.CreatedAt, &a.UpdatedAt}
+}

@@ -64,3 +64,15 @@ func CautionFor(assignee *Agent) *ConversationCaution {
 	c := CautionAssigneeRemoved
 	return &c
 }
+
+// ConversationColumns are the columns of Conversation in the order of
+// ScanTargets (see AgentColumns).
+const ConversationColumns = "conversations.id, conversations.workspace_id, conversations.contact_id, " +
+	"conversations.subject, conversations.status, conversations.channel, conversations.assignee_id, " +
+	"conversations.last_message_at, conversations.activity_at, conversations.created_at, conversations.updated_at"
+
+// ScanTargets returns pointers to c's fields in the order of ConversationColumns.
+func (c *Conversation) ScanTargets() []any {
+	return []any{&c.ID, &c.WorkspaceID, &c.ContactID, &c.Subject, (*string)(&c.Status), (*string)(&c.Channel),
+		&c.AssigneeID, &c.LastMessageAt, &c.ActivityAt, &c.CreatedAt, &c.UpdatedAt}
+}

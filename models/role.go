@@ -50,3 +50,13 @@ func BuiltinRoles(workspaceID int64) []Role {
 			Description: desc("Handles the conversations assigned to them.")},
 	}
 }
+
+// RoleColumns are the columns of Role in the order of ScanTargets (see
+// AgentColumns).
+const RoleColumns = "roles.id, roles.workspace_id, roles.name, roles.description, roles.permissions, " +
+	"roles.system, roles.created_at, roles.updated_at"
+
+// ScanTargets returns pointers to r's fields in the order of RoleColumns.
+func (r *Role) ScanTargets() []any {
+	return []any{&r.ID, &r.WorkspaceID, &r.Name, &r.Description, &r.Permissions, &r.System, &r.CreatedAt, &r.UpdatedAt}
+}

@@ -2,6 +2,7 @@ package team
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"agentdesk/models"
@@ -12,31 +13,34 @@ import (
 
 // RolesByAgent returns the roles each agent holds (every key present).
 func (s *Service) RolesByAgent(ctx context.Context, agentIDs []int64) (map[int64][]models.Role, error) {
-	var rows []struct {
-		models.Role `gorm:"embedded"`
-		HolderID    int64
-	}
-	err := s.DB.WithContext(ctx).Table("roles").
-		Select("roles.*, agent_roles.agent_id AS holder_id").
-		Joins("JOIN agent_roles ON agent_roles.role_id = roles.id").
-		Where("agent_roles.agent_id IN ?", agentIDs).Order("roles.id").Find(&rows).Error
-	if err != nil {
-		return nil, err
-	}
 	out := make(map[int64][]models.Role, len(agentIDs))
 	for _, id := range agentIDs {
 		out[id] = []models.Role{}
 	}
-	for _, r := range rows {
-		out[r.HolderID] = append(out[r.HolderID], r.Role)
+	q := s.DB.WithContext(ctx).Table("roles").
+		Select(models.RoleColumns+", agent_roles.agent_id").
+		Joins("JOIN agent_roles ON agent_roles.role_id = roles.id").
+		Where("agent_roles.agent_id IN ?", agentIDs).Order("roles.id")
+	err := scanRows(q, func(rows *sql.Rows) error {
+		var role models.Role
+		var holderID int64
+		if err := rows.Scan(append(role.ScanTargets(), &holderID)...); err != nil {
+			return err
+		}
+		out[holderID] = append(out[holderID], role)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
 // byID loads rows of one workspace by id into a map (missing ids absent).
-func byID[T any](ctx context.Context, s *Service, workspaceID int64, ids []int64, id func(*T) int64) (map[int64]*T, error) {
-	var rows []T
-	if err := s.DB.WithContext(ctx).Where("workspace_id = ? AND id IN ?", workspaceID, ids).Find(&rows).Error; err != nil {
+func byID[T any, P scannable[T]](ctx context.Context, s *Service, table, columns string, workspaceID int64, ids []int64, id func(*T) int64) (map[int64]*T, error) {
+	q := s.DB.WithContext(ctx).Table(table).Select(columns).Where("workspace_id = ? AND id IN ?", workspaceID, ids)
+	rows, err := scanAll[T, P](q, len(ids))
+	if err != nil {
 		return nil, err
 	}
 	out := make(map[int64]*T, len(rows))
@@ -48,12 +52,12 @@ func byID[T any](ctx context.Context, s *Service, workspaceID int64, ids []int64
 
 // AgentsByID returns the agents of a workspace by id (missing ids absent).
 func (s *Service) AgentsByID(ctx context.Context, workspaceID int64, ids []int64) (map[int64]*models.Agent, error) {
-	return byID(ctx, s, workspaceID, ids, func(a *models.Agent) int64 { return a.ID })
+	return byID(ctx, s, "agents", models.AgentColumns, workspaceID, ids, func(a *models.Agent) int64 { return a.ID })
 }
 
 // RolesByID returns the roles of a workspace by id (missing ids absent).
 func (s *Service) RolesByID(ctx context.Context, workspaceID int64, ids []int64) (map[int64]*models.Role, error) {
-	return byID(ctx, s, workspaceID, ids, func(r *models.Role) int64 { return r.ID })
+	return byID(ctx, s, "roles", models.RoleColumns, workspaceID, ids, func(r *models.Role) int64 { return r.ID })
 }
 
 // AgentCountByRole counts the PENDING or ACTIVE holders of each role.

@@ -78,8 +78,8 @@ func (s *Service) ListConversations(ctx context.Context, v *auth.Viewer, f Conve
 	if err != nil {
 		return nil, false, err
 	}
-	var convs []models.Conversation
-	if err := q.Find(&convs).Error; err != nil {
+	convs, err := scanAll[models.Conversation](q.Select(models.ConversationColumns), p.First+1)
+	if err != nil {
 		return nil, false, err
 	}
 	return trimPage(convs, p.First)
@@ -402,7 +402,7 @@ func (s *Service) Contact(ctx context.Context, v *auth.Viewer, id int64) (*model
 
 // ContactsByID returns the contacts of a workspace by id.
 func (s *Service) ContactsByID(ctx context.Context, workspaceID int64, ids []int64) (map[int64]*models.Contact, error) {
-	return byID(ctx, s, workspaceID, ids, func(c *models.Contact) int64 { return c.ID })
+	return byID(ctx, s, "contacts", models.ContactColumns, workspaceID, ids, func(c *models.Contact) int64 { return c.ID })
 }
 
 // affectedConversations counts the OPEN and PENDING conversations assigned to

@@ -2,6 +2,7 @@ package team
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"strings"
 	"time"
@@ -155,13 +156,18 @@ func (s *Service) ListAgents(ctx context.Context, v *auth.Viewer, f AgentFilter,
 	if o.Field == OrderInvitedAt {
 		sortKey = "''"
 	}
-	q := s.agentFilterQuery(ctx, v, f).Select("agents.*, " + sortKey + " AS sort_key")
+	q := s.agentFilterQuery(ctx, v, f).Select(models.AgentColumns + ", " + sortKey + " AS sort_key")
 	q, err := keyset(q, o.expr(), "agents.id", o.Desc, p, toArg)
 	if err != nil {
 		return nil, false, err
 	}
-	var rows []AgentRow
-	if err := q.Find(&rows).Error; err != nil {
+	rows := make([]AgentRow, 0, p.First+1)
+	err = scanRows(q, func(r *sql.Rows) error {
+		rows = append(rows, AgentRow{})
+		row := &rows[len(rows)-1]
+		return r.Scan(append(row.ScanTargets(), &row.SortKey)...)
+	})
+	if err != nil {
 		return nil, false, err
 	}
 	return trimPage(rows, p.First)
