@@ -135,7 +135,8 @@ func run() error {
 
 	fmt.Printf("\n| scenario | agentdesk max req/s | baseline max req/s | ratio | p50 / p95 / p99 at %d req/s | errors | SQL statements per request |\n", o.rate)
 	fmt.Println("|---|---|---|---|---|---|---|")
-	for i, sc := range Scenarios(agentRole, runID) {
+	profiled := false
+	for _, sc := range Scenarios(agentRole, runID) {
 		if !slices.Contains(strings.Split(o.scenarios, ","), sc.Name) {
 			continue
 		}
@@ -143,7 +144,8 @@ func run() error {
 		// agentdesk's start-up work (migrations check, job queue election).
 		MaxRate(ctx, agentdesk, sc, o.workers, 3*time.Second)
 		MaxRate(ctx, baseline, sc, o.workers, 3*time.Second)
-		if i == 0 && o.cpuProfile != "" {
+		if !profiled && o.cpuProfile != "" {
+			profiled = true
 			go func() { _ = fetchProfile("http://"+pprofAddr, o.cpuProfile, o.duration) }()
 		}
 		var ours, theirs, ratios []float64
