@@ -48,7 +48,7 @@ func main() {
 }
 
 type options struct {
-	bin, dbURL, scenarios, cpuProfile string
+	bin, dbURL, scenarios, cpuProfile, serverLog string
 	agents, conversations, rate       int
 	workers, runs                     int
 	duration                          time.Duration
@@ -60,6 +60,7 @@ func run() error {
 	flag.StringVar(&o.dbURL, "db", "", "PostgreSQL DATABASE_URL of an existing database")
 	flag.StringVar(&o.scenarios, "scenarios", "agents,conversations,viewer,inviteAgent", "scenarios to run")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of agentdesk under maximum load of the first scenario here")
+	flag.StringVar(&o.serverLog, "serverlog", "", "append agentdesk's log to this file (default: discard it)")
 	flag.IntVar(&o.agents, "agents", 1000, "agents in the seeded workspace")
 	flag.IntVar(&o.conversations, "conversations", 100_000, "conversations in the seeded workspace")
 	flag.IntVar(&o.rate, "rate", 200, "requests per second of the fixed-rate runs")
@@ -98,6 +99,14 @@ func run() error {
 	server.Env = append(os.Environ(), "DATABASE_URL="+o.dbURL, "LISTEN_ADDR="+serverAddr, "APP_ENV=production",
 		"RATE_LIMIT_PER_IP=100000000", "RATE_LIMIT_PER_EMAIL=100000000", "PPROF_ADDR="+pprofAddr)
 	server.Stdout, server.Stderr = io.Discard, io.Discard
+	if o.serverLog != "" {
+		logFile, err := os.OpenFile(o.serverLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return err
+		}
+		defer logFile.Close()
+		server.Stdout, server.Stderr = logFile, logFile
+	}
 	self, _ := os.Executable()
 	base := exec.Command(self, "baseline", o.dbURL, baselineAddr)
 	base.Stderr = os.Stderr
@@ -133,8 +142,8 @@ func run() error {
 	agentdesk := Target{URL: "http://" + serverAddr + "/query", Token: token}
 	baseline := Target{URL: "http://" + baselineAddr + "/query", Token: token}
 
-	fmt.Printf("\n| scenario | agentdesk max req/s | baseline max req/s | ratio | p50 / p95 / p99 at %d req/s | errors | SQL statements per request |\n", o.rate)
-	fmt.Println("|---|---|---|---|---|---|---|")
+	fmt.Printf("\n| scenario | agentdesk max req/s | baseline max req/s | ratio | p50 / p95 / p99 at %d req/s | errors | SQL statements per request | CPU per request, agentdesk / baseline |\n", o.rate)
+	fmt.Println("|---|---|---|---|---|---|---|---|")
 	profiled := false
 	for _, sc := range Scenarios(agentRole, runID) {
 		if !slices.Contains(strings.Split(o.scenarios, ","), sc.Name) {
@@ -152,11 +161,16 @@ func run() error {
 		var fixedRuns []Result
 		errors := 0
 		statements := []float64{}
+		var ourCPU, theirCPU []float64
 		for range o.runs {
 			before := metric("http://"+serverAddr+"/metrics", "agentdesk_sql_statements_total")
+			cpuBefore := cpuTime(server.Process.Pid)
 			a := MaxRate(ctx, agentdesk, sc, o.workers, o.duration)
+			ourCPU = append(ourCPU, perRequest(cpuTime(server.Process.Pid)-cpuBefore, a.Requests))
 			after := metric("http://"+serverAddr+"/metrics", "agentdesk_sql_statements_total")
+			cpuBefore = cpuTime(base.Process.Pid)
 			b := MaxRate(ctx, baseline, sc, o.workers, o.duration)
+			theirCPU = append(theirCPU, perRequest(cpuTime(base.Process.Pid)-cpuBefore, b.Requests))
 			f := FixedRate(ctx, agentdesk, sc, o.rate, o.duration, 1000)
 			ours, theirs = append(ours, a.RPS()), append(theirs, b.RPS())
 			ratios = append(ratios, a.RPS()/b.RPS())
@@ -171,8 +185,8 @@ func run() error {
 		}
 		slices.SortFunc(fixedRuns, func(x, y Result) int { return int(x.P99 - y.P99) })
 		f := fixedRuns[len(fixedRuns)/2]
-		fmt.Printf("| %s | %.0f | %.0f | %.0f%% | %s / %s / %s | %d | %.1f |\n", sc.Name, median(ours), median(theirs),
-			100*median(ratios), ms(f.P50), ms(f.P95), ms(f.P99), errors, median(statements))
+		fmt.Printf("| %s | %.0f | %.0f | %.0f%% | %s / %s / %s | %d | %.1f | %.2f ms / %.2f ms |\n", sc.Name, median(ours), median(theirs),
+			100*median(ratios), ms(f.P50), ms(f.P95), ms(f.P99), errors, median(statements), median(ourCPU), median(theirCPU))
 	}
 	fmt.Printf("\nagentdesk peak RSS: %s MB (VmHWM)\n", peakRSS(server.Process.Pid))
 	return nil
@@ -239,6 +253,28 @@ func metric(url, name string) float64 {
 }
 
 // peakRSS is the process's resident-set high-water mark, from /proc.
+// cpuTime is the user plus system CPU time a process has used so far
+// (/proc/<pid>/stat, in clock ticks of 10 ms).
+func cpuTime(pid int) time.Duration {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) may hold spaces; count from after it.
+	fields := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+1:]))
+	if len(fields) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(fields[11], 10, 64)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
+// perRequest is CPU time per request in milliseconds.
+func perRequest(cpu time.Duration, requests int) float64 {
+	return float64(cpu) / float64(time.Millisecond) / float64(max(requests, 1))
+}
+
 func peakRSS(pid int) string {
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {

@@ -1,0 +1,64 @@
+package graph
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+)
+
+// TestJSONPOSTAnswersLikeGqlgensPOST sends the same requests to the schema
+// served by jsonPOST and by gqlgen's own POST transport: status, media type
+// and decoded body must agree, for answers with data, with errors, and for
+// requests that never reach an operation.
+func TestJSONPOSTAnswersLikeGqlgensPOST(t *testing.T) {
+	limits := Config{}.limits()
+	ours := NewSchema(&Resolver{}, limits)
+	ours.AddTransport(jsonPOST{})
+	stock := NewSchema(&Resolver{}, limits)
+	stock.AddTransport(transport.POST{})
+
+	bodies := []string{
+		`{"query":"{ __typename }"}`,
+		`{"query":"query Q { a: __typename b: __typename }","operationName":"Q"}`,
+		`{"query":"{ viewer { id } }"}`, // an error from a directive
+		`{"query":"{ __typename"}`,      // parse error
+		`{"query":"{ nope }"}`,          // validation error
+		`{"query":"query($n: Int!) { __typename }","variables":{"n":"x"}}`,
+		`{"query":"query A { __typename } query B { __typename }"}`, // no operation chosen
+		`not json`,
+		``,
+	}
+	accepts := []string{"", "application/json", "application/graphql-response+json",
+		"application/graphql-response+json, application/json", "text/html", "*/*",
+		"application/json; charset=utf-8", "text/plain, application/*"}
+	for _, body := range bodies {
+		for _, accept := range accepts {
+			send := func(h http.Handler) (int, string, any) {
+				req := httptest.NewRequest(http.MethodPost, "/query", strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				if accept != "" {
+					req.Header.Set("Accept", accept)
+				}
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				raw, _ := io.ReadAll(rec.Body)
+				var decoded any
+				if err := json.Unmarshal(raw, &decoded); err != nil {
+					t.Fatalf("%s (Accept %q): answer is not JSON: %s", body, accept, raw)
+				}
+				return rec.Code, rec.Header().Get("Content-Type"), decoded
+			}
+			code, mediaType, got := send(ours)
+			wantCode, wantType, want := send(stock)
+			if code != wantCode || mediaType != wantType || !reflect.DeepEqual(got, want) {
+				t.Errorf("%s (Accept %q):\n got %d %s %v\nwant %d %s %v", body, accept, code, mediaType, got, wantCode, wantType, want)
+			}
+		}
+	}
+}
