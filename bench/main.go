@@ -49,9 +49,9 @@ func main() {
 
 type options struct {
 	bin, dbURL, scenarios, cpuProfile, serverLog string
-	agents, conversations, rate       int
-	workers, runs                     int
-	duration                          time.Duration
+	agents, conversations, rate                  int
+	workers, runs                                int
+	duration                                     time.Duration
 }
 
 func run() error {

@@ -53,6 +53,16 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 				Extensions: map[string]any{"code": string(apperr.Internal), "requestId": id},
 			}
 		}
+		if errors.Is(ctx.Err(), context.Canceled) {
+			// The client went away (closed the connection, gave up): whatever
+			// failed after that is no fault of ours and nobody reads the answer.
+			log.InfoContext(ctx, "request cancelled by the client", "request_id", id, "path", gqlErr.Path.String(), "err", err)
+			return &gqlerror.Error{
+				Message:    "The request was cancelled.",
+				Path:       gqlErr.Path,
+				Extensions: map[string]any{"code": string(apperr.Internal), "requestId": id},
+			}
+		}
 		log.ErrorContext(ctx, "internal error", "request_id", id, "path", gqlErr.Path.String(), "err", err)
 		return &gqlerror.Error{
 			Message:    "Something went wrong on our side. Quote the request id if you report it.",
