@@ -2,13 +2,12 @@ package auth
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"time"
 
 	"gorm.io/gorm"
 
 	"agentdesk/apperr"
+	database "agentdesk/db"
 	"agentdesk/models"
 )
 
@@ -51,15 +50,17 @@ func RevokeAgent(tx *gorm.DB, agentID int64, now time.Time) error {
 func (s *Sessions) ResolveViewer(ctx context.Context, token string) (*Viewer, error) {
 	db := s.DB.WithContext(ctx)
 	var row struct{ SessionID, AgentID, WorkspaceID int64 }
-	err := db.Raw(`SELECT s.id, a.id, a.workspace_id
+	err := database.ScanRows(db.Raw(`SELECT s.id, a.id, a.workspace_id
 		FROM sessions s JOIN agents a ON a.id = s.agent_id
 		WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ? AND a.status = ?`,
-		HashToken(token), s.Now(), models.AgentActive).Row().Scan(&row.SessionID, &row.AgentID, &row.WorkspaceID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, apperr.New(apperr.Unauthenticated, "Your session is not valid any more; sign in again.")
-	}
+		HashToken(token), s.Now(), models.AgentActive), func(r database.RowScanner) error {
+		return r.Scan(&row.SessionID, &row.AgentID, &row.WorkspaceID)
+	})
 	if err != nil {
 		return nil, err
+	}
+	if row.SessionID == 0 {
+		return nil, apperr.New(apperr.Unauthenticated, "Your session is not valid any more; sign in again.")
 	}
 	roles, err := rolesOf(db, row.AgentID)
 	if err != nil {
@@ -77,20 +78,12 @@ func (s *Sessions) ResolveViewer(ctx context.Context, token string) (*Viewer, er
 
 // rolesOf reads the roles an agent holds, in id order.
 func rolesOf(db *gorm.DB, agentID int64) ([]models.Role, error) {
-	rows, err := db.Table("roles").Select(models.RoleColumns).
-		Joins("JOIN agent_roles ar ON ar.role_id = roles.id").
-		Where("ar.agent_id = ?", agentID).Order("roles.id").Rows()
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	roles := []models.Role{}
-	for rows.Next() {
-		var r models.Role
-		if err := rows.Scan(r.ScanTargets()...); err != nil {
-			return nil, err
-		}
-		roles = append(roles, r)
-	}
-	return roles, rows.Err()
+	err := database.ScanRows(db.Table("roles").Select(models.RoleColumns).
+		Joins("JOIN agent_roles ar ON ar.role_id = roles.id").
+		Where("ar.agent_id = ?", agentID).Order("roles.id"), func(r database.RowScanner) error {
+		roles = append(roles, models.Role{})
+		return r.Scan(roles[len(roles)-1].ScanTargets()...)
+	})
+	return roles, err
 }

@@ -2,9 +2,9 @@ package team
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
+	"agentdesk/db"
 	"agentdesk/models"
 )
 
@@ -21,7 +21,7 @@ func (s *Service) RolesByAgent(ctx context.Context, agentIDs []int64) (map[int64
 		Select(models.RoleColumns+", agent_roles.agent_id").
 		Joins("JOIN agent_roles ON agent_roles.role_id = roles.id").
 		Where("agent_roles.agent_id IN ?", agentIDs).Order("roles.id")
-	err := scanRows(q, func(rows *sql.Rows) error {
+	err := scanRows(q, func(rows db.RowScanner) error {
 		var role models.Role
 		var holderID int64
 		if err := rows.Scan(append(role.ScanTargets(), &holderID)...); err != nil {

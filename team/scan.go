@@ -1,9 +1,9 @@
 package team
 
 import (
-	"database/sql"
-
 	"gorm.io/gorm"
+
+	"agentdesk/db"
 )
 
 // The lists behind the Agents page and the conversation list, and the batch
@@ -19,26 +19,16 @@ type scannable[T any] interface {
 	ScanTargets() []any
 }
 
-// scanRows runs q and calls scan for each row.
-func scanRows(q *gorm.DB, scan func(*sql.Rows) error) error {
-	rows, err := q.Rows()
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+// scanRows runs q and calls scan for each row (db.ScanRows).
+func scanRows(q *gorm.DB, scan func(db.RowScanner) error) error {
+	return db.ScanRows(q, scan)
 }
 
 // scanAll runs q, which selects the model's columns, and returns one model
 // per row; capacity is the number of rows expected.
 func scanAll[T any, P scannable[T]](q *gorm.DB, capacity int) ([]T, error) {
 	out := make([]T, 0, capacity)
-	err := scanRows(q, func(rows *sql.Rows) error {
+	err := scanRows(q, func(rows db.RowScanner) error {
 		out = append(out, *new(T))
 		return rows.Scan(P(&out[len(out)-1]).ScanTargets()...)
 	})
