@@ -15,12 +15,12 @@ import (
 	"context"
 )
 
-func (r *agentResolver) ID(ctx context.Context, objs []*models.Agent) ([]string, error) {
-	return each(objs, func(a *models.Agent) string { return globalID(typeAgent, a.ID) }), nil
+func (r *agentResolver) ID(ctx context.Context, obj *models.Agent) (string, error) {
+	return globalID(typeAgent, obj.ID), nil
 }
 
-func (r *agentResolver) Name(ctx context.Context, objs []*models.Agent) ([]*string, error) {
-	return each(objs, agentName), nil
+func (r *agentResolver) Name(ctx context.Context, obj *models.Agent) (*string, error) {
+	return agentName(obj), nil
 }
 
 func (r *agentResolver) Roles(ctx context.Context, objs []*models.Agent) ([][]*models.Role, error) {
@@ -69,8 +69,8 @@ func (r *agentConnectionResolver) TotalCount(ctx context.Context, obj *model.Age
 	return countOf(obj.Count, ctx)
 }
 
-func (r *auditEventResolver) ID(ctx context.Context, objs []*models.AuditEvent) ([]string, error) {
-	return each(objs, func(e *models.AuditEvent) string { return globalID(typeAuditEvent, e.ID) }), nil
+func (r *auditEventResolver) ID(ctx context.Context, obj *models.AuditEvent) (string, error) {
+	return globalID(typeAuditEvent, obj.ID), nil
 }
 
 func (r *auditEventResolver) Actor(ctx context.Context, objs []*models.AuditEvent) ([]*models.Agent, error) {
@@ -89,12 +89,12 @@ func (r *auditEventConnectionResolver) TotalCount(ctx context.Context, obj *mode
 	return countOf(obj.Count, ctx)
 }
 
-func (r *contactResolver) ID(ctx context.Context, objs []*models.Contact) ([]string, error) {
-	return each(objs, func(c *models.Contact) string { return globalID(typeContact, c.ID) }), nil
+func (r *contactResolver) ID(ctx context.Context, obj *models.Contact) (string, error) {
+	return globalID(typeContact, obj.ID), nil
 }
 
-func (r *conversationResolver) ID(ctx context.Context, objs []*models.Conversation) ([]string, error) {
-	return each(objs, func(c *models.Conversation) string { return globalID(typeConversation, c.ID) }), nil
+func (r *conversationResolver) ID(ctx context.Context, obj *models.Conversation) (string, error) {
+	return globalID(typeConversation, obj.ID), nil
 }
 
 func (r *conversationResolver) Contact(ctx context.Context, objs []*models.Conversation) ([]*models.Contact, error) {
@@ -135,8 +135,8 @@ func (r *invitationResolver) InvitedBy(ctx context.Context, objs []*team.Invitat
 	return agentRefs(ctx, objs, func(i *team.Invitation) *int64 { return i.InvitedByID })
 }
 
-func (r *messageResolver) ID(ctx context.Context, objs []*models.Message) ([]string, error) {
-	return each(objs, func(m *models.Message) string { return globalID(typeMessage, m.ID) }), nil
+func (r *messageResolver) ID(ctx context.Context, obj *models.Message) (string, error) {
+	return globalID(typeMessage, obj.ID), nil
 }
 
 func (r *messageResolver) Author(ctx context.Context, objs []*models.Message) ([]*models.Agent, error) {
@@ -542,12 +542,12 @@ func (r *queryResolver) Invitation(ctx context.Context, token string) (*team.Inv
 	return r.Team.PreviewInvitation(ctx, token)
 }
 
-func (r *roleResolver) ID(ctx context.Context, objs []*models.Role) ([]string, error) {
-	return each(objs, func(role *models.Role) string { return globalID(typeRole, role.ID) }), nil
+func (r *roleResolver) ID(ctx context.Context, obj *models.Role) (string, error) {
+	return globalID(typeRole, obj.ID), nil
 }
 
-func (r *roleResolver) Permissions(ctx context.Context, objs []*models.Role) ([][]models.Permission, error) {
-	return each(objs, func(role *models.Role) []models.Permission { return role.Permissions }), nil
+func (r *roleResolver) Permissions(ctx context.Context, obj *models.Role) ([]models.Permission, error) {
+	return obj.Permissions, nil
 }
 
 func (r *roleResolver) AgentCount(ctx context.Context, objs []*models.Role) ([]int, error) {

@@ -272,9 +272,9 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type AgentResolver interface {
-	ID(ctx context.Context, objs []*models.Agent) ([]string, error)
+	ID(ctx context.Context, obj *models.Agent) (string, error)
 
-	Name(ctx context.Context, objs []*models.Agent) ([]*string, error)
+	Name(ctx context.Context, obj *models.Agent) (*string, error)
 
 	Roles(ctx context.Context, objs []*models.Agent) ([][]*models.Role, error)
 	Permissions(ctx context.Context, objs []*models.Agent) ([][]models.Permission, error)
@@ -287,7 +287,7 @@ type AgentConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.AgentConnection) (int, error)
 }
 type AuditEventResolver interface {
-	ID(ctx context.Context, objs []*models.AuditEvent) ([]string, error)
+	ID(ctx context.Context, obj *models.AuditEvent) (string, error)
 
 	Actor(ctx context.Context, objs []*models.AuditEvent) ([]*models.Agent, error)
 	TargetAgent(ctx context.Context, objs []*models.AuditEvent) ([]*models.Agent, error)
@@ -297,10 +297,10 @@ type AuditEventConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.AuditEventConnection) (int, error)
 }
 type ContactResolver interface {
-	ID(ctx context.Context, objs []*models.Contact) ([]string, error)
+	ID(ctx context.Context, obj *models.Contact) (string, error)
 }
 type ConversationResolver interface {
-	ID(ctx context.Context, objs []*models.Conversation) ([]string, error)
+	ID(ctx context.Context, obj *models.Conversation) (string, error)
 
 	Contact(ctx context.Context, objs []*models.Conversation) ([]*models.Contact, error)
 	Assignee(ctx context.Context, objs []*models.Conversation) ([]*models.Agent, error)
@@ -314,7 +314,7 @@ type InvitationResolver interface {
 	InvitedBy(ctx context.Context, objs []*team.Invitation) ([]*models.Agent, error)
 }
 type MessageResolver interface {
-	ID(ctx context.Context, objs []*models.Message) ([]string, error)
+	ID(ctx context.Context, obj *models.Message) (string, error)
 
 	Author(ctx context.Context, objs []*models.Message) ([]*models.Agent, error)
 }
@@ -354,9 +354,9 @@ type QueryResolver interface {
 	Invitation(ctx context.Context, token string) (*team.InvitationPreview, error)
 }
 type RoleResolver interface {
-	ID(ctx context.Context, objs []*models.Role) ([]string, error)
+	ID(ctx context.Context, obj *models.Role) (string, error)
 
-	Permissions(ctx context.Context, objs []*models.Role) ([][]models.Permission, error)
+	Permissions(ctx context.Context, obj *models.Role) ([]models.Permission, error)
 
 	AgentCount(ctx context.Context, objs []*models.Role) ([]int, error)
 }
@@ -2934,7 +2934,7 @@ func (ec *executionContext) _Agent_id(ctx context.Context, field graphql.Collect
 			return ec.fieldContext_Agent_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.resolveBatch_Agent_id(ctx, field, obj)
+			return ec.Resolvers.Agent().ID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -2946,29 +2946,6 @@ func (ec *executionContext) _Agent_id(ctx context.Context, field graphql.Collect
 }
 func (ec *executionContext) fieldContext_Agent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Agent", field, true, true, "ID")
-}
-func (ec *executionContext) resolveBatch_Agent_id(ctx context.Context, field graphql.CollectedField, obj *models.Agent) (any, error) {
-	resolver := ec.Resolvers.Agent()
-	if batch, ok := graphql.BatchParentsFor[*models.Agent](ctx, "Agent"); ok {
-		result := batch.FieldResult(field, func() (any, error) {
-			return resolver.ID(ctx, batch.Parents)
-		})
-		return graphql.ResolveBatchGroupResult[string](
-			ctx,
-			batch.Index,
-			len(batch.Parents),
-			result,
-			"Agent.id",
-			batch.IndexMap,
-		)
-	}
-	results, err := resolver.ID(ctx, []*models.Agent{obj})
-	return graphql.ResolveBatchSingleResult[string](
-		ctx,
-		results,
-		err,
-		"Agent.id",
-	)
 }
 
 func (ec *executionContext) _Agent_email(ctx context.Context, field graphql.CollectedField, obj *models.Agent) (ret graphql.Marshaler) {
@@ -3003,7 +2980,7 @@ func (ec *executionContext) _Agent_name(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Agent_name(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.resolveBatch_Agent_name(ctx, field, obj)
+			return ec.Resolvers.Agent().Name(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -3015,29 +2992,6 @@ func (ec *executionContext) _Agent_name(ctx context.Context, field graphql.Colle
 }
 func (ec *executionContext) fieldContext_Agent_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Agent", field, true, true, "String")
-}
-func (ec *executionContext) resolveBatch_Agent_name(ctx context.Context, field graphql.CollectedField, obj *models.Agent) (any, error) {
-	resolver := ec.Resolvers.Agent()
-	if batch, ok := graphql.BatchParentsFor[*models.Agent](ctx, "Agent"); ok {
-		result := batch.FieldResult(field, func() (any, error) {
-			return resolver.Name(ctx, batch.Parents)
-		})
-		return graphql.ResolveBatchGroupResult[*string](
-			ctx,
-			batch.Index,
-			len(batch.Parents),
-			result,
-			"Agent.name",
-			batch.IndexMap,
-		)
-	}
-	results, err := resolver.Name(ctx, []*models.Agent{obj})
-	return graphql.ResolveBatchSingleResult[*string](
-		ctx,
-		results,
-		err,
-		"Agent.name",
-	)
 }
 
 func (ec *executionContext) _Agent_status(ctx context.Context, field graphql.CollectedField, obj *models.Agent) (ret graphql.Marshaler) {
@@ -3593,7 +3547,7 @@ func (ec *executionContext) _AuditEvent_id(ctx context.Context, field graphql.Co
 			return ec.fieldContext_AuditEvent_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.resolveBatch_AuditEvent_id(ctx, field, obj)
+			return ec.Resolvers.AuditEvent().ID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -3605,29 +3559,6 @@ func (ec *executionContext) _AuditEvent_id(ctx context.Context, field graphql.Co
 }
 func (ec *executionContext) fieldContext_AuditEvent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, true, true, "ID")
-}
-func (ec *executionContext) resolveBatch_AuditEvent_id(ctx context.Context, field graphql.CollectedField, obj *models.AuditEvent) (any, error) {
-	resolver := ec.Resolvers.AuditEvent()
-	if batch, ok := graphql.BatchParentsFor[*models.AuditEvent](ctx, "AuditEvent"); ok {
-		result := batch.FieldResult(field, func() (any, error) {
-			return resolver.ID(ctx, batch.Parents)
-		})
-		return graphql.ResolveBatchGroupResult[string](
-			ctx,
-			batch.Index,
-			len(batch.Parents),
-			result,
-			"AuditEvent.id",
-			batch.IndexMap,
-		)
-	}
-	results, err := resolver.ID(ctx, []*models.AuditEvent{obj})
-	return graphql.ResolveBatchSingleResult[string](
-		ctx,
-		results,
-		err,
-		"AuditEvent.id",
-	)
 }
 
 func (ec *executionContext) _AuditEvent_action(ctx context.Context, field graphql.CollectedField, obj *models.AuditEvent) (ret graphql.Marshaler) {
@@ -4093,7 +4024,7 @@ func (ec *executionContext) _Contact_id(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Contact_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.resolveBatch_Contact_id(ctx, field, obj)
+			return ec.Resolvers.Contact().ID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -4105,29 +4036,6 @@ func (ec *executionContext) _Contact_id(ctx context.Context, field graphql.Colle
 }
 func (ec *executionContext) fieldContext_Contact_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, true, true, "ID")
-}
-func (ec *executionContext) resolveBatch_Contact_id(ctx context.Context, field graphql.CollectedField, obj *models.Contact) (any, error) {
-	resolver := ec.Resolvers.Contact()
-	if batch, ok := graphql.BatchParentsFor[*models.Contact](ctx, "Contact"); ok {
-		result := batch.FieldResult(field, func() (any, error) {
-			return resolver.ID(ctx, batch.Parents)
-		})
-		return graphql.ResolveBatchGroupResult[string](
-			ctx,
-			batch.Index,
-			len(batch.Parents),
-			result,
-			"Contact.id",
-			batch.IndexMap,
-		)
-	}
-	results, err := resolver.ID(ctx, []*models.Contact{obj})
-	return graphql.ResolveBatchSingleResult[string](
-		ctx,
-		results,
-		err,
-		"Contact.id",
-	)
 }
 
 func (ec *executionContext) _Contact_name(ctx context.Context, field graphql.CollectedField, obj *models.Contact) (ret graphql.Marshaler) {
@@ -4208,7 +4116,7 @@ func (ec *executionContext) _Conversation_id(ctx context.Context, field graphql.
 			return ec.fieldContext_Conversation_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.resolveBatch_Conversation_id(ctx, field, obj)
+			return ec.Resolvers.Conversation().ID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -4220,29 +4128,6 @@ func (ec *executionContext) _Conversation_id(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Conversation_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Conversation", field, true, true, "ID")
-}
-func (ec *executionContext) resolveBatch_Conversation_id(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (any, error) {
-	resolver := ec.Resolvers.Conversation()
-	if batch, ok := graphql.BatchParentsFor[*models.Conversation](ctx, "Conversation"); ok {
-		result := batch.FieldResult(field, func() (any, error) {
-			return resolver.ID(ctx, batch.Parents)
-		})
-		return graphql.ResolveBatchGroupResult[string](
-			ctx,
-			batch.Index,
-			len(batch.Parents),
-			result,
-			"Conversation.id",
-			batch.IndexMap,
-		)
-	}
-	results, err := resolver.ID(ctx, []*models.Conversation{obj})
-	return graphql.ResolveBatchSingleResult[string](
-		ctx,
-		results,
-		err,
-		"Conversation.id",
-	)
 }
 
 func (ec *executionContext) _Conversation_subject(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (ret graphql.Marshaler) {
@@ -5097,7 +4982,7 @@ func (ec *executionContext) _Message_id(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Message_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.resolveBatch_Message_id(ctx, field, obj)
+			return ec.Resolvers.Message().ID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -5109,29 +4994,6 @@ func (ec *executionContext) _Message_id(ctx context.Context, field graphql.Colle
 }
 func (ec *executionContext) fieldContext_Message_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Message", field, true, true, "ID")
-}
-func (ec *executionContext) resolveBatch_Message_id(ctx context.Context, field graphql.CollectedField, obj *models.Message) (any, error) {
-	resolver := ec.Resolvers.Message()
-	if batch, ok := graphql.BatchParentsFor[*models.Message](ctx, "Message"); ok {
-		result := batch.FieldResult(field, func() (any, error) {
-			return resolver.ID(ctx, batch.Parents)
-		})
-		return graphql.ResolveBatchGroupResult[string](
-			ctx,
-			batch.Index,
-			len(batch.Parents),
-			result,
-			"Message.id",
-			batch.IndexMap,
-		)
-	}
-	results, err := resolver.ID(ctx, []*models.Message{obj})
-	return graphql.ResolveBatchSingleResult[string](
-		ctx,
-		results,
-		err,
-		"Message.id",
-	)
 }
 
 func (ec *executionContext) _Message_body(ctx context.Context, field graphql.CollectedField, obj *models.Message) (ret graphql.Marshaler) {
@@ -7249,7 +7111,7 @@ func (ec *executionContext) _Role_id(ctx context.Context, field graphql.Collecte
 			return ec.fieldContext_Role_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.resolveBatch_Role_id(ctx, field, obj)
+			return ec.Resolvers.Role().ID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -7261,29 +7123,6 @@ func (ec *executionContext) _Role_id(ctx context.Context, field graphql.Collecte
 }
 func (ec *executionContext) fieldContext_Role_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Role", field, true, true, "ID")
-}
-func (ec *executionContext) resolveBatch_Role_id(ctx context.Context, field graphql.CollectedField, obj *models.Role) (any, error) {
-	resolver := ec.Resolvers.Role()
-	if batch, ok := graphql.BatchParentsFor[*models.Role](ctx, "Role"); ok {
-		result := batch.FieldResult(field, func() (any, error) {
-			return resolver.ID(ctx, batch.Parents)
-		})
-		return graphql.ResolveBatchGroupResult[string](
-			ctx,
-			batch.Index,
-			len(batch.Parents),
-			result,
-			"Role.id",
-			batch.IndexMap,
-		)
-	}
-	results, err := resolver.ID(ctx, []*models.Role{obj})
-	return graphql.ResolveBatchSingleResult[string](
-		ctx,
-		results,
-		err,
-		"Role.id",
-	)
 }
 
 func (ec *executionContext) _Role_name(ctx context.Context, field graphql.CollectedField, obj *models.Role) (ret graphql.Marshaler) {
@@ -7341,7 +7180,7 @@ func (ec *executionContext) _Role_permissions(ctx context.Context, field graphql
 			return ec.fieldContext_Role_permissions(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.resolveBatch_Role_permissions(ctx, field, obj)
+			return ec.Resolvers.Role().Permissions(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []models.Permission) graphql.Marshaler {
@@ -7353,29 +7192,6 @@ func (ec *executionContext) _Role_permissions(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Role_permissions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Role", field, true, true, "Permission")
-}
-func (ec *executionContext) resolveBatch_Role_permissions(ctx context.Context, field graphql.CollectedField, obj *models.Role) (any, error) {
-	resolver := ec.Resolvers.Role()
-	if batch, ok := graphql.BatchParentsFor[*models.Role](ctx, "Role"); ok {
-		result := batch.FieldResult(field, func() (any, error) {
-			return resolver.Permissions(ctx, batch.Parents)
-		})
-		return graphql.ResolveBatchGroupResult[[]models.Permission](
-			ctx,
-			batch.Index,
-			len(batch.Parents),
-			result,
-			"Role.permissions",
-			batch.IndexMap,
-		)
-	}
-	results, err := resolver.Permissions(ctx, []*models.Role{obj})
-	return graphql.ResolveBatchSingleResult[[]models.Permission](
-		ctx,
-		results,
-		err,
-		"Role.permissions",
-	)
 }
 
 func (ec *executionContext) _Role_system(ctx context.Context, field graphql.CollectedField, obj *models.Role) (ret graphql.Marshaler) {
