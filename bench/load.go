@@ -171,3 +171,13 @@ func graphql(ctx context.Context, url, token, query string, vars map[string]any,
 	}
 	return json.Unmarshal(out.Data, dst)
 }
+
+// Add sums two maximum-rate runs (requests, errors, time); latency
+// percentiles are not summed and stay zero.
+func (r Result) Add(o Result) Result {
+	first := r.FirstError
+	if first == "" {
+		first = o.FirstError
+	}
+	return Result{Requests: r.Requests + o.Requests, Errors: r.Errors + o.Errors, Duration: r.Duration + o.Duration, FirstError: first}
+}

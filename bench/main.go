@@ -51,7 +51,7 @@ type options struct {
 	bin, dbURL, scenarios, cpuProfile, serverLog string
 	agents, conversations, rate                  int
 	workers, runs                                int
-	duration                                     time.Duration
+	duration, slice                              time.Duration
 }
 
 func run() error {
@@ -67,6 +67,7 @@ func run() error {
 	flag.IntVar(&o.workers, "workers", 16, "concurrent clients of the maximum-rate runs")
 	flag.IntVar(&o.runs, "runs", 3, "runs of each measurement; medians are reported")
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "length of each measurement")
+	flag.DurationVar(&o.slice, "slice", 2*time.Second, "maximum-rate runs alternate between agentdesk and the baseline in slices this long")
 	flag.Parse()
 	if o.bin == "" || o.dbURL == "" {
 		return fmt.Errorf("-bin and -db are required")
@@ -163,20 +164,31 @@ func run() error {
 		statements := []float64{}
 		var ourCPU, theirCPU []float64
 		for range o.runs {
-			before := metric("http://"+serverAddr+"/metrics", "agentdesk_sql_statements_total")
-			cpuBefore := cpuTime(server.Process.Pid)
-			a := MaxRate(ctx, agentdesk, sc, o.workers, o.duration)
-			ourCPU = append(ourCPU, perRequest(cpuTime(server.Process.Pid)-cpuBefore, a.Requests))
-			after := metric("http://"+serverAddr+"/metrics", "agentdesk_sql_statements_total")
-			cpuBefore = cpuTime(base.Process.Pid)
-			b := MaxRate(ctx, baseline, sc, o.workers, o.duration)
-			theirCPU = append(theirCPU, perRequest(cpuTime(base.Process.Pid)-cpuBefore, b.Requests))
+			// agentdesk and the baseline take turns in slices of the run, so
+			// that drifts in the machine's speed (by a third within minutes
+			// on a shared machine) weigh on both alike.
+			var a, b Result
+			var ourTime, theirTime time.Duration
+			var ourStatements float64
+			for done := time.Duration(0); done < o.duration; done += o.slice {
+				d := min(o.slice, o.duration-done)
+				before := metric("http://"+serverAddr+"/metrics", "agentdesk_sql_statements_total")
+				cpuBefore := cpuTime(server.Process.Pid)
+				a = a.Add(MaxRate(ctx, agentdesk, sc, o.workers, d))
+				ourTime += cpuTime(server.Process.Pid) - cpuBefore
+				ourStatements += metric("http://"+serverAddr+"/metrics", "agentdesk_sql_statements_total") - before
+				cpuBefore = cpuTime(base.Process.Pid)
+				b = b.Add(MaxRate(ctx, baseline, sc, o.workers, d))
+				theirTime += cpuTime(base.Process.Pid) - cpuBefore
+			}
+			ourCPU = append(ourCPU, perRequest(ourTime, a.Requests))
+			theirCPU = append(theirCPU, perRequest(theirTime, b.Requests))
 			f := FixedRate(ctx, agentdesk, sc, o.rate, o.duration, 1000)
 			ours, theirs = append(ours, a.RPS()), append(theirs, b.RPS())
 			ratios = append(ratios, a.RPS()/b.RPS())
 			fixedRuns = append(fixedRuns, f)
 			errors += a.Errors + b.Errors + f.Errors
-			statements = append(statements, (after-before)/float64(max(a.Requests, 1)))
+			statements = append(statements, ourStatements/float64(max(a.Requests, 1)))
 			for _, r := range []Result{a, b, f} {
 				if r.FirstError != "" {
 					fmt.Fprintf(os.Stderr, "%s: %s\n", sc.Name, r.FirstError)

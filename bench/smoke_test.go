@@ -110,3 +110,15 @@ func TestBaselineAnswersLikeAgentdesk(t *testing.T) {
 		}
 	}
 }
+
+func TestResultsOfSlicesAddUp(t *testing.T) {
+	a := Result{Requests: 10, Errors: 1, Duration: time.Second, FirstError: ""}
+	b := Result{Requests: 30, Errors: 2, Duration: 2 * time.Second, FirstError: "EOF"}
+	sum := a.Add(b).Add(Result{Requests: 5, Duration: time.Second, FirstError: "later"})
+	if sum.Requests != 45 || sum.Errors != 3 || sum.Duration != 4*time.Second || sum.FirstError != "EOF" {
+		t.Fatalf("summed %+v", sum)
+	}
+	if sum.RPS() != 11.25 {
+		t.Fatalf("%v req/s, want 11.25", sum.RPS())
+	}
+}
