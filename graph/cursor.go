@@ -3,6 +3,7 @@ package graph
 import (
 	"encoding/base64"
 	"encoding/json"
+	"strconv"
 
 	"agentdesk/apperr"
 	"agentdesk/graph/model"
@@ -10,9 +11,35 @@ import (
 )
 
 // Cursors are base64url(JSON of team.Cursor): opaque to clients.
+//
+// encodeCursor runs for every edge of every page, so it writes the JSON by
+// hand when the key needs no escaping (times, and most names), with exactly
+// the bytes encoding/json would produce, which it uses for any other key.
 func encodeCursor(c team.Cursor) string {
-	b, _ := json.Marshal(c)
+	if !plainJSONText(c.Key) {
+		b, _ := json.Marshal(c)
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	b := make([]byte, 0, len(`{"k":"","i":}`)+len(c.Key)+20)
+	b = append(b, `{"k":"`...)
+	b = append(b, c.Key...)
+	b = append(b, `","i":`...)
+	b = strconv.AppendInt(b, c.ID, 10)
+	b = append(b, '}')
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// plainJSONText reports whether encoding/json writes s between quotes
+// unchanged: printable ASCII other than the quote, the backslash and the
+// characters it escapes for HTML.
+func plainJSONText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c > 0x7e, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
 }
 
 func decodeCursor(s string) (*team.Cursor, error) {

@@ -2,6 +2,7 @@ package team
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"agentdesk/db"
@@ -37,7 +38,10 @@ func (s *Service) RolesByAgent(ctx context.Context, agentIDs []int64) (map[int64
 }
 
 // byID loads rows of one workspace by id into a map (missing ids absent).
+// Callers pass one id per reference (a page's 50 inviters are often one
+// agent), so the ids are deduplicated first.
 func byID[T any, P scannable[T]](ctx context.Context, s *Service, table, columns string, workspaceID int64, ids []int64, id func(*T) int64) (map[int64]*T, error) {
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
 	q := s.DB.WithContext(ctx).Table(table).Select(columns).Where("workspace_id = ? AND id IN ?", workspaceID, ids)
 	rows, err := scanAll[T, P](q, len(ids))
 	if err != nil {
