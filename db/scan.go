@@ -22,7 +22,9 @@ type RowScanner interface {
 // instead of into driver.Values first and converted after: together about a
 // fifth of a page's CPU under load (docs/PERFORMANCE.md).
 func ScanRows(q *gorm.DB, scan func(RowScanner) error) error {
-	if q.Dialector.Name() != "postgres" {
+	sqlDB, pooled := q.Statement.ConnPool.(*sql.DB)
+	if q.Dialector.Name() != "postgres" || !pooled {
+		// SQLite, or a query inside a transaction: database/sql's rows.
 		rows, err := q.Rows()
 		if err != nil {
 			return err
@@ -37,10 +39,6 @@ func ScanRows(q *gorm.DB, scan func(RowScanner) error) error {
 		return built.Error
 	}
 	query, args := built.Statement.SQL.String(), built.Statement.Vars
-	sqlDB, err := q.DB()
-	if err != nil {
-		return err
-	}
 	ctx := q.Statement.Context
 	conn, err := sqlDB.Conn(ctx)
 	if err != nil {
@@ -80,5 +78,3 @@ func (r pgxRows) Close() error {
 	r.Rows.Close()
 	return r.Rows.Err()
 }
-
-var _ rowIterator = (*sql.Rows)(nil)

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
 	"agentdesk/db"
 	"agentdesk/db/dbtest"
 	"agentdesk/models"
@@ -62,6 +64,26 @@ func TestScanRows(t *testing.T) {
 		}
 		if got := d.Statements.Load() - before; got != 2 {
 			t.Errorf("counted %d statements for 2", got)
+		}
+
+		// Inside a transaction the query runs on the transaction's connection.
+		err = d.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			if err := tx.Model(&models.Role{}).Where("workspace_id = ? AND name = ?", ws.ID, "A").Update("name", "C").Error; err != nil {
+				return err
+			}
+			var names []string
+			err := db.ScanRows(tx.Table("roles").Select("name").Where("workspace_id = ?", ws.ID).Order("name"),
+				func(r db.RowScanner) error {
+					names = append(names, "")
+					return r.Scan(&names[len(names)-1])
+				})
+			if err == nil && (len(names) != 2 || names[0] != "B" || names[1] != "C") {
+				t.Errorf("inside the transaction: %v", names)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 
 		err = db.ScanRows(d.WithContext(ctx).Raw("SELECT nope FROM roles"), func(db.RowScanner) error { return nil })
