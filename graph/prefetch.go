@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vikstrous/dataloadgen"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"agentdesk/models"
@@ -84,16 +85,7 @@ func (r *Resolver) prefetchAgentPage(ctx context.Context, workspaceID int64, age
 			refs = append(refs, *a.RemovedByID)
 		}
 	}
-	if len(refs) > 0 {
-		found, err := r.Team.AgentsByID(ctx, workspaceID, refs)
-		if err != nil {
-			return err
-		}
-		for id, a := range found {
-			l.AgentByID.Prime(id, a)
-		}
-	}
-	return nil
+	return r.primeAgents(ctx, workspaceID, refs)
 }
 
 // prefetchConversationPage primes the loaders with the assignees (for
@@ -103,7 +95,6 @@ func (r *Resolver) prefetchConversationPage(ctx context.Context, workspaceID int
 	if len(convs) == 0 {
 		return nil
 	}
-	l := loadersFrom(ctx)
 	if selects(ctx, "edges", "node", "assignee") || selects(ctx, "edges", "node", "caution") {
 		var ids []int64
 		for _, c := range convs {
@@ -111,14 +102,8 @@ func (r *Resolver) prefetchConversationPage(ctx context.Context, workspaceID int
 				ids = append(ids, *c.AssigneeID)
 			}
 		}
-		if len(ids) > 0 {
-			found, err := r.Team.AgentsByID(ctx, workspaceID, ids)
-			if err != nil {
-				return err
-			}
-			for id, a := range found {
-				l.AgentByID.Prime(id, a)
-			}
+		if err := r.primeAgents(ctx, workspaceID, ids); err != nil {
+			return err
 		}
 	}
 	if selects(ctx, "edges", "node", "contact") {
@@ -126,13 +111,80 @@ func (r *Resolver) prefetchConversationPage(ctx context.Context, workspaceID int
 		for i, c := range convs {
 			ids[i] = c.ContactID
 		}
-		found, err := r.Team.ContactsByID(ctx, workspaceID, ids)
-		if err != nil {
-			return err
+		return primeByID(ctx, loadersFrom(ctx).ContactByID, ids, func(ctx context.Context, ids []int64) (map[int64]*models.Contact, error) {
+			return r.Team.ContactsByID(ctx, workspaceID, ids)
+		})
+	}
+	return nil
+}
+
+// prefetchAuditPage primes the loaders with the actors, target agents and
+// target roles of a page of audit events, when the selection asks for them.
+func (r *Resolver) prefetchAuditPage(ctx context.Context, workspaceID int64, events []models.AuditEvent) error {
+	var agents, roles []int64
+	wantActor := selects(ctx, "edges", "node", "actor")
+	wantTarget := selects(ctx, "edges", "node", "targetAgent")
+	for _, e := range events {
+		if wantActor && e.ActorID != nil {
+			agents = append(agents, *e.ActorID)
 		}
-		for id, c := range found {
-			l.ContactByID.Prime(id, c)
+		if wantTarget && e.TargetAgentID != nil {
+			agents = append(agents, *e.TargetAgentID)
 		}
+		if e.TargetRoleID != nil {
+			roles = append(roles, *e.TargetRoleID)
+		}
+	}
+	if err := r.primeAgents(ctx, workspaceID, agents); err != nil {
+		return err
+	}
+	if !selects(ctx, "edges", "node", "targetRole") {
+		return nil
+	}
+	return primeByID(ctx, loadersFrom(ctx).RoleByID, roles, func(ctx context.Context, ids []int64) (map[int64]*models.Role, error) {
+		return r.Team.RolesByID(ctx, workspaceID, ids)
+	})
+}
+
+// prefetchMessagePage primes the loader with the agent authors of a page of
+// messages, when the selection asks for them.
+func (r *Resolver) prefetchMessagePage(ctx context.Context, workspaceID int64, msgs []models.Message) error {
+	if !selects(ctx, "edges", "node", "author") {
+		return nil
+	}
+	var ids []int64
+	for _, m := range msgs {
+		if m.AuthorAgentID != nil {
+			ids = append(ids, *m.AuthorAgentID)
+		}
+	}
+	return r.primeAgents(ctx, workspaceID, ids)
+}
+
+// primeAgents reads the agents behind ids (references from a page) in one
+// statement and primes the request's agent loader with them.
+func (r *Resolver) primeAgents(ctx context.Context, workspaceID int64, ids []int64) error {
+	return primeByID(ctx, loadersFrom(ctx).AgentByID, ids, func(ctx context.Context, ids []int64) (map[int64]*models.Agent, error) {
+		return r.Team.AgentsByID(ctx, workspaceID, ids)
+	})
+}
+
+// primeByID reads the rows behind ids in one statement and primes the loader
+// with them. Fields of objects reached through a connection's edges are not
+// batched by gqlgen (the batch is the list of edges), and they run one after
+// the other, so without priming each would wait for the loader and read its
+// own row. Ids that name no row are primed as nil (a vanished reference),
+// so nobody looks them up again.
+func primeByID[V any](ctx context.Context, l *dataloadgen.Loader[int64, *V], ids []int64, load func(context.Context, []int64) (map[int64]*V, error)) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	found, err := load(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		l.Prime(id, found[id])
 	}
 	return nil
 }

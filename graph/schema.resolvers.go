@@ -123,6 +123,9 @@ func (r *conversationResolver) Messages(ctx context.Context, objs []*models.Conv
 		if err != nil {
 			return nil, err
 		}
+		if err := r.prefetchMessagePage(ctx, c.WorkspaceID, msgs); err != nil {
+			return nil, err
+		}
 		return messageConnection(p, msgs, hasNext, func(ctx context.Context) (int, error) { return r.Team.CountMessages(ctx, c.ID) }), nil
 	})
 }
@@ -529,6 +532,9 @@ func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string)
 	}
 	events, hasNext, err := r.Team.AuditLog(ctx, v, p)
 	if err != nil {
+		return nil, err
+	}
+	if err := r.prefetchAuditPage(ctx, v.WorkspaceID, events); err != nil {
 		return nil, err
 	}
 	count := func(ctx context.Context) (int, error) { return r.Team.CountAuditEvents(ctx, v) }

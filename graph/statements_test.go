@@ -87,3 +87,43 @@ func TestViewerRolesAreReadOnce(t *testing.T) {
 		}
 	})
 }
+
+// Objects reached through a connection's edges resolve their fields one
+// after the other, so every list primes the loaders for its page: the audit
+// log (actors, target agents and roles) and a conversation's messages
+// (authors) cost the same number of statements for any page size.
+func TestAuditLogAndMessagesStatementsDoNotGrowWithPageSize(t *testing.T) {
+	eachDB(t, func(t *testing.T, s *testServer) {
+		owner := s.createWorkspace("Acme")
+		var convID string
+		var agents []person
+		for i := range 12 {
+			agents = append(agents, s.member(owner, fmt.Sprintf("a%02d@example.com", i), "Agent", "Supervisor"))
+		}
+		var out struct {
+			CreateConversation struct{ Conversation struct{ ID string } }
+		}
+		s.must(owner.Token, createConvQ, map[string]any{"ch": "EMAIL", "m": "Hello", "e": "c@customer.test"}, &out)
+		convID = out.CreateConversation.Conversation.ID
+		s.assign(owner.Token, convID, owner.ID)
+		for _, a := range agents {
+			s.must(owner.Token, sendQ, map[string]any{"c": convID, "b": "from owner"}, nil)
+			s.must(a.Token, sendQ, map[string]any{"c": convID, "b": "from " + a.Email}, nil)
+		}
+		statements := func(q string, n int) int64 {
+			before := s.stmts.n.Load()
+			s.must(owner.Token, q, map[string]any{"first": n, "c": convID}, nil)
+			return s.stmts.n.Load() - before
+		}
+		for _, q := range []string{
+			`query($first: Int!) { auditLog(first: $first) { edges { node { actor { name } targetAgent { name } targetRole { name } } } } }`,
+			`query($first: Int!, $c: ID!) { node(id: $c) { ... on Conversation { messages(first: $first) { edges { node { body author { name } } } } } } }`,
+		} {
+			small, large := statements(q, 3), statements(q, 24)
+			t.Logf("%s: %d statements for 3, %d for 24: %s", s.dialect, small, large, q)
+			if small != large {
+				t.Errorf("statements grow with the page (%d for 3, %d for 24): %s", small, large, q)
+			}
+		}
+	})
+}
