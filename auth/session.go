@@ -62,7 +62,7 @@ func (s *Sessions) ResolveViewer(ctx context.Context, token string) (*Viewer, er
 	if row.SessionID == 0 {
 		return nil, apperr.New(apperr.Unauthenticated, "Your session is not valid any more; sign in again.")
 	}
-	roles, err := rolesOf(db, row.AgentID)
+	roles, err := RolesOf(db, row.AgentID)
 	if err != nil {
 		return nil, err
 	}
@@ -76,8 +76,9 @@ func (s *Sessions) ResolveViewer(ctx context.Context, token string) (*Viewer, er
 	return v, nil
 }
 
-// rolesOf reads the roles an agent holds, in id order.
-func rolesOf(db *gorm.DB, agentID int64) ([]models.Role, error) {
+// RolesOf reads the roles an agent holds, in id order (db may be a
+// transaction).
+func RolesOf(db *gorm.DB, agentID int64) ([]models.Role, error) {
 	roles := []models.Role{}
 	err := database.ScanRows(db.Table("roles").Select(models.RoleColumns).
 		Joins("JOIN agent_roles ar ON ar.role_id = roles.id").

@@ -37,7 +37,7 @@ func (s *Service) UpdateAgentRoles(ctx context.Context, v *auth.Viewer, agentID 
 		if agent.Status == models.AgentRemoved {
 			return apperr.New(apperr.Conflict, "A removed agent has no roles; invite them again instead.")
 		}
-		current, err := rolesOf(tx, agent.ID)
+		current, err := auth.RolesOf(tx, agent.ID)
 		if err != nil {
 			return err
 		}

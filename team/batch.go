@@ -2,7 +2,6 @@ package team
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	"agentdesk/db"
@@ -22,7 +21,7 @@ func (s *Service) RolesByAgent(ctx context.Context, agentIDs []int64) (map[int64
 		Select(models.RoleColumns+", agent_roles.agent_id").
 		Joins("JOIN agent_roles ON agent_roles.role_id = roles.id").
 		Where("agent_roles.agent_id IN ?", agentIDs).Order("roles.id")
-	err := scanRows(q, func(rows db.RowScanner) error {
+	err := db.ScanRows(q, func(rows db.RowScanner) error {
 		var role models.Role
 		var holderID int64
 		if err := rows.Scan(append(role.ScanTargets(), &holderID)...); err != nil {
@@ -41,7 +40,7 @@ func (s *Service) RolesByAgent(ctx context.Context, agentIDs []int64) (map[int64
 // Callers pass one id per reference (a page's 50 inviters are often one
 // agent), so the ids are deduplicated first.
 func byID[T any, P scannable[T]](ctx context.Context, s *Service, table, columns string, workspaceID int64, ids []int64, id func(*T) int64) (map[int64]*T, error) {
-	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	ids = uniqueIDs(ids)
 	q := s.DB.WithContext(ctx).Table(table).Select(columns).Where("workspace_id = ? AND id IN ?", workspaceID, ids)
 	rows, err := scanAll[T, P](q, len(ids))
 	if err != nil {

@@ -202,7 +202,7 @@ func assignee(tx *gorm.DB, workspaceID, agentID int64, field string) (*models.Ag
 	if a.Status != models.AgentActive {
 		return nil, apperr.Input(field, "Only an active agent can be assigned conversations; this one is %s.", a.Status)
 	}
-	roles, err := rolesOf(tx, a.ID)
+	roles, err := auth.RolesOf(tx, a.ID)
 	if err != nil {
 		return nil, err
 	}

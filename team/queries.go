@@ -162,7 +162,7 @@ func (s *Service) ListAgents(ctx context.Context, v *auth.Viewer, f AgentFilter,
 		return nil, false, err
 	}
 	rows := make([]AgentRow, 0, p.First+1)
-	err = scanRows(q, func(r db.RowScanner) error {
+	err = db.ScanRows(q, func(r db.RowScanner) error {
 		rows = append(rows, AgentRow{})
 		row := &rows[len(rows)-1]
 		return r.Scan(append(row.ScanTargets(), &row.SortKey)...)

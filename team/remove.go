@@ -43,7 +43,7 @@ func (s *Service) RemoveAgent(ctx context.Context, v *auth.Viewer, agentID int64
 				return err
 			}
 		}
-		roles, err := rolesOf(tx, agent.ID)
+		roles, err := auth.RolesOf(tx, agent.ID)
 		if err != nil {
 			return err
 		}

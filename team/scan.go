@@ -19,16 +19,11 @@ type scannable[T any] interface {
 	ScanTargets() []any
 }
 
-// scanRows runs q and calls scan for each row (db.ScanRows).
-func scanRows(q *gorm.DB, scan func(db.RowScanner) error) error {
-	return db.ScanRows(q, scan)
-}
-
 // scanAll runs q, which selects the model's columns, and returns one model
 // per row; capacity is the number of rows expected.
 func scanAll[T any, P scannable[T]](q *gorm.DB, capacity int) ([]T, error) {
 	out := make([]T, 0, capacity)
-	err := scanRows(q, func(rows db.RowScanner) error {
+	err := db.ScanRows(q, func(rows db.RowScanner) error {
 		out = append(out, *new(T))
 		return rows.Scan(P(&out[len(out)-1]).ScanTargets()...)
 	})

@@ -114,14 +114,6 @@ func uniqueIDs(ids []int64) []int64 {
 	return out
 }
 
-// rolesOf returns the roles an agent holds.
-func rolesOf(tx *gorm.DB, agentID int64) ([]models.Role, error) {
-	var roles []models.Role
-	err := tx.Joins("JOIN agent_roles ON agent_roles.role_id = roles.id").
-		Where("agent_roles.agent_id = ?", agentID).Order("roles.id").Find(&roles).Error
-	return roles, err
-}
-
 func setRoles(tx *gorm.DB, agentID int64, roles []models.Role) error {
 	if err := tx.Where("agent_id = ?", agentID).Delete(&models.AgentRole{}).Error; err != nil {
 		return err
