@@ -124,6 +124,7 @@ func (r *Resolver) prefetchAuditPage(ctx context.Context, workspaceID int64, eve
 	var agents, roles []int64
 	wantActor := selects(ctx, "edges", "node", "actor")
 	wantTarget := selects(ctx, "edges", "node", "targetAgent")
+	wantRole := selects(ctx, "edges", "node", "targetRole")
 	for _, e := range events {
 		if wantActor && e.ActorID != nil {
 			agents = append(agents, *e.ActorID)
@@ -131,15 +132,12 @@ func (r *Resolver) prefetchAuditPage(ctx context.Context, workspaceID int64, eve
 		if wantTarget && e.TargetAgentID != nil {
 			agents = append(agents, *e.TargetAgentID)
 		}
-		if e.TargetRoleID != nil {
+		if wantRole && e.TargetRoleID != nil {
 			roles = append(roles, *e.TargetRoleID)
 		}
 	}
 	if err := r.primeAgents(ctx, workspaceID, agents); err != nil {
 		return err
-	}
-	if !selects(ctx, "edges", "node", "targetRole") {
-		return nil
 	}
 	return primeByID(ctx, loadersFrom(ctx).RoleByID, roles, func(ctx context.Context, ids []int64) (map[int64]*models.Role, error) {
 		return r.Team.RolesByID(ctx, workspaceID, ids)

@@ -106,6 +106,10 @@ func TestAuditLogAndMessagesStatementsDoNotGrowWithPageSize(t *testing.T) {
 		s.must(owner.Token, createConvQ, map[string]any{"ch": "EMAIL", "m": "Hello", "e": "c@customer.test"}, &out)
 		convID = out.CreateConversation.Conversation.ID
 		s.assign(owner.Token, convID, owner.ID)
+		for i := range 6 { // audit events with a target role, among the others
+			s.must(owner.Token, `mutation($n: String!) { createRole(input: {name: $n, permissions: []}) { role { id } } }`,
+				map[string]any{"n": fmt.Sprintf("Role %d", i)}, nil)
+		}
 		for _, a := range agents {
 			s.must(owner.Token, sendQ, map[string]any{"c": convID, "b": "from owner"}, nil)
 			s.must(a.Token, sendQ, map[string]any{"c": convID, "b": "from " + a.Email}, nil)
