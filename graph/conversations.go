@@ -14,6 +14,12 @@ func conversationFilter(f *model.ConversationFilter) (team.ConversationFilter, e
 	if f == nil {
 		return out, nil
 	}
+	if err := team.CheckListLen("status", len(f.Status)); err != nil {
+		return out, err
+	}
+	if err := team.CheckListLen("channel", len(f.Channel)); err != nil {
+		return out, err
+	}
 	out.Statuses, out.Channels, out.Unassigned, out.Caution = f.Status, f.Channel, f.Unassigned, f.Caution
 	if f.AssigneeID != nil {
 		ids, err := inputIDs([]string{*f.AssigneeID}, typeAgent, "assigneeId")

@@ -26,6 +26,9 @@ func targetID(gid, typ string) (int64, error) {
 
 // inputIDs decodes a list of IDs given as input (BAD_USER_INPUT on field).
 func inputIDs(gids []string, typ, field string) ([]int64, error) {
+	if err := team.CheckListLen(field, len(gids)); err != nil {
+		return nil, err
+	}
 	ids := make([]int64, 0, len(gids))
 	for _, gid := range gids {
 		id, ok := localID(gid, typ)
@@ -60,6 +63,9 @@ func agentFilter(f *model.AgentFilter) (team.AgentFilter, error) {
 	var out team.AgentFilter
 	if f == nil {
 		return out, nil
+	}
+	if err := team.CheckListLen("status", len(f.Status)); err != nil {
+		return out, err
 	}
 	out.Statuses = f.Status
 	if f.Search != nil {

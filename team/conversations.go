@@ -253,6 +253,9 @@ func (s *Service) ReassignConversations(ctx context.Context, v *auth.Viewer, fro
 	if err := requirePermission(v, models.PermConversationsAssign); err != nil {
 		return 0, err
 	}
+	if err := CheckListLen("status", len(statuses)); err != nil {
+		return 0, err
+	}
 	if len(statuses) == 0 {
 		statuses = []models.ConversationStatus{models.ConversationOpen, models.ConversationPending}
 	}

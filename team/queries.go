@@ -30,6 +30,20 @@ type Cursor struct {
 	ID  int64  `json:"i"`
 }
 
+// MaxListInput bounds every list a client passes (role ids, statuses,
+// channels): each entry becomes a bound parameter, and PostgreSQL (65,535)
+// and SQLite (32,766) refuse statements with more, which a 1 MB variables
+// object could otherwise reach. No real list comes near it.
+const MaxListInput = 100
+
+// CheckListLen validates the length of a list input named field.
+func CheckListLen(field string, n int) error {
+	if n > MaxListInput {
+		return apperr.Input(field, "%s may list at most %d entries.", field, MaxListInput)
+	}
+	return nil
+}
+
 // CheckFirst validates a page size.
 func CheckFirst(first int) error {
 	if first < 1 || first > MaxPageSize {
