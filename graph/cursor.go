@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"strconv"
+	"strings"
 
 	"agentdesk/apperr"
 	"agentdesk/graph/model"
@@ -42,14 +43,24 @@ func plainJSONText(s string) bool {
 	return true
 }
 
+// maxCursorLen bounds a cursor a client sends back: the longest key we
+// write is a lower-cased name or email (a few hundred bytes).
+const maxCursorLen = 2048
+
+// decodeCursor accepts only what encodeCursor could have written: a key
+// without NUL (PostgreSQL refuses NUL in text and would answer INTERNAL) and
+// a positive id.
 func decodeCursor(s string) (*team.Cursor, error) {
 	bad := apperr.Input("after", "The cursor is not valid.")
+	if len(s) > maxCursorLen {
+		return nil, bad
+	}
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
 		return nil, bad
 	}
 	var c team.Cursor
-	if err := json.Unmarshal(b, &c); err != nil || c.ID <= 0 {
+	if err := json.Unmarshal(b, &c); err != nil || c.ID <= 0 || strings.ContainsRune(c.Key, 0) {
 		return nil, bad
 	}
 	return &c, nil

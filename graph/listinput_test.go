@@ -3,6 +3,7 @@ package graph_test
 import (
 	"encoding/base64"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -50,5 +51,27 @@ func TestLongListInputsAnswerBadUserInput(t *testing.T) {
 		}
 		// 100 entries are still fine.
 		s.must(owner.Token, `query($v: [ID!]) { agents(filter: {roleIds: $v}) { totalCount } }`, map[string]any{"v": roleIDs[:100]}, nil)
+	})
+}
+
+// TestHostileCursorsAnswerBadUserInput: a cursor is decoded from what the
+// client sends; one whose key holds NUL reached PostgreSQL, which refuses NUL
+// in text and answered INTERNAL.
+func TestHostileCursorsAnswerBadUserInput(t *testing.T) {
+	eachDB(t, func(t *testing.T, s *testServer) {
+		owner := s.createWorkspace("Cursors")
+		for _, tc := range []struct{ name, query, cursor string }{
+			{"NUL key by name", `query($a: String) { agents(after: $a, orderBy: {field: NAME}) { edges { cursor } } }`, `{"k":"a\u0000b","i":1}`},
+			{"NUL key by email", `query($a: String) { agents(after: $a, orderBy: {field: EMAIL}) { edges { cursor } } }`, `{"k":"\u0000","i":1}`},
+			{"long key", `query($a: String) { agents(after: $a, orderBy: {field: NAME}) { edges { cursor } } }`, `{"k":"` + strings.Repeat("a", 5000) + `","i":1}`},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				cursor := base64.RawURLEncoding.EncodeToString([]byte(tc.cursor))
+				res := s.expectCode(owner.Token, tc.query, map[string]any{"a": cursor}, "BAD_USER_INPUT")
+				if got := res.Errors[0].Extensions["field"]; got != "after" {
+					t.Errorf("field %v, want after: %s", got, res.raw)
+				}
+			})
+		}
 	})
 }
