@@ -174,6 +174,10 @@ func run(args []string) error {
 			AllowedOrigins: cfg.AllowedOrigins, TrustedProxies: trusted,
 			HSTS: strings.HasPrefix(cfg.PublicURL, "https://")}),
 		ReadHeaderTimeout: 10 * time.Second,
+		// Headers are bounded (the default is 1 MB per request); an idle
+		// keep-alive connection is closed rather than held for ever.
+		MaxHeaderBytes: 64 << 10,
+		IdleTimeout:    2 * time.Minute,
 	}
 	if err := queue.Start(context.Background()); err != nil {
 		return err

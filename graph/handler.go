@@ -105,6 +105,7 @@ func NewHandler(cfg Config) http.Handler {
 	api = auth.Middleware(cfg.Sessions, api)
 	api = withTimeout(limits.Timeout, api)
 	api = withJSONStatus(api)
+	api = limitBodyTime(limits.Timeout, api)
 
 	mux := http.NewServeMux()
 	mux.Handle("/query", api)
@@ -142,6 +143,20 @@ func NewHandler(cfg Config) http.Handler {
 func limitBody(n int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, n)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// limitBodyTime stops reading a request's body after d: a client trickling
+// a body a byte at a time would otherwise hold its connection and goroutine
+// for ever (the request's context does not interrupt a read). The read then
+// fails, which the transport answers with a GraphQL error. It is set here,
+// not as the server's ReadTimeout, so that it covers GraphQL requests only,
+// and it wraps the writer the server gave, which is what the
+// ResponseController can reach.
+func limitBodyTime(d time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(d)) // unsupported only by test recorders
 		next.ServeHTTP(w, r)
 	})
 }
