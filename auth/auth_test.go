@@ -3,6 +3,7 @@ package auth
 import (
 	"encoding/base64"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -49,4 +50,30 @@ func TestPasswords(t *testing.T) {
 	if !p.Verify("pw with other cost", other.Hash("pw with other cost")) {
 		t.Fatal("hash with other parameters refused")
 	}
+}
+
+// TestPasswordHashesAreBoundedInNumberAtOnce: every hash holds its memory
+// cost while it runs and sign-in is anonymous, so however many requests
+// arrive together, at most MaxConcurrent hashes run at once.
+func TestPasswordHashesAreBoundedInNumberAtOnce(t *testing.T) {
+	pw := NewPasswords(Argon2Params{MemoryKiB: 4 * 1024, Iterations: 2, Parallelism: 1})
+	hash := pw.Hash("a long enough password")
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 8 * pw.MaxConcurrent() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			if !pw.Verify("a long enough password", hash) {
+				t.Error("the right password was refused")
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if peak := pw.PeakConcurrent(); peak < 1 || peak > pw.MaxConcurrent() {
+		t.Fatalf("%d hashes ran at once; at most %d may", peak, pw.MaxConcurrent())
+	}
+	t.Logf("peak %d of %d", pw.PeakConcurrent(), pw.MaxConcurrent())
 }

@@ -6,7 +6,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -27,13 +29,38 @@ var DefaultArgon2 = Argon2Params{MemoryKiB: 19 * 1024, Iterations: 2, Parallelis
 type Passwords struct {
 	Params Argon2Params
 	dummy  string
+	// slots bounds the hashes computed at once. Each holds MemoryKiB (19 MiB
+	// by default) while it runs, and sign-in is reachable anonymously from
+	// as many addresses as an attacker has: without a bound, 100 concurrent
+	// logins would hold 1.9 GB. Beyond the slots a request waits its turn;
+	// it cannot finish sooner anyway, with every core already hashing.
+	slots chan struct{}
+	// busy and peak count hashes in progress (peak: the most at once), for
+	// the test of the bound.
+	busy, peak atomic.Int64
 }
 
-// NewPasswords returns a hasher with the given cost.
+// NewPasswords returns a hasher with the given cost that computes at most
+// two hashes per core at once.
 func NewPasswords(p Argon2Params) *Passwords {
-	pw := &Passwords{Params: p}
+	pw := &Passwords{Params: p, slots: make(chan struct{}, 2*runtime.GOMAXPROCS(0))}
 	pw.dummy = pw.Hash("agentdesk-dummy-password")
 	return pw
+}
+
+// MaxConcurrent is how many hashes may run at once.
+func (p *Passwords) MaxConcurrent() int { return cap(p.slots) }
+
+// PeakConcurrent is the most hashes that have run at once.
+func (p *Passwords) PeakConcurrent() int { return int(p.peak.Load()) }
+
+func (p *Passwords) idKey(password, salt []byte, params Argon2Params, keyLen uint32) []byte {
+	p.slots <- struct{}{}
+	defer func() { p.busy.Add(-1); <-p.slots }()
+	n := p.busy.Add(1)
+	for peak := p.peak.Load(); n > peak && !p.peak.CompareAndSwap(peak, n); peak = p.peak.Load() {
+	}
+	return argon2.IDKey(password, salt, params.Iterations, params.MemoryKiB, params.Parallelism, keyLen)
 }
 
 // Hash returns the PHC-style encoding of password's argon2id hash.
@@ -42,7 +69,7 @@ func (p *Passwords) Hash(password string) string {
 	if _, err := rand.Read(salt); err != nil {
 		panic("auth: crypto/rand failed: " + err.Error())
 	}
-	key := argon2.IDKey([]byte(password), salt, p.Params.Iterations, p.Params.MemoryKiB, p.Params.Parallelism, 32)
+	key := p.idKey([]byte(password), salt, p.Params, 32)
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version,
 		p.Params.MemoryKiB, p.Params.Iterations, p.Params.Parallelism,
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
@@ -54,7 +81,7 @@ func (p *Passwords) Verify(password, encoded string) bool {
 	if err != nil {
 		return false
 	}
-	got := argon2.IDKey([]byte(password), salt, params.Iterations, params.MemoryKiB, params.Parallelism, uint32(len(key)))
+	got := p.idKey([]byte(password), salt, params, uint32(len(key)))
 	return subtle.ConstantTimeCompare(got, key) == 1
 }
 
