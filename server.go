@@ -64,6 +64,7 @@ type config struct {
 	MaxBodyBytes      int64         `env:"MAX_BODY_BYTES" envDefault:"1048576"`
 	MaxParserTokens   int           `env:"MAX_PARSER_TOKENS" envDefault:"15000"`
 	MaxDepth          int           `env:"MAX_DEPTH" envDefault:"12"`
+	MaxConcurrent     int           `env:"MAX_CONCURRENT_REQUESTS" envDefault:"32"`
 	MaxAliases        int           `env:"MAX_ALIASES" envDefault:"30"`
 	MaxDirectives     int           `env:"MAX_DIRECTIVES" envDefault:"50"`
 	MaxOperations     int           `env:"MAX_OPERATIONS" envDefault:"10"`
@@ -171,7 +172,7 @@ func run(args []string) error {
 				Aliases: cfg.MaxAliases, Directives: cfg.MaxDirectives, Operations: cfg.MaxOperations,
 				Complexity: cfg.MaxComplexity, Timeout: cfg.RequestTimeout},
 			RateLimits:     graph.RateLimits{PerIP: cfg.RateLimitPerIP, PerSubject: cfg.RateLimitPerEmail, Period: cfg.RateLimitPeriod},
-			AllowedOrigins: cfg.AllowedOrigins, TrustedProxies: trusted,
+			AllowedOrigins: cfg.AllowedOrigins, TrustedProxies: trusted, MaxConcurrent: cfg.MaxConcurrent,
 			HSTS: strings.HasPrefix(cfg.PublicURL, "https://")}),
 		ReadHeaderTimeout: 10 * time.Second,
 		// Headers are bounded (the default is 1 MB per request); an idle

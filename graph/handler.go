@@ -38,6 +38,9 @@ type Config struct {
 	RateLimits RateLimits
 	// AllowedOrigins may call the API from a browser ("*": any).
 	AllowedOrigins []string
+	// MaxConcurrent bounds the GraphQL requests served at once (0:
+	// DefaultMaxConcurrent).
+	MaxConcurrent int
 	// TrustedProxies may name the client in X-Forwarded-For.
 	TrustedProxies []netip.Prefix
 	// HSTS adds Strict-Transport-Security (PUBLIC_URL is https).
@@ -103,6 +106,7 @@ func NewHandler(cfg Config) http.Handler {
 	api = limitBody(limits.BodyBytes, api)
 	api = loadersMiddleware(cfg.Team, api)
 	api = auth.Middleware(cfg.Sessions, api)
+	api = limitInFlight(cmp.Or(cfg.MaxConcurrent, DefaultMaxConcurrent), api)
 	api = withTimeout(limits.Timeout, api)
 	api = withJSONStatus(api)
 	api = limitBodyTime(limits.Timeout, api)
