@@ -243,7 +243,9 @@ func (s *Service) issueLink(tx *gorm.DB, v *auth.Viewer, agent *models.Agent, re
 		JOIN agents a ON a.id = ? WHERE w.id = ?`, v.AgentID, v.WorkspaceID).Scan(&names).Error; err != nil {
 		return err
 	}
-	msg, err := mail.Activation{WorkspaceName: names.Workspace, InvitedByName: names.Inviter,
+	// Names stored before validName refused control and bidi characters
+	// lose them here, so none reaches an email.
+	msg, err := mail.Activation{WorkspaceName: displayName(names.Workspace), InvitedByName: displayName(names.Inviter),
 		PublicURL: s.Config.PublicURL, Token: token, ExpiresAt: at.ExpiresAt, Resend: resend}.Render()
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package team_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -167,5 +168,29 @@ func TestWorkspaceDailyEmailLimit(t *testing.T) {
 		}
 		_, err = f.invite(f.owner, "d@example.com")
 		rateLimited(t, err, 3600)
+	})
+}
+
+// Names stored before the validation refused control and bidi characters
+// (or written by anything but the rules) still reach no email with them: no
+// header-like line, no reordered text.
+func TestStoredHostileNamesDoNotReachTheEmail(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		f := newMailFixture(t, d)
+		f.svc.DB.Model(&models.Workspace{}).Where("id = ?", f.owner.WorkspaceID).
+			Update("name", "Acme\r\nBcc: all@example.com\u202e moc.live")
+		f.svc.DB.Model(&models.Agent{}).Where("id = ?", f.owner.AgentID).Update("name", "Boss\nVisit\u2066 x")
+		if _, err := f.invite(f.owner, "ana@example.com"); err != nil {
+			t.Fatal(err)
+		}
+		var e models.Email
+		f.svc.DB.Where("to_address = ?", "ana@example.com").Take(&e)
+		if strings.ContainsAny(e.Subject, "\r\n\u202e") {
+			t.Fatalf("subject %q", e.Subject)
+		}
+		if !strings.Contains(e.BodyText, `"AcmeBcc: all@example.com moc.live"`) || !strings.Contains(e.BodyText, `"BossVisit x" invited you`) ||
+			strings.ContainsAny(e.BodyText+e.BodyHTML, "\r\u202e\u2066") {
+			t.Fatalf("email text:\n%q", e.BodyText)
+		}
 	})
 }
