@@ -73,6 +73,9 @@ type config struct {
 	RateLimitPerIP    int           `env:"RATE_LIMIT_PER_IP" envDefault:"30"`
 	RateLimitPerEmail int           `env:"RATE_LIMIT_PER_EMAIL" envDefault:"5"`
 	RateLimitPeriod   time.Duration `env:"RATE_LIMIT_PERIOD" envDefault:"1m"`
+	// MailWorkspaceDailyLimit caps the activation emails a workspace sends
+	// in any 24 hours (BEHAVIOUR.md §8 "Email as a weapon").
+	MailWorkspaceDailyLimit int `env:"MAIL_WORKSPACE_DAILY_LIMIT" envDefault:"500"`
 	// PprofAddr serves net/http/pprof on a separate address (off when empty;
 	// never expose it publicly).
 	PprofAddr string `env:"PPROF_ADDR"`
@@ -120,6 +123,15 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
+	deliverer, err := newDeliverer(cfg, production, log)
+	if errors.Is(err, errNoSMTP) && len(args) > 0 {
+		// Only serving sends email; migrate, demo and seed queue emails or
+		// touch data, so they need no SMTP_URL.
+		deliverer, err = mail.LogDeliverer{Log: log}, nil
+	}
+	if err != nil {
+		return err
+	}
 	// The statement timeout is the database's backstop behind the request
 	// timeout's cancellation.
 	database, err := db.Open(cfg.DatabaseURL, db.Options{StatementTimeout: cfg.RequestTimeout + 5*time.Second})
@@ -133,12 +145,6 @@ func run(args []string) error {
 		return err
 	}
 	now := func() time.Time { return time.Now().UTC() }
-	var deliverer mail.Deliverer = mail.LogDeliverer{Log: log}
-	if cfg.SMTPURL != "" {
-		if deliverer, err = mail.NewSMTP(cfg.SMTPURL, cfg.MailFrom); err != nil {
-			return err
-		}
-	}
 	queue, err := jobs.New(database, deliverer, jobs.Config{MaxAttempts: cfg.MailMaxAttempts, RetryBase: cfg.MailRetryBase,
 		PollInterval: time.Second, CleanupEvery: time.Hour, Now: now, Log: log})
 	if err != nil {
@@ -148,7 +154,8 @@ func run(args []string) error {
 	svc := &team.Service{
 		DB: database, Sessions: sessions, Passwords: auth.NewPasswords(auth.DefaultArgon2), Now: now, Emails: queue,
 		Config: team.Config{PublicURL: cfg.PublicURL, AllowSignup: cfg.AllowSignup,
-			InvitationTTL: cfg.InvitationTTL, ResendCooldown: cfg.ResendCooldown},
+			InvitationTTL: cfg.InvitationTTL, ResendCooldown: cfg.ResendCooldown,
+			MailWorkspaceDailyLimit: cfg.MailWorkspaceDailyLimit},
 	}
 	if len(args) > 0 {
 		switch args[0] {
@@ -221,6 +228,30 @@ func run(args []string) error {
 		return err
 	}
 	return nil
+}
+
+// smtpToLog is the SMTP_URL that writes emails, activation links included,
+// to the log on purpose.
+const smtpToLog = "log:"
+
+var errNoSMTP = errors.New("SMTP_URL is not set: in production (APP_ENV=production) activation emails must be sent; " +
+	"set SMTP_URL=smtp://user:pass@host:port (or smtps://…), or SMTP_URL=log: to write emails and their links to the log on purpose")
+
+// newDeliverer chooses how emails leave from SMTP_URL. In production an
+// empty SMTP_URL is refused: emails would go to the log with their live
+// activation links (anyone reading the logs could take over an invitation)
+// while every invitation says SENT. SMTP_URL=log: asks for exactly that on
+// purpose; in development an empty one means the same.
+func newDeliverer(cfg config, production bool, log *slog.Logger) (mail.Deliverer, error) {
+	switch {
+	case cfg.SMTPURL == smtpToLog:
+		return mail.LogDeliverer{Log: log}, nil
+	case cfg.SMTPURL == "" && production:
+		return nil, errNoSMTP
+	case cfg.SMTPURL == "":
+		return mail.LogDeliverer{Log: log}, nil
+	}
+	return mail.NewSMTP(cfg.SMTPURL, cfg.MailFrom)
 }
 
 // loadDemo loads the demo workspace and tells how to sign in to it.

@@ -97,7 +97,7 @@ func run() error {
 
 	serverAddr, baselineAddr, pprofAddr := freeAddr(), freeAddr(), freeAddr()
 	server := exec.Command(o.bin)
-	server.Env = append(os.Environ(), "DATABASE_URL="+o.dbURL, "LISTEN_ADDR="+serverAddr, "APP_ENV=production",
+	server.Env = append(os.Environ(), "DATABASE_URL="+o.dbURL, "LISTEN_ADDR="+serverAddr, "APP_ENV=production", "SMTP_URL=log:",
 		"RATE_LIMIT_PER_IP=100000000", "RATE_LIMIT_PER_EMAIL=100000000", "PPROF_ADDR="+pprofAddr)
 	server.Stdout, server.Stderr = io.Discard, io.Discard
 	if o.serverLog != "" {

@@ -254,6 +254,7 @@ func TestCautionBadgeLifecycle(t *testing.T) {
 		}
 
 		// Re-invited, the badge stays until he is ACTIVE again.
+		s.clock.Advance(time.Minute) // the re-send cooldown holds for re-invites
 		s.invite(owner.Token, "xavi@example.com", "Agent")
 		if badge, _ := caution(resolved); badge != "ASSIGNEE_REMOVED" {
 			t.Fatal("badge cleared while the re-invited agent is still PENDING")

@@ -109,7 +109,7 @@ func TestInvitationEmailArrivesWithAWorkingLink(t *testing.T) {
 			t.Fatalf("envelope from %q to %v", m.From, m.To)
 		}
 		text := m.Part("text/plain")
-		for _, want := range []string{"Acme", "Owner of Acme invited you", "expires at"} {
+		for _, want := range []string{`"Acme"`, `"Owner of Acme" invited you`, "expires at"} {
 			if !strings.Contains(text, want) {
 				t.Fatalf("email lacks %q:\n%s", want, text)
 			}

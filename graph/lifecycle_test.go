@@ -278,6 +278,7 @@ func TestReinviteKeepsIDAndOnlyNewRoles(t *testing.T) {
 		gus := s.member(owner, "gus@example.com", "Supervisor", "Agent")
 		s.must(owner.Token, `mutation($id: ID!) { removeAgent(input: {agentId: $id}) { agent { id } } }`, map[string]any{"id": gus.ID}, nil)
 
+		s.clock.Advance(time.Minute) // the re-send cooldown holds for re-invites
 		again := s.invite(owner.Token, "GUS@example.com", "Agent")
 		if again != gus.ID {
 			t.Fatalf("re-invite made a new agent %s, want %s", again, gus.ID)

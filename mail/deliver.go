@@ -19,12 +19,13 @@ type Deliverer interface {
 }
 
 // LogDeliverer writes each email, with its activation link, to the log. It
-// is the development default when no SMTP_URL is set.
+// is the development default when no SMTP_URL is set, and what SMTP_URL=log:
+// asks for (production refuses an empty SMTP_URL).
 type LogDeliverer struct{ Log *slog.Logger }
 
 // Deliver implements Deliverer.
 func (d LogDeliverer) Deliver(_ context.Context, e *models.Email) error {
-	d.Log.Info("email (SMTP_URL not set, so it is logged instead of sent)",
+	d.Log.Info("email (SMTP_URL is log: or not set, so it is logged instead of sent)",
 		"to", e.ToAddress, "subject", e.Subject, "body", e.BodyText)
 	return nil
 }

@@ -23,6 +23,14 @@ var (
 
 // Activation is what an activation email says. It carries no secret but the
 // link's own token.
+//
+// The workspace and inviter names are typed by whoever signed up, which is
+// anyone: the caller passes names without control or bidi characters, and
+// the email quotes them and says they are not agentdesk's words, and which
+// link is. Names may still look like a URL ("acme.com" is a fair workspace
+// name), and mail clients link those; they are not rewritten, since the
+// per-address cooldown and the per-workspace daily limit are what make a
+// relay worthless.
 type Activation struct {
 	WorkspaceName string
 	InvitedByName string
@@ -49,6 +57,7 @@ func (a Activation) Render() (Rendered, error) {
 		"WorkspaceName": a.WorkspaceName,
 		"InvitedByName": a.InvitedByName,
 		"Link":          a.Link(),
+		"Base":          strings.TrimRight(a.PublicURL, "/"),
 		"ExpiresAt":     a.ExpiresAt.UTC().Format("2006-01-02 15:04 MST"),
 		"Resend":        a.Resend,
 	}
@@ -59,9 +68,9 @@ func (a Activation) Render() (Rendered, error) {
 	if err := activationHTML.Execute(&html, data); err != nil {
 		return Rendered{}, fmt.Errorf("render activation email: %w", err)
 	}
-	subject := fmt.Sprintf("You're invited to %s on agentdesk", a.WorkspaceName)
+	subject := fmt.Sprintf("You're invited to \"%s\" on agentdesk", a.WorkspaceName)
 	if a.Resend {
-		subject = fmt.Sprintf("Your new activation link for %s", a.WorkspaceName)
+		subject = fmt.Sprintf("Your new activation link for \"%s\"", a.WorkspaceName)
 	}
 	return Rendered{Subject: subject, Text: text.String(), HTML: html.String()}, nil
 }

@@ -107,7 +107,7 @@ func (s *Service) ActivateAccount(ctx context.Context, in ActivateInput) (*AuthR
 		if in.Name != nil {
 			raw = *in.Name
 		}
-		if name, err = validText("name", raw, 1, 100, "The name"); err != nil {
+		if name, err = validName("name", raw, 1, 100, "The name"); err != nil {
 			return nil, err
 		}
 		if err := validPassword("password", in.Password); err != nil {

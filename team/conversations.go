@@ -114,32 +114,21 @@ type CreateConversationInput struct {
 	Message                                 string
 }
 
-func optionalText(field string, s *string, max int, what string) (*string, error) {
-	if s == nil {
-		return nil, nil
-	}
-	t, err := validText(field, *s, 0, max, what)
-	if err != nil || t == "" {
-		return nil, err
-	}
-	return &t, nil
-}
-
 // CreateConversation records a contact's first message as a new, OPEN,
 // unassigned conversation. A contact is reused by email within the workspace.
 func (s *Service) CreateConversation(ctx context.Context, v *auth.Viewer, in CreateConversationInput) (*models.Conversation, error) {
 	if err := requirePermission(v, models.PermConversationsReply); err != nil {
 		return nil, err
 	}
-	subject, err := optionalText("subject", in.Subject, 200, "The subject")
+	subject, err := optionalName("subject", in.Subject, 200, "The subject")
 	if err != nil {
 		return nil, err
 	}
-	name, err := optionalText("contactName", in.ContactName, 100, "The contact's name")
+	name, err := optionalName("contactName", in.ContactName, 100, "The contact's name")
 	if err != nil {
 		return nil, err
 	}
-	phone, err := optionalText("contactPhone", in.ContactPhone, 32, "The phone number")
+	phone, err := optionalName("contactPhone", in.ContactPhone, 32, "The phone number")
 	if err != nil {
 		return nil, err
 	}

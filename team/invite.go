@@ -3,6 +3,7 @@ package team
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"time"
 
@@ -52,10 +53,18 @@ func (s *Service) InviteAgent(ctx context.Context, v *auth.Viewer, rawEmail stri
 			}
 			return apperr.New(apperr.Conflict, "%s is already a member of this workspace.", email)
 		}
+		now := s.now()
+		// A re-invite sends a link to the same address as the agent's last
+		// one: the re-send cooldown holds for it too, or invite, remove and
+		// re-invite would mail one address as fast as a script can loop.
+		if reinvite {
+			if err := s.checkCooldown(&agent, now); err != nil {
+				return err
+			}
+		}
 		if err := s.checkSeat(tx, v.WorkspaceID); err != nil {
 			return err
 		}
-		now := s.now()
 		if reinvite {
 			// The same row comes back, so history that points at it stays whole.
 			agent.Status = models.AgentPending
@@ -131,10 +140,8 @@ func (s *Service) ResendActivationLink(ctx context.Context, v *auth.Viewer, agen
 			return apperr.New(apperr.Conflict, "Only a pending agent has an activation link; this one is %s.", agent.Status)
 		}
 		now := s.now()
-		if wait := agent.LinkSentAt.Add(s.Config.ResendCooldown).Sub(now); wait > 0 {
-			e := apperr.New(apperr.RateLimited, "A link was sent moments ago; try again shortly.")
-			e.RetryAfterSeconds = int(math.Ceil(wait.Seconds()))
-			return e
+		if err := s.checkCooldown(agent, now); err != nil {
+			return err
 		}
 		if err := revokeLinks(tx, agent.ID, now); err != nil {
 			return err
@@ -152,6 +159,63 @@ func (s *Service) ResendActivationLink(ctx context.Context, v *auth.Viewer, agen
 	return agent, nil
 }
 
+// checkCooldown answers RATE_LIMITED while the agent's last link is younger
+// than RESEND_COOLDOWN. The agent row is the address in this workspace (one
+// agent per email and workspace), and its link_sent_at moves with every
+// activation email queued, so this bounds what one address receives.
+func (s *Service) checkCooldown(agent *models.Agent, now time.Time) error {
+	if wait := agent.LinkSentAt.Add(s.Config.ResendCooldown).Sub(now); wait > 0 {
+		return rateLimited("A link was sent to this address moments ago; try again shortly.", wait)
+	}
+	return nil
+}
+
+// DefaultMailWorkspaceDailyLimit is MAIL_WORKSPACE_DAILY_LIMIT's default.
+const DefaultMailWorkspaceDailyLimit = 500
+
+// checkDailyEmails answers RATE_LIMITED when the workspace has queued
+// MAIL_WORKSPACE_DAILY_LIMIT activation emails (invites, re-invites,
+// re-sends) in the last 24 hours: sign-up is public, so without it anyone
+// could relay mail to a list of victims through us. Counted from the emails
+// table in the caller's transaction, under the workspace lock, so every
+// replica sees the same count and two invites cannot both take the last
+// slot. (Emails leave the table only with their activation token, a day
+// after it died, so none younger than a day is missing.)
+func (s *Service) checkDailyEmails(tx *gorm.DB, workspaceID int64, now time.Time) error {
+	limit := s.Config.MailWorkspaceDailyLimit
+	if limit <= 0 {
+		limit = DefaultMailWorkspaceDailyLimit
+	}
+	window := tx.Model(&models.Email{}).Where("workspace_id = ? AND created_at > ?", workspaceID, now.Add(-mailWindow))
+	var sent int64
+	if err := window.Count(&sent).Error; err != nil {
+		return err
+	}
+	if sent < int64(limit) {
+		return nil
+	}
+	// A slot frees when enough of the oldest emails leave the window that
+	// fewer than limit remain.
+	var freeing models.Email
+	err := tx.Model(&models.Email{}).Select("created_at").
+		Where("workspace_id = ? AND created_at > ?", workspaceID, now.Add(-mailWindow)).
+		Order("created_at, id").Offset(int(sent) - limit).Limit(1).Take(&freeing).Error
+	if err != nil {
+		return err
+	}
+	return rateLimited(fmt.Sprintf("This workspace has sent %d invitation emails in the last 24 hours, its limit; try again later.", sent),
+		freeing.CreatedAt.Add(mailWindow).Sub(now))
+}
+
+// mailWindow is the period of MAIL_WORKSPACE_DAILY_LIMIT.
+const mailWindow = 24 * time.Hour
+
+func rateLimited(msg string, wait time.Duration) error {
+	e := apperr.New(apperr.RateLimited, "%s", msg)
+	e.RetryAfterSeconds = max(1, int(math.Ceil(wait.Seconds())))
+	return e
+}
+
 // revokeLinks kills every live activation token of an agent.
 func revokeLinks(tx *gorm.DB, agentID int64, now time.Time) error {
 	return tx.Model(&models.ActivationToken{}).
@@ -163,6 +227,9 @@ func revokeLinks(tx *gorm.DB, agentID int64, now time.Time) error {
 // carries it, and records the link on the agent's invitation.
 func (s *Service) issueLink(tx *gorm.DB, v *auth.Viewer, agent *models.Agent, resend bool) error {
 	now := s.now()
+	if err := s.checkDailyEmails(tx, v.WorkspaceID, now); err != nil {
+		return err
+	}
 	token, hash := auth.NewToken()
 	at := models.ActivationToken{AgentID: agent.ID, TokenHash: hash, ExpiresAt: now.Add(s.Config.InvitationTTL), CreatedAt: now}
 	if err := tx.Create(&at).Error; err != nil {
@@ -176,7 +243,9 @@ func (s *Service) issueLink(tx *gorm.DB, v *auth.Viewer, agent *models.Agent, re
 		JOIN agents a ON a.id = ? WHERE w.id = ?`, v.AgentID, v.WorkspaceID).Scan(&names).Error; err != nil {
 		return err
 	}
-	msg, err := mail.Activation{WorkspaceName: names.Workspace, InvitedByName: names.Inviter,
+	// Names stored before validName refused control and bidi characters
+	// lose them here, so none reaches an email.
+	msg, err := mail.Activation{WorkspaceName: displayName(names.Workspace), InvitedByName: displayName(names.Inviter),
 		PublicURL: s.Config.PublicURL, Token: token, ExpiresAt: at.ExpiresAt, Resend: resend}.Render()
 	if err != nil {
 		return err

@@ -102,6 +102,13 @@ type AgentFilter struct {
 	Search string
 }
 
+// valid checks the filter's search string (BAD_USER_INPUT on "search").
+func (f AgentFilter) valid() (AgentFilter, error) {
+	var err error
+	f.Search, err = validSearch("search", f.Search)
+	return f, err
+}
+
 // AgentRow is an agent in a list, with the sort key of its cursor.
 type AgentRow struct {
 	models.Agent `gorm:"embedded"`
@@ -159,6 +166,10 @@ func (s *Service) ListAgents(ctx context.Context, v *auth.Viewer, f AgentFilter,
 	if err := CheckFirst(p.First); err != nil {
 		return nil, false, err
 	}
+	f, err := f.valid()
+	if err != nil {
+		return nil, false, err
+	}
 	o = o.normalized()
 	toArg := stringKey
 	if o.Field == OrderInvitedAt {
@@ -171,7 +182,7 @@ func (s *Service) ListAgents(ctx context.Context, v *auth.Viewer, f AgentFilter,
 		sortKey = "''"
 	}
 	q := s.agentFilterQuery(ctx, v, f).Select(models.AgentColumns + ", " + sortKey + " AS sort_key")
-	q, err := keyset(q, o.expr(), "agents.id", o.Desc, p, toArg)
+	q, err = keyset(q, o.expr(), "agents.id", o.Desc, p, toArg)
 	if err != nil {
 		return nil, false, err
 	}
@@ -196,8 +207,12 @@ func trimPage[T any](rows []T, first int) ([]T, bool, error) {
 
 // CountAgents counts the agents a filter matches (only when a client asks).
 func (s *Service) CountAgents(ctx context.Context, v *auth.Viewer, f AgentFilter) (int, error) {
+	f, err := f.valid()
+	if err != nil {
+		return 0, err
+	}
 	var n int64
-	err := s.agentFilterQuery(ctx, v, f).Count(&n).Error
+	err = s.agentFilterQuery(ctx, v, f).Count(&n).Error
 	return int(n), err
 }
 

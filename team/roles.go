@@ -23,7 +23,7 @@ type RoleInput struct {
 
 func validRole(in RoleInput) (RoleInput, error) {
 	if in.Name != nil {
-		name, err := validText("name", *in.Name, 1, 64, "The role name")
+		name, err := validName("name", *in.Name, 1, 64, "The role name")
 		if err != nil {
 			return in, err
 		}

@@ -24,6 +24,9 @@ type Config struct {
 	AllowSignup    bool
 	InvitationTTL  time.Duration
 	ResendCooldown time.Duration
+	// MailWorkspaceDailyLimit caps a workspace's activation emails in any
+	// 24 hours; 0 means DefaultMailWorkspaceDailyLimit, never unlimited.
+	MailWorkspaceDailyLimit int
 }
 
 // EmailQueue queues the job that sends an outbox email, inside the

@@ -3,6 +3,8 @@ package team
 import (
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"agentdesk/apperr"
 )
@@ -37,4 +39,125 @@ func TestValidTextCountsCharactersNotBytes(t *testing.T) {
 	if got, err := validText("name", "  Ana  ", 1, 100, "Name"); err != nil || got != "Ana" {
 		t.Fatalf("trim: %q, %v", got, err)
 	}
+}
+
+// hostile are the values every text input is tried with.
+var hostile = map[string]string{
+	"NUL":          "Ana\x00Bell",
+	"CR":           "Ana\rBell",
+	"LF":           "Ana\nBell",
+	"TAB":          "Ana\tBell",
+	"RLO":          "Ana\u202eBell",
+	"LRI":          "Ana\u2066Bell",
+	"RLM":          "Ana\u200fBell",
+	"LS":           "Ana\u2028Bell",
+	"ZWSP":         "Ana\u200bBell",
+	"C1 NEL":       "Ana\u0085Bell",
+	"invalid UTF8": "Ana\xffBell",
+	"U+FFFD":       "Ana\ufffdBell",
+	"100k":         strings.Repeat("a", 100_000),
+}
+
+func TestValidNameRefusesControlAndBidi(t *testing.T) {
+	for what, in := range hostile {
+		_, err := validName("name", in, 1, 100, "The name")
+		if e, ok := apperr.As(err); !ok || e.Code != apperr.BadUserInput || e.Field != "name" {
+			t.Errorf("%s: validName = %v; want BAD_USER_INPUT on name", what, err)
+		}
+	}
+	for _, in := range []string{"Ana Bell", "Zoë O'Brien-Łukasz", "مريم", "שרה", "李小龙", "👩‍👩‍👧 team",
+		"Acme.com", "نیم\u200cفاصله"} {
+		if got, err := validName("name", " "+in+" ", 1, 100, "The name"); err != nil || got != in {
+			t.Errorf("validName(%q) = %q, %v", in, got, err)
+		}
+	}
+}
+
+func TestValidTextAllowsLinesButNotNUL(t *testing.T) {
+	for _, in := range []string{"line one\nline two\r\n\tindented", "שלום \u200fעולם"} {
+		if _, err := validText("body", in, 1, 100, "The message"); err != nil {
+			t.Errorf("validText(%q): %v", in, err)
+		}
+	}
+	for _, in := range []string{"a\x00b", "a\x1bb", "a\xffb", strings.Repeat("a", 100_000)} {
+		_, err := validText("body", in, 1, 10_000, "The message")
+		if e, ok := apperr.As(err); !ok || e.Code != apperr.BadUserInput || e.Field != "body" {
+			t.Errorf("validText(%q) = %v; want BAD_USER_INPUT on body", in, err)
+		}
+	}
+}
+
+func TestValidSearchIsBounded(t *testing.T) {
+	if got, err := validSearch("search", "  "+strings.Repeat("é", MaxSearchLength)+" "); err != nil ||
+		got != strings.Repeat("é", MaxSearchLength) {
+		t.Fatalf("200 characters refused: %v", err)
+	}
+	for _, in := range []string{strings.Repeat("a", MaxSearchLength+1), strings.Repeat("a", 100_000), "a\x00", "a\xff"} {
+		_, err := validSearch("search", in)
+		if e, ok := apperr.As(err); !ok || e.Code != apperr.BadUserInput || e.Field != "search" {
+			t.Errorf("validSearch(%.20q) = %v; want BAD_USER_INPUT on search", in, err)
+		}
+	}
+}
+
+func TestValidPasswordRefusesNUL(t *testing.T) {
+	if err := validPassword("password", "any thing\ttab\u202e ok"); err != nil {
+		t.Fatalf("a password with a tab and RLO refused: %v", err)
+	}
+	for _, in := range []string{"password\x00x", "password\xff", strings.Repeat("p", 100_000)} {
+		if e, ok := apperr.As(validPassword("password", in)); !ok || e.Field != "password" {
+			t.Errorf("validPassword(%.20q) accepted", in)
+		}
+	}
+}
+
+func TestValidEmailRefusesControlAndBidi(t *testing.T) {
+	for _, in := range []string{"a\x00@x.com", "a\u202e@x.com", "a@x\u202e.com", "a\r\n@x.com", strings.Repeat("a", 100_000)} {
+		if _, err := validEmail("email", in); err == nil {
+			t.Errorf("validEmail(%.20q) accepted", in)
+		}
+	}
+}
+
+func TestDisplayNameDropsWhatNamesRefuse(t *testing.T) {
+	if got := displayName("Acme\r\nBcc: x\u202e\x00\xff Inc"); got != "AcmeBcc: x Inc" {
+		t.Fatalf("displayName = %q", got)
+	}
+}
+
+// FuzzValidName: validName never panics, and what it accepts is a trimmed,
+// valid UTF-8 name within the length limit, without control, bidi or
+// invisible characters.
+func FuzzValidName(f *testing.F) {
+	for _, in := range hostile {
+		f.Add(in)
+	}
+	for _, in := range []string{"", " ", "Ana", "  Zoë  ", "مريم", "👩‍👩‍👧", "\u202e", "a\u0085", "\xed\xa0\x80"} {
+		f.Add(in)
+	}
+	const max = 64
+	f.Fuzz(func(t *testing.T, in string) {
+		got, err := validName("name", in, 1, max, "The name")
+		if err != nil {
+			if e, ok := apperr.As(err); !ok || e.Code != apperr.BadUserInput || e.Field != "name" {
+				t.Fatalf("validName(%q) failed with %v; want BAD_USER_INPUT on name", in, err)
+			}
+			return
+		}
+		if !utf8.ValidString(got) {
+			t.Fatalf("accepted invalid UTF-8 %q", got)
+		}
+		if n := utf8.RuneCountInString(got); n < 1 || n > max {
+			t.Fatalf("accepted %d characters: %q", n, got)
+		}
+		if got != strings.TrimSpace(got) {
+			t.Fatalf("accepted untrimmed %q", got)
+		}
+		for _, r := range got {
+			if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == utf8.RuneError ||
+				unicode.Is(unicode.Zl, r) || unicode.Is(unicode.Zp, r) {
+				t.Fatalf("accepted %q holding %U", got, r)
+			}
+		}
+	})
 }

@@ -23,11 +23,11 @@ func (s *Service) CreateWorkspace(ctx context.Context, in CreateWorkspaceInput) 
 	if !s.Config.AllowSignup {
 		return nil, apperr.New(apperr.Forbidden, "Sign-up is switched off on this server.")
 	}
-	wsName, err := validText("workspaceName", in.WorkspaceName, 1, 100, "The workspace name")
+	wsName, err := validName("workspaceName", in.WorkspaceName, 1, 100, "The workspace name")
 	if err != nil {
 		return nil, err
 	}
-	ownerName, err := validText("ownerName", in.OwnerName, 1, 100, "The name")
+	ownerName, err := validName("ownerName", in.OwnerName, 1, 100, "The name")
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +117,7 @@ func (s *Service) UpdateWorkspace(ctx context.Context, v *auth.Viewer, in Update
 	updates := map[string]any{}
 	var changes []string
 	if in.Name != nil {
-		name, err := validText("name", *in.Name, 1, 100, "The workspace name")
+		name, err := validName("name", *in.Name, 1, 100, "The workspace name")
 		if err != nil {
 			return nil, err
 		}
@@ -214,8 +214,14 @@ type LoginInput struct {
 // password-hashing time whether or not the email has an account.
 func (s *Service) Login(ctx context.Context, in LoginInput) (*AuthResult, error) {
 	fail := apperr.New(apperr.InvalidCredentials, "Wrong email or password.")
+	// No account has an address that validEmail refuses, so saying so
+	// reveals nothing; and a NUL or a megabyte never reaches the database.
+	email, err := validEmail("email", in.Email)
+	if err != nil {
+		return nil, err
+	}
 	tx := s.DB.WithContext(ctx)
-	account, err := s.accountByEmail(tx, NormalizeEmail(in.Email))
+	account, err := s.accountByEmail(tx, email)
 	if err != nil {
 		return nil, err
 	}
