@@ -6,6 +6,7 @@ import (
 
 	"github.com/vikstrous/dataloadgen"
 
+	"agentdesk/auth"
 	"agentdesk/models"
 )
 
@@ -95,4 +96,48 @@ func permissionsOf(roles []models.Role) []models.Permission {
 		perms = perms.Union(role.Permissions)
 	}
 	return perms
+}
+
+// withDetails answers an Agent field that only viewers allowed to see the
+// agent's details get (auth.SeesAgentDetails): f runs on those agents alone,
+// and every other agent gets hidden. Agents reached through conversations,
+// messages and audit events are hidden this way without a statement of
+// their own: the decision needs only the request's viewer.
+func withDetails[R any](ctx context.Context, objs []*models.Agent, hidden R, f func([]*models.Agent) ([]R, error)) ([]R, error) {
+	sees := make([]bool, len(objs))
+	shown := make([]*models.Agent, 0, len(objs))
+	for i, a := range objs {
+		if sees[i] = auth.SeesAgentDetails(ctx, a.ID); sees[i] {
+			shown = append(shown, a)
+		}
+	}
+	if len(shown) == len(objs) {
+		return f(objs)
+	}
+	var res []R
+	if len(shown) > 0 {
+		var err error
+		if res, err = f(shown); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]R, len(objs))
+	k := 0
+	for i := range objs {
+		if sees[i] {
+			out[i] = res[k]
+			k++
+		} else {
+			out[i] = hidden
+		}
+	}
+	return out, nil
+}
+
+// detail returns v when the viewer may see the agent's details, else nil.
+func detail[V any](ctx context.Context, a *models.Agent, v *V) *V {
+	if !auth.SeesAgentDetails(ctx, a.ID) {
+		return nil
+	}
+	return v
 }
