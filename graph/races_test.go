@@ -131,3 +131,32 @@ func TestRaceInviteRemove(t *testing.T) {
 		}
 	})
 }
+
+func TestRaceAssignRemove(t *testing.T) {
+	eachDB(t, func(t *testing.T, s *testServer) {
+		owner := s.createWorkspace("Acme")
+		for i := range raceTrials {
+			target := s.member(owner, fmt.Sprintf("racer%d@example.com", i), "Agent")
+			conv := s.conversation(owner.Token, "EMAIL")
+			var affected int
+			asg, rem := race(func() gqlResponse {
+				return s.query(owner.Token, assignQ, map[string]any{"c": conv, "a": target.ID})
+			}, func() gqlResponse {
+				res := s.query(owner.Token, `mutation($id: ID!) { removeAgent(input: {agentId: $id}) { affectedConversations } }`,
+					map[string]any{"id": target.ID})
+				var out struct{ RemoveAgent struct{ AffectedConversations int } }
+				_ = json.Unmarshal(res.Data, &out)
+				affected = out.RemoveAgent.AffectedConversations
+				return res
+			})
+			expectOneOf(t, "assignConversation", asg, "", "BAD_USER_INPUT")
+			expectOneOf(t, "removeAgent", rem, "")
+			// Either the assignment came first, and the removal counted the
+			// conversation it leaves with a caution badge, or it came second
+			// and was refused: never an assignment the removal missed.
+			if want := map[bool]int{true: 1, false: 0}[asg == ""]; affected != want {
+				t.Fatalf("trial %d: assignment answered %q but the removal counted %d conversations", i, asg, affected)
+			}
+		}
+	})
+}
