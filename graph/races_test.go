@@ -144,7 +144,9 @@ func TestRaceAssignRemove(t *testing.T) {
 			}, func() gqlResponse {
 				res := s.query(owner.Token, `mutation($id: ID!) { removeAgent(input: {agentId: $id}) { affectedConversations } }`,
 					map[string]any{"id": target.ID})
-				var out struct{ RemoveAgent struct{ AffectedConversations int } }
+				var out struct {
+					RemoveAgent struct{ AffectedConversations int }
+				}
 				_ = json.Unmarshal(res.Data, &out)
 				affected = out.RemoveAgent.AffectedConversations
 				return res
