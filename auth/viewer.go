@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"agentdesk/apperr"
 	"agentdesk/models"
@@ -26,6 +27,36 @@ type Viewer struct {
 // Can reports whether the viewer holds every one of perms.
 func (v *Viewer) Can(perms ...models.Permission) bool { return v.Permissions.Has(perms...) }
 
+// SeesAgentDetails reports whether the viewer may see more of an agent than
+// its id, name, email and status: its roles, permissions, invitation, dates,
+// remover and assigned conversations (BEHAVIOUR.md §8 Visibility of agents).
+// Always of itself; of anyone else only with AGENTS_READ, the permission that
+// guards the Agents page, so walking the graph from a conversation, a message
+// or an audit event reveals no more than that page would.
+func (v *Viewer) SeesAgentDetails(agentID int64) bool {
+	return agentID == v.AgentID || v.Can(models.PermAgentsRead)
+}
+
+// SeesAgentDetails answers Viewer.SeesAgentDetails for the request in ctx.
+// A request that signed in (SignedInAs) sees its new agent in full, as it
+// would as the viewer; a request without a viewer sees no one's details.
+func SeesAgentDetails(ctx context.Context, agentID int64) bool {
+	if ra, _ := ctx.Value(ctxKey{}).(*requestAuth); ra != nil && ra.signedInAs.Load() == agentID && agentID != 0 {
+		return true
+	}
+	v, err := ViewerFrom(ctx)
+	return err == nil && v.SeesAgentDetails(agentID)
+}
+
+// SignedInAs records that this request has just signed in as agentID (login,
+// activation, sign-up), so the rest of its response shows that agent as its
+// own. It does not make the request act as that agent.
+func SignedInAs(ctx context.Context, agentID int64) {
+	if ra, _ := ctx.Value(ctxKey{}).(*requestAuth); ra != nil {
+		ra.signedInAs.Store(agentID)
+	}
+}
+
 // ViewerResolver turns a session token into a viewer, or UNAUTHENTICATED.
 type ViewerResolver interface {
 	ResolveViewer(ctx context.Context, token string) (*Viewer, error)
@@ -37,6 +68,8 @@ type requestAuth struct {
 	once     sync.Once
 	viewer   *Viewer
 	err      error
+	// signedInAs is the agent a sign-in mutation of this request signed in.
+	signedInAs atomic.Int64
 }
 
 type ctxKey struct{}

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	gosqlite "github.com/glebarez/go-sqlite"
 	"github.com/glebarez/sqlite"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/pressly/goose/v3"
@@ -41,6 +42,12 @@ var migrations embed.FS
 // ErrUniqueViolation is returned (wrapped) when an insert or update breaks a
 // unique constraint, on either dialect.
 var ErrUniqueViolation = errors.New("unique constraint violated")
+
+// ErrRetryable is returned (wrapped) when a transaction lost a race with
+// another one and was rolled back by the database, not refused by a rule: a
+// PostgreSQL deadlock (40P01) or serialization failure (40001), or SQLite
+// busy/locked. Running the same transaction again is safe and will succeed.
+var ErrRetryable = errors.New("transaction lost a race; retry it")
 
 // Options tune Open; the zero value is what the server uses.
 type Options struct {
@@ -243,8 +250,22 @@ func TranslateError(err error) error {
 		return nil
 	}
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
-		return fmt.Errorf("%w: %w", ErrUniqueViolation, err)
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "23505":
+			return fmt.Errorf("%w: %w", ErrUniqueViolation, err)
+		case "40P01", "40001":
+			return fmt.Errorf("%w: %w", ErrRetryable, err)
+		}
+	}
+	// SQLITE_BUSY (5) and SQLITE_LOCKED (6), with their extended codes in
+	// the high bits: another connection or process holds the database past
+	// busy_timeout, or a WAL read transaction could not be upgraded.
+	var liteErr *gosqlite.Error
+	if errors.As(err, &liteErr) {
+		if c := liteErr.Code() & 0xff; c == 5 || c == 6 {
+			return fmt.Errorf("%w: %w", ErrRetryable, err)
+		}
 	}
 	// The pure-Go SQLite driver reports constraint failures only in its text.
 	if strings.Contains(err.Error(), "UNIQUE constraint failed") {

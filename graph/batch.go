@@ -3,9 +3,11 @@ package graph
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/vikstrous/dataloadgen"
 
+	"agentdesk/auth"
 	"agentdesk/models"
 )
 
@@ -95,4 +97,50 @@ func permissionsOf(roles []models.Role) []models.Permission {
 		perms = perms.Union(role.Permissions)
 	}
 	return perms
+}
+
+// withDetails answers an Agent field that only viewers allowed to see the
+// agent's details get (auth.SeesAgentDetails): f runs on those agents alone,
+// and every other agent gets hidden. Agents reached through conversations,
+// messages and audit events are hidden this way without a statement of
+// their own: the decision needs only the request's viewer.
+func withDetails[R any](ctx context.Context, objs []*models.Agent, hidden R, f func([]*models.Agent) ([]R, error)) ([]R, error) {
+	// The common case (the Agents page, any viewer with AGENTS_READ) costs
+	// no allocation.
+	if !slices.ContainsFunc(objs, func(a *models.Agent) bool { return !auth.SeesAgentDetails(ctx, a.ID) }) {
+		return f(objs)
+	}
+	sees := make([]bool, len(objs))
+	shown := make([]*models.Agent, 0, len(objs))
+	for i, a := range objs {
+		if sees[i] = auth.SeesAgentDetails(ctx, a.ID); sees[i] {
+			shown = append(shown, a)
+		}
+	}
+	var res []R
+	if len(shown) > 0 {
+		var err error
+		if res, err = f(shown); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]R, len(objs))
+	k := 0
+	for i := range objs {
+		if sees[i] {
+			out[i] = res[k]
+			k++
+		} else {
+			out[i] = hidden
+		}
+	}
+	return out, nil
+}
+
+// detail returns v when the viewer may see the agent's details, else nil.
+func detail[V any](ctx context.Context, a *models.Agent, v *V) *V {
+	if !auth.SeesAgentDetails(ctx, a.ID) {
+		return nil
+	}
+	return v
 }

@@ -55,6 +55,12 @@ func (r *Resolver) conversations(ctx context.Context, v *auth.Viewer, first *int
 		Count: func(ctx context.Context) (int, error) { return r.Team.CountConversations(ctx, v, f) }}, nil
 }
 
+// emptyConversations is the page of a list that reveals nothing (an agent's
+// assigned conversations to a viewer who may not see its details).
+func emptyConversations(p team.Page) *model.ConversationConnection {
+	return &model.ConversationConnection{Edges: []*model.ConversationEdge{}, PageInfo: pageInfo(p, nil, false)}
+}
+
 func messageConnection(p team.Page, msgs []models.Message, hasNext bool, count model.Counter) *model.MessageConnection {
 	edges := make([]*model.MessageEdge, len(msgs))
 	cursors := make([]string, len(msgs))

@@ -13,6 +13,7 @@ import (
 	"agentdesk/models"
 	"agentdesk/team"
 	"context"
+	"time"
 )
 
 func (r *agentResolver) ID(ctx context.Context, obj *models.Agent) (string, error) {
@@ -24,35 +25,51 @@ func (r *agentResolver) Name(ctx context.Context, obj *models.Agent) (*string, e
 }
 
 func (r *agentResolver) Roles(ctx context.Context, objs []*models.Agent) ([][]*models.Role, error) {
-	roles, err := rolesOfAgents(ctx, objs)
-	if err != nil {
-		return nil, err
-	}
-	out := make([][]*models.Role, len(roles))
-	for i := range roles {
-		out[i] = rolePointers(roles[i])
-	}
-	return out, nil
+	return withDetails(ctx, objs, []*models.Role{}, func(objs []*models.Agent) ([][]*models.Role, error) {
+		roles, err := rolesOfAgents(ctx, objs)
+		if err != nil {
+			return nil, err
+		}
+		out := make([][]*models.Role, len(roles))
+		for i := range roles {
+			out[i] = rolePointers(roles[i])
+		}
+		return out, nil
+	})
 }
 
 func (r *agentResolver) Permissions(ctx context.Context, objs []*models.Agent) ([][]models.Permission, error) {
-	roles, err := rolesOfAgents(ctx, objs)
-	if err != nil {
-		return nil, err
-	}
-	out := make([][]models.Permission, len(roles))
-	for i, rs := range roles {
-		out[i] = permissionsOf(rs)
-	}
-	return out, nil
+	return withDetails(ctx, objs, []models.Permission{}, func(objs []*models.Agent) ([][]models.Permission, error) {
+		roles, err := rolesOfAgents(ctx, objs)
+		if err != nil {
+			return nil, err
+		}
+		out := make([][]models.Permission, len(roles))
+		for i, rs := range roles {
+			out[i] = permissionsOf(rs)
+		}
+		return out, nil
+	})
 }
 
 func (r *agentResolver) Invitation(ctx context.Context, objs []*models.Agent) ([]*team.Invitation, error) {
-	return each(objs, r.Team.InvitationOf), nil
+	return withDetails(ctx, objs, nil, func(objs []*models.Agent) ([]*team.Invitation, error) {
+		return each(objs, r.Team.InvitationOf), nil
+	})
+}
+
+func (r *agentResolver) ActivatedAt(ctx context.Context, obj *models.Agent) (*time.Time, error) {
+	return detail(ctx, obj, obj.ActivatedAt), nil
+}
+
+func (r *agentResolver) RemovedAt(ctx context.Context, obj *models.Agent) (*time.Time, error) {
+	return detail(ctx, obj, obj.RemovedAt), nil
 }
 
 func (r *agentResolver) RemovedBy(ctx context.Context, objs []*models.Agent) ([]*models.Agent, error) {
-	return agentRefs(ctx, objs, func(a *models.Agent) *int64 { return a.RemovedByID })
+	return withDetails(ctx, objs, nil, func(objs []*models.Agent) ([]*models.Agent, error) {
+		return agentRefs(ctx, objs, func(a *models.Agent) *int64 { return a.RemovedByID })
+	})
 }
 
 func (r *agentResolver) AssignedConversations(ctx context.Context, objs []*models.Agent, first *int, after *string) ([]*model.ConversationConnection, error) {
@@ -60,8 +77,14 @@ func (r *agentResolver) AssignedConversations(ctx context.Context, objs []*model
 	if err != nil {
 		return nil, err
 	}
-	return eachErr(objs, func(a *models.Agent) (*model.ConversationConnection, error) {
-		return r.conversations(ctx, v, first, after, team.ConversationFilter{AssigneeID: &a.ID})
+	p, err := pageArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	return withDetails(ctx, objs, emptyConversations(p), func(objs []*models.Agent) ([]*model.ConversationConnection, error) {
+		return eachErr(objs, func(a *models.Agent) (*model.ConversationConnection, error) {
+			return r.conversations(ctx, v, first, after, team.ConversationFilter{AssigneeID: &a.ID})
+		})
 	})
 }
 
@@ -159,7 +182,7 @@ func (r *mutationResolver) CreateWorkspace(ctx context.Context, input model.Crea
 	if err != nil {
 		return nil, err
 	}
-	return authPayload(res), nil
+	return authPayload(ctx, res), nil
 }
 
 func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*model.AuthPayload, error) {
@@ -178,7 +201,7 @@ func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*
 	if err != nil {
 		return nil, err
 	}
-	return authPayload(res), nil
+	return authPayload(ctx, res), nil
 }
 
 func (r *mutationResolver) ActivateAccount(ctx context.Context, input model.ActivateAccountInput) (*model.AuthPayload, error) {
@@ -189,7 +212,7 @@ func (r *mutationResolver) ActivateAccount(ctx context.Context, input model.Acti
 	if err != nil {
 		return nil, err
 	}
-	return authPayload(res), nil
+	return authPayload(ctx, res), nil
 }
 
 func (r *mutationResolver) Logout(ctx context.Context) (bool, error) {

@@ -47,7 +47,10 @@ func lowerFirst(s string) string {
 	return string(s[0]+'a'-'A') + s[1:]
 }
 
-func authPayload(res *team.AuthResult) *model.AuthPayload {
+// authPayload answers a sign-in; the rest of the response shows the new
+// agent as the viewer would see itself.
+func authPayload(ctx context.Context, res *team.AuthResult) *model.AuthPayload {
+	auth.SignedInAs(ctx, res.Agent.ID)
 	return &model.AuthPayload{Token: res.Token, ExpiresAt: res.ExpiresAt, Agent: res.Agent}
 }
 
@@ -130,7 +133,7 @@ func (r *Resolver) node(ctx context.Context, gid string) (model.Node, error) {
 	case typeAgent:
 		// Like agent(id): the agent list needs AGENTS_READ, but everyone may
 		// read themselves.
-		if id != v.AgentID && !v.Can(models.PermAgentsRead) {
+		if !v.SeesAgentDetails(id) {
 			return nil, apperr.New(apperr.Forbidden, "You need the AGENTS_READ permission to do this.")
 		}
 		return r.Team.Agent(ctx, v, id)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"agentdesk/apperr"
 	"agentdesk/auth"
@@ -181,7 +182,15 @@ func (s *Service) CreateConversation(ctx context.Context, v *auth.Viewer, in Cre
 // otherwise).
 func assignee(tx *gorm.DB, workspaceID, agentID int64, field string) (*models.Agent, error) {
 	var a models.Agent
-	err := tx.Where("id = ? AND workspace_id = ?", agentID, workspaceID).Take(&a).Error
+	// FOR SHARE holds a concurrent removeAgent until this assignment has
+	// committed (it then counts the conversation as affected), or, when the
+	// removal got there first, reads the agent as REMOVED: never an
+	// assignment to an agent that a committed removal did not see.
+	q := tx
+	if tx.Dialector.Name() == "postgres" {
+		q = tx.Clauses(clause.Locking{Strength: "SHARE"})
+	}
+	err := q.Where("id = ? AND workspace_id = ?", agentID, workspaceID).Take(&a).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, apperr.Input(field, "No such agent in this workspace.")
 	}

@@ -42,6 +42,9 @@ func (s *Service) InviteAgent(ctx context.Context, v *auth.Viewer, rawEmail stri
 		if err := checkGrant(v, roles); err != nil {
 			return err
 		}
+		// A retried attempt starts from no agent: Take would otherwise add
+		// the rolled-back attempt's id to its WHERE.
+		agent = models.Agent{}
 		existing := tx.Where("workspace_id = ? AND lower(email) = ?", v.WorkspaceID, email).Take(&agent)
 		reinvite := existing.Error == nil
 		if existing.Error != nil && !errors.Is(existing.Error, gorm.ErrRecordNotFound) {
@@ -72,8 +75,16 @@ func (s *Service) InviteAgent(ctx context.Context, v *auth.Viewer, rawEmail stri
 			agent.ActivatedAt, agent.RemovedAt, agent.RemovedByID = nil, nil, nil
 			agent.LinkSendCount = 0
 			agent.UpdatedAt = now
-			if err := tx.Save(&agent).Error; err != nil {
-				return err
+			// Updates and a row count, never Save: Save inserts when the
+			// update finds no row.
+			back := tx.Model(&models.Agent{}).Where("id = ? AND status = ?", agent.ID, models.AgentRemoved).
+				Updates(map[string]any{"status": agent.Status, "invited_at": now, "invited_by_id": v.AgentID,
+					"activated_at": nil, "removed_at": nil, "removed_by_id": nil, "link_send_count": 0, "updated_at": now})
+			if back.Error != nil {
+				return back.Error
+			}
+			if back.RowsAffected != 1 {
+				return apperr.New(apperr.Conflict, "%s changed in the meantime; try again.", email)
 			}
 		} else {
 			agent = models.Agent{WorkspaceID: v.WorkspaceID, Email: email, Status: models.AgentPending,

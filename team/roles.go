@@ -77,9 +77,12 @@ func (s *Service) CreateRole(ctx context.Context, v *auth.Viewer, in RoleInput) 
 		return nil, err
 	}
 	now := s.now()
-	role := models.Role{WorkspaceID: v.WorkspaceID, Name: *in.Name, Description: emptyToNil(in.Description),
-		Permissions: perms, CreatedAt: now, UpdatedAt: now}
+	var role models.Role
 	err = s.inTx(ctx, roleNameTaken, func(tx *gorm.DB) error {
+		// Built afresh on every attempt: a retried insert must not reuse the
+		// id the rolled-back one was given.
+		role = models.Role{WorkspaceID: v.WorkspaceID, Name: *in.Name, Description: emptyToNil(in.Description),
+			Permissions: perms, CreatedAt: now, UpdatedAt: now}
 		if err := tx.Create(&role).Error; err != nil {
 			return err
 		}
@@ -128,6 +131,11 @@ func (s *Service) UpdateRole(ctx context.Context, v *auth.Viewer, roleID int64, 
 	}
 	var role *models.Role
 	err = s.inTx(ctx, roleNameTaken, func(tx *gorm.DB) error {
+		// Locked like deleteRole, so the two run one after the other: an
+		// update never sees a role that a concurrent delete is removing.
+		if err := s.lockWorkspace(tx, v.WorkspaceID); err != nil {
+			return err
+		}
 		var err error
 		if role, err = customRole(tx, v.WorkspaceID, roleID); err != nil {
 			return err
@@ -146,8 +154,16 @@ func (s *Service) UpdateRole(ctx context.Context, v *auth.Viewer, roleID int64, 
 			role.Permissions = next
 		}
 		role.UpdatedAt = s.now()
-		if err := tx.Save(role).Error; err != nil {
-			return err
+		// Updates, never Save: Save turns an update that finds no row into
+		// an insert, which brought a concurrently deleted role back.
+		updated := tx.Model(&models.Role{}).Where("id = ? AND workspace_id = ?", role.ID, v.WorkspaceID).
+			Updates(map[string]any{"name": role.Name, "description": role.Description,
+				"permissions": role.Permissions, "updated_at": role.UpdatedAt})
+		if updated.Error != nil {
+			return updated.Error
+		}
+		if updated.RowsAffected != 1 {
+			return apperr.New(apperr.NotFound, "No such role.")
 		}
 		return audit(tx, models.AuditEvent{WorkspaceID: v.WorkspaceID, Action: models.AuditRoleUpdated,
 			ActorID: &v.AgentID, TargetRoleID: &role.ID, CreatedAt: role.UpdatedAt,

@@ -7,6 +7,7 @@ package team
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"time"
 
 	"gorm.io/gorm"
@@ -55,23 +56,55 @@ type AuthResult struct {
 
 func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Microsecond) }
 
+// txAttempts bounds how often inTx runs a transaction that keeps losing
+// races (deadlock, serialization failure, SQLite busy).
+const txAttempts = 5
+
+// txBackoff is the first retry's longest pause; each further retry doubles
+// it (5, 10, 20, 40 ms), jittered so the two losers of a deadlock do not
+// collide again in step.
+var txBackoff = 5 * time.Millisecond
+
 // inTx runs fn in one transaction: the unit of every mutation, so a failed
-// mutation changes nothing. Unique violations become CONFLICT.
+// mutation changes nothing. Unique violations become CONFLICT. A transaction
+// the database rolled back for losing a race (db.ErrRetryable) runs again,
+// up to txAttempts times, so fn must start from scratch on every call (assign,
+// don't append, to variables outside it); past that it answers CONFLICT, never
+// INTERNAL: the client did nothing wrong and may simply try again.
 func (s *Service) inTx(ctx context.Context, conflictMsg string, fn func(tx *gorm.DB) error) error {
-	err := s.DB.WithContext(ctx).Transaction(fn)
-	if errors.Is(db.TranslateError(err), db.ErrUniqueViolation) {
-		return apperr.New(apperr.Conflict, "%s", conflictMsg)
+	for attempt := 1; ; attempt++ {
+		err := db.TranslateError(s.DB.WithContext(ctx).Transaction(fn))
+		switch {
+		case errors.Is(err, db.ErrUniqueViolation):
+			return apperr.New(apperr.Conflict, "%s", conflictMsg)
+		case !errors.Is(err, db.ErrRetryable):
+			return err
+		case attempt == txAttempts:
+			return apperr.New(apperr.Conflict, "Someone else changed the same data at the same moment; try again.")
+		}
+		pause := time.NewTimer(rand.N(txBackoff << (attempt - 1)))
+		select {
+		case <-ctx.Done():
+			pause.Stop()
+			return ctx.Err()
+		case <-pause.C:
+		}
 	}
-	return err
 }
 
 // lockWorkspace serialises the mutations of one workspace that check counts
-// (seats, last owner, duplicate emails). SQLite needs no lock: its single
-// connection already runs one transaction at a time.
+// (seats, last owner, duplicate emails) or change agents and roles. It is the
+// first lock such a transaction takes, so they all lock in the same order
+// (workspace, then its rows) and cannot deadlock one another. FOR NO KEY
+// UPDATE, not FOR UPDATE: it still excludes the other lockers, but not the
+// FOR KEY SHARE lock every insert referencing the workspace takes for its
+// foreign key (audit events, messages), which would otherwise wait on it or
+// close a deadlock cycle. SQLite needs no lock: its single connection
+// already runs one transaction at a time.
 func (s *Service) lockWorkspace(tx *gorm.DB, workspaceID int64) error {
 	q := tx.Model(&models.Workspace{}).Select("id").Where("id = ?", workspaceID)
 	if s.DB.Dialect == db.Postgres {
-		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+		q = q.Clauses(clause.Locking{Strength: "NO KEY UPDATE"})
 	}
 	var id int64
 	return q.Scan(&id).Error

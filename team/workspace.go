@@ -3,6 +3,8 @@ package team
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 
 	"gorm.io/gorm"
 
@@ -54,6 +56,9 @@ func (s *Service) CreateWorkspace(ctx context.Context, in CreateWorkspaceInput) 
 	var res AuthResult
 	err = s.inTx(ctx, "This email already has an account.", func(tx *gorm.DB) error {
 		now := s.now()
+		// account stays as read before the transaction, so a retried attempt
+		// creates again what the rolled-back one had created.
+		account := account
 		if account == nil {
 			account = &models.Account{Email: email, Name: ownerName, PasswordHash: newHash, CreatedAt: now, UpdatedAt: now}
 			if err := tx.Create(account).Error; err != nil {
@@ -128,10 +133,14 @@ func (s *Service) UpdateWorkspace(ctx context.Context, v *auth.Viewer, in Update
 		return nil, apperr.Input("seatLimit", "The seat limit must be between 0 (unlimited) and 1000000.")
 	}
 	var ws models.Workspace
+	nameUpdates, nameChanges := updates, changes
 	err := s.inTx(ctx, "Conflict.", func(tx *gorm.DB) error {
 		if err := s.lockWorkspace(tx, v.WorkspaceID); err != nil {
 			return err
 		}
+		// Each attempt starts from the name change alone, so a retry does
+		// not repeat the seat limit in the audit summary.
+		updates, changes := maps.Clone(nameUpdates), slices.Clone(nameChanges)
 		if in.SeatLimit != nil {
 			if *in.SeatLimit == 0 {
 				updates["seat_limit"] = nil

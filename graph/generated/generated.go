@@ -280,6 +280,8 @@ type AgentResolver interface {
 	Permissions(ctx context.Context, objs []*models.Agent) ([][]models.Permission, error)
 	Invitation(ctx context.Context, objs []*models.Agent) ([]*team.Invitation, error)
 
+	ActivatedAt(ctx context.Context, obj *models.Agent) (*time.Time, error)
+	RemovedAt(ctx context.Context, obj *models.Agent) (*time.Time, error)
 	RemovedBy(ctx context.Context, objs []*models.Agent) ([]*models.Agent, error)
 	AssignedConversations(ctx context.Context, objs []*models.Agent, first *int, after *string) ([]*model.ConversationConnection, error)
 }
@@ -3205,7 +3207,7 @@ func (ec *executionContext) _Agent_activatedAt(ctx context.Context, field graphq
 			return ec.fieldContext_Agent_activatedAt(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ActivatedAt, nil
+			return ec.Resolvers.Agent().ActivatedAt(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
@@ -3216,7 +3218,7 @@ func (ec *executionContext) _Agent_activatedAt(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Agent_activatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Agent", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("Agent", field, true, true, "Time")
 }
 
 func (ec *executionContext) _Agent_removedAt(ctx context.Context, field graphql.CollectedField, obj *models.Agent) (ret graphql.Marshaler) {
@@ -3228,7 +3230,7 @@ func (ec *executionContext) _Agent_removedAt(ctx context.Context, field graphql.
 			return ec.fieldContext_Agent_removedAt(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.RemovedAt, nil
+			return ec.Resolvers.Agent().RemovedAt(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
@@ -3239,7 +3241,7 @@ func (ec *executionContext) _Agent_removedAt(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Agent_removedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Agent", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("Agent", field, true, true, "Time")
 }
 
 func (ec *executionContext) _Agent_removedBy(ctx context.Context, field graphql.CollectedField, obj *models.Agent) (ret graphql.Marshaler) {
