@@ -34,7 +34,7 @@ type Config struct {
 	Ready func(ctx context.Context) error
 	// Limits bound each request; zero fields take DefaultLimits.
 	Limits Limits
-	// RateLimits bound the public operations; zero takes DefaultRateLimits.
+	// RateLimits bound the public operations; zero fields take DefaultRateLimits.
 	RateLimits RateLimits
 	// AllowedOrigins may call the API from a browser ("*": any).
 	AllowedOrigins []string
@@ -75,11 +75,11 @@ func NewSchema(r *Resolver, limits Limits) *handler.Server {
 // (and /graphql), the playground at /, the probes and /metrics.
 func NewHandler(cfg Config) http.Handler {
 	limits := cfg.limits()
-	rates := cfg.RateLimits
-	if rates == (RateLimits{}) {
-		rates = DefaultRateLimits
-	}
-	srv := NewSchema(&Resolver{Team: cfg.Team, guard: newAbuseGuard(rates, cfg.Now)}, limits)
+	r, d := cfg.RateLimits, DefaultRateLimits
+	rates := RateLimits{PerIP: cmp.Or(r.PerIP, d.PerIP), PerSubject: cmp.Or(r.PerSubject, d.PerSubject),
+		Period: cmp.Or(r.Period, d.Period), MaxKeys: r.MaxKeys}
+	guard := newAbuseGuard(rates, cfg.Now)
+	srv := NewSchema(&Resolver{Team: cfg.Team, guard: guard}, limits)
 	// GraphQL over HTTP: POST, GET for queries only (the GET transport
 	// refuses mutations), and OPTIONS.
 	srv.AddTransport(transport.Options{})
@@ -97,6 +97,7 @@ func NewHandler(cfg Config) http.Handler {
 	srv.SetErrorPresenter(presentError(cfg.Log))
 	srv.SetRecoverFunc(recoverPanic(cfg.Log))
 	m := newMetrics(cfg.Team.DB.DB, func() float64 { return float64(cfg.Team.DB.Statements.Load()) })
+	m.registry.MustRegister(guard.collectors()...)
 	srv.AroundResponses(m.observe(cfg.Log))
 
 	var api http.Handler = srv

@@ -12,12 +12,28 @@ import (
 // trimmed and lower-cased, so sign-in and duplicate checks ignore case.
 func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
-// validEmail normalises and validates an email address: a bare address
-// (no display name), at most 254 characters, with a dotted domain.
-func validEmail(field, raw string) (string, error) {
+// MaxEmailLength is the longest address SMTP can carry (RFC 5321 path of
+// 256 octets minus the angle brackets).
+const MaxEmailLength = 254
+
+// CheckEmail normalises raw and refuses (BAD_USER_INPUT on field) one longer
+// than any address can be. It is the cheap check that runs before anything
+// else looks at an email, rate limits included, so no work or memory
+// follows the size of what a client sent; validEmail does the rest.
+func CheckEmail(field, raw string) (string, error) {
 	email := NormalizeEmail(raw)
+	if len(email) > MaxEmailLength {
+		return "", apperr.Input(field, "Enter a valid email address.")
+	}
+	return email, nil
+}
+
+// validEmail normalises and validates an email address: a bare address
+// (no display name), at most MaxEmailLength characters, with a dotted domain.
+func validEmail(field, raw string) (string, error) {
 	bad := apperr.Input(field, "Enter a valid email address.")
-	if email == "" || len(email) > 254 {
+	email, err := CheckEmail(field, raw)
+	if err != nil || email == "" {
 		return "", bad
 	}
 	addr, err := mail.ParseAddress(email)
