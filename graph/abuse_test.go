@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"agentdesk/db"
 	"agentdesk/graph"
 )
 
@@ -191,4 +192,31 @@ func TestLoginAndSignUpShareOnePasswordBudget(t *testing.T) {
 			t.Fatalf("5th password attempt from one IP (sign-up): %q", code)
 		}
 	})
+}
+
+// TestForwardedForIsReadOverAllHeaderLines: a proxy that appends its own
+// X-Forwarded-For line after the one the client sent names the client in
+// the last line; the client's own line cannot choose its address.
+func TestForwardedForIsReadOverAllHeaderLines(t *testing.T) {
+	s := newServer(t, db.SQLite)
+	s.limitedServer(graph.RateLimits{PerIP: 1, PerSubject: 100, Period: time.Hour}, "127.0.0.0/8", "10.0.0.0/8")
+	try := func(lines ...string) string {
+		return s.queryFrom(lines, loginQ, map[string]any{"e": "x@example.com", "p": "whatever1"}).code()
+	}
+	if code := try("203.0.113.1", "198.51.100.7"); code != "INVALID_CREDENTIALS" {
+		t.Fatalf("first attempt: %q", code)
+	}
+	if code := try("203.0.113.2", "198.51.100.7"); code != "RATE_LIMITED" {
+		t.Fatalf("a client chose its IP with its own X-Forwarded-For line: %q", code)
+	}
+	if code := try("198.51.100.7", "203.0.113.3"); code != "INVALID_CREDENTIALS" {
+		t.Fatalf("another client behind the proxy shares a limit: %q", code)
+	}
+	// Trusted hops are skipped across lines too.
+	if code := try("203.0.113.4, 198.51.100.9", "10.1.2.3", "10.4.5.6"); code != "INVALID_CREDENTIALS" {
+		t.Fatalf("first attempt through two proxies: %q", code)
+	}
+	if code := try("203.0.113.5", "198.51.100.9, 10.1.2.3", "10.4.5.6"); code != "RATE_LIMITED" {
+		t.Fatalf("the nearest untrusted hop over several lines is not the client: %q", code)
+	}
 }
