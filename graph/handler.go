@@ -42,6 +42,9 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// HSTS adds Strict-Transport-Security (PUBLIC_URL is https).
 	HSTS bool
+	// PrivateMetrics leaves /metrics off the public handler (404); the
+	// server serves Handlers.Metrics on its own listener (METRICS_ADDR).
+	PrivateMetrics bool
 	// Now is the rate limiter's clock (nil: wall clock).
 	Now func() time.Time
 }
@@ -71,9 +74,19 @@ func NewSchema(r *Resolver, limits Limits) *handler.Server {
 	}))
 }
 
-// NewHandler returns agentdesk's HTTP handler: the GraphQL endpoint at /query
-// (and /graphql), the playground at /, the probes and /metrics.
-func NewHandler(cfg Config) http.Handler {
+// NewHandler returns agentdesk's public HTTP handler (see NewHandlers).
+func NewHandler(cfg Config) http.Handler { return NewHandlers(cfg).Public }
+
+// Handlers are agentdesk's HTTP handlers: Public has the GraphQL endpoint
+// at /query (and /graphql), the playground at /, the probes and, unless
+// Config.PrivateMetrics, /metrics; Metrics serves /metrics alone, for a
+// listener that only the monitoring can reach.
+type Handlers struct {
+	Public, Metrics http.Handler
+}
+
+// NewHandlers returns agentdesk's HTTP handlers.
+func NewHandlers(cfg Config) Handlers {
 	limits := cfg.limits()
 	r, d := cfg.RateLimits, DefaultRateLimits
 	rates := RateLimits{PerIP: cmp.Or(r.PerIP, d.PerIP), PerSubject: cmp.Or(r.PerSubject, d.PerSubject),
@@ -129,13 +142,17 @@ func NewHandler(cfg Config) http.Handler {
 		}
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
+	metricsMux := http.NewServeMux()
+	metricsMux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
+	if !cfg.PrivateMetrics {
+		mux.Handle("GET /metrics", metricsMux)
+	}
 
 	var h http.Handler = mux
 	h = withCORS(cfg.AllowedOrigins, h)
 	h = withSecurityHeaders(cfg.HSTS, h)
 	h = withClientIP(cfg.TrustedProxies, h)
-	return withRequestID(h)
+	return Handlers{Public: withRequestID(h), Metrics: metricsMux}
 }
 
 // limitBody caps the request body; a larger one fails to read, which the
