@@ -93,10 +93,10 @@ func NewHandlers(cfg Config) Handlers {
 		Period: cmp.Or(r.Period, d.Period), MaxKeys: r.MaxKeys}
 	guard := newAbuseGuard(rates, cfg.Now)
 	srv := NewSchema(&Resolver{Team: cfg.Team, guard: guard}, limits)
-	// GraphQL over HTTP: POST, GET for queries only (the GET transport
-	// refuses mutations), and OPTIONS.
+	// GraphQL over HTTP: POST, GET for queries only (queryGET refuses
+	// mutations), and OPTIONS; withTransportRules refuses the rest.
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
+	srv.AddTransport(queryGET{})
 	srv.AddTransport(jsonPOST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
@@ -119,6 +119,7 @@ func NewHandlers(cfg Config) Handlers {
 	api = auth.Middleware(cfg.Sessions, api)
 	api = withTimeout(limits.Timeout, api)
 	api = withJSONStatus(api)
+	api = withTransportRules(api)
 
 	mux := http.NewServeMux()
 	mux.Handle("/query", api)
