@@ -76,6 +76,10 @@ type config struct {
 	// MailWorkspaceDailyLimit caps the activation emails a workspace sends
 	// in any 24 hours (BEHAVIOUR.md §8 "Email as a weapon").
 	MailWorkspaceDailyLimit int `env:"MAIL_WORKSPACE_DAILY_LIMIT" envDefault:"500"`
+	RateLimitMaxKeys        int `env:"RATE_LIMIT_MAX_KEYS" envDefault:"10000"`
+	// MetricsAddr serves /metrics on its own address, and the public one
+	// answers 404 for it (empty: /metrics is on LISTEN_ADDR).
+	MetricsAddr string `env:"METRICS_ADDR"`
 	// PprofAddr serves net/http/pprof on a separate address (off when empty;
 	// never expose it publicly).
 	PprofAddr string `env:"PPROF_ADDR"`
@@ -171,21 +175,22 @@ func run(args []string) error {
 		}
 	}
 
-	srv := &http.Server{
-		Addr: cfg.ListenAddr,
-		Handler: graph.NewHandler(graph.Config{Team: svc, Sessions: sessions, Log: log,
-			Production: production, Ready: database.Ping,
-			Limits: graph.Limits{BodyBytes: cfg.MaxBodyBytes, ParserTokens: cfg.MaxParserTokens, Depth: cfg.MaxDepth,
-				Aliases: cfg.MaxAliases, Directives: cfg.MaxDirectives, Operations: cfg.MaxOperations,
-				Complexity: cfg.MaxComplexity, Timeout: cfg.RequestTimeout},
-			RateLimits:     graph.RateLimits{PerIP: cfg.RateLimitPerIP, PerSubject: cfg.RateLimitPerEmail, Period: cfg.RateLimitPeriod},
-			AllowedOrigins: cfg.AllowedOrigins, TrustedProxies: trusted, MaxConcurrent: cfg.MaxConcurrent,
-			HSTS: strings.HasPrefix(cfg.PublicURL, "https://")}),
-		ReadHeaderTimeout: 10 * time.Second,
+	handlers := graph.NewHandlers(graph.Config{Team: svc, Sessions: sessions, Log: log,
+		Production: production, Ready: database.Ping,
+		Limits: graph.Limits{BodyBytes: cfg.MaxBodyBytes, ParserTokens: cfg.MaxParserTokens, Depth: cfg.MaxDepth,
+			Aliases: cfg.MaxAliases, Directives: cfg.MaxDirectives, Operations: cfg.MaxOperations,
+			Complexity: cfg.MaxComplexity, Timeout: cfg.RequestTimeout},
+		RateLimits: graph.RateLimits{PerIP: cfg.RateLimitPerIP, PerSubject: cfg.RateLimitPerEmail, Period: cfg.RateLimitPeriod,
+			MaxKeys: cfg.RateLimitMaxKeys},
+		AllowedOrigins: cfg.AllowedOrigins, TrustedProxies: trusted, MaxConcurrent: cfg.MaxConcurrent,
+		HSTS: strings.HasPrefix(cfg.PublicURL, "https://"), PrivateMetrics: cfg.MetricsAddr != ""})
+	srv := &http.Server{Addr: cfg.ListenAddr, Handler: handlers.Public, ReadHeaderTimeout: 10 * time.Second,
 		// Headers are bounded (the default is 1 MB per request); an idle
 		// keep-alive connection is closed rather than held for ever.
-		MaxHeaderBytes: 64 << 10,
-		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: 64 << 10, IdleTimeout: 2 * time.Minute}
+	metricsSrv, err := listenMetrics(cfg.MetricsAddr, handlers.Metrics, log)
+	if err != nil {
+		return err
 	}
 	if err := queue.Start(context.Background()); err != nil {
 		return err
@@ -219,6 +224,9 @@ func run(args []string) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	err = srv.Shutdown(shutdownCtx)
+	if metricsSrv != nil {
+		_ = metricsSrv.Shutdown(shutdownCtx)
+	}
 	queueCtx, cancelQueue := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancelQueue()
 	if qerr := queue.Stop(queueCtx); qerr != nil {
@@ -252,6 +260,22 @@ func newDeliverer(cfg config, production bool, log *slog.Logger) (mail.Deliverer
 		return mail.LogDeliverer{Log: log}, nil
 	}
 	return mail.NewSMTP(cfg.SMTPURL, cfg.MailFrom)
+}
+
+// listenMetrics serves /metrics on addr (METRICS_ADDR), if set. It listens
+// before returning, so a bad or taken address stops the start.
+func listenMetrics(addr string, h http.Handler, log *slog.Logger) (*http.Server, error) {
+	if addr == "" {
+		return nil, nil
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("METRICS_ADDR: %w", err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(l) }()
+	log.Info("metrics are listening", "addr", l.Addr().String())
+	return srv, nil
 }
 
 // loadDemo loads the demo workspace and tells how to sign in to it.

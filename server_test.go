@@ -177,6 +177,26 @@ func TestServeAndShutDown(t *testing.T) {
 	})
 }
 
+// TestMetricsOnTheirOwnAddress: with METRICS_ADDR, /metrics is served there
+// and the public address answers 404 for it.
+func TestMetricsOnTheirOwnAddress(t *testing.T) {
+	metricsAddr := freeAddr(t)
+	p := startServer(t, "DATABASE_URL=sqlite::memory:", "METRICS_ADDR="+metricsAddr)
+	if got := p.status("/metrics"); got != http.StatusNotFound {
+		t.Fatalf("public GET /metrics: %d", got)
+	}
+	res, err := http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "agentdesk_emails") {
+		t.Fatalf("GET %s/metrics: %d %.200s", metricsAddr, res.StatusCode, body)
+	}
+	p.terminate(t)
+}
+
 // tcpProxy forwards a loopback port to a server and can cut and restore
 // the connection, to play an unreachable database.
 type tcpProxy struct {

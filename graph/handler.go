@@ -34,7 +34,7 @@ type Config struct {
 	Ready func(ctx context.Context) error
 	// Limits bound each request; zero fields take DefaultLimits.
 	Limits Limits
-	// RateLimits bound the public operations; zero takes DefaultRateLimits.
+	// RateLimits bound the public operations; zero fields take DefaultRateLimits.
 	RateLimits RateLimits
 	// AllowedOrigins may call the API from a browser ("*": any).
 	AllowedOrigins []string
@@ -45,6 +45,9 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// HSTS adds Strict-Transport-Security (PUBLIC_URL is https).
 	HSTS bool
+	// PrivateMetrics leaves /metrics off the public handler (404); the
+	// server serves Handlers.Metrics on its own listener (METRICS_ADDR).
+	PrivateMetrics bool
 	// Now is the rate limiter's clock (nil: wall clock).
 	Now func() time.Time
 }
@@ -74,19 +77,29 @@ func NewSchema(r *Resolver, limits Limits) *handler.Server {
 	}))
 }
 
-// NewHandler returns agentdesk's HTTP handler: the GraphQL endpoint at /query
-// (and /graphql), the playground at /, the probes and /metrics.
-func NewHandler(cfg Config) http.Handler {
+// NewHandler returns agentdesk's public HTTP handler (see NewHandlers).
+func NewHandler(cfg Config) http.Handler { return NewHandlers(cfg).Public }
+
+// Handlers are agentdesk's HTTP handlers: Public has the GraphQL endpoint
+// at /query (and /graphql), the playground at /, the probes and, unless
+// Config.PrivateMetrics, /metrics; Metrics serves /metrics alone, for a
+// listener that only the monitoring can reach.
+type Handlers struct {
+	Public, Metrics http.Handler
+}
+
+// NewHandlers returns agentdesk's HTTP handlers.
+func NewHandlers(cfg Config) Handlers {
 	limits := cfg.limits()
-	rates := cfg.RateLimits
-	if rates == (RateLimits{}) {
-		rates = DefaultRateLimits
-	}
-	srv := NewSchema(&Resolver{Team: cfg.Team, guard: newAbuseGuard(rates, cfg.Now)}, limits)
-	// GraphQL over HTTP: POST, GET for queries only (the GET transport
-	// refuses mutations), and OPTIONS.
+	r, d := cfg.RateLimits, DefaultRateLimits
+	rates := RateLimits{PerIP: cmp.Or(r.PerIP, d.PerIP), PerSubject: cmp.Or(r.PerSubject, d.PerSubject),
+		Period: cmp.Or(r.Period, d.Period), MaxKeys: r.MaxKeys}
+	guard := newAbuseGuard(rates, cfg.Now)
+	srv := NewSchema(&Resolver{Team: cfg.Team, guard: guard}, limits)
+	// GraphQL over HTTP: POST, GET for queries only (queryGET refuses
+	// mutations), and OPTIONS; withTransportRules refuses the rest.
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
+	srv.AddTransport(queryGET{})
 	srv.AddTransport(jsonPOST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
@@ -100,6 +113,7 @@ func NewHandler(cfg Config) http.Handler {
 	srv.SetErrorPresenter(presentError(cfg.Log))
 	srv.SetRecoverFunc(recoverPanic(cfg.Log))
 	m := newMetrics(cfg.Team.DB.DB, func() float64 { return float64(cfg.Team.DB.Statements.Load()) })
+	m.registry.MustRegister(guard.collectors()...)
 	srv.AroundResponses(m.observe(cfg.Log))
 
 	var api http.Handler = srv
@@ -109,6 +123,7 @@ func NewHandler(cfg Config) http.Handler {
 	api = limitInFlight(cmp.Or(cfg.MaxConcurrent, DefaultMaxConcurrent), api)
 	api = withTimeout(limits.Timeout, api)
 	api = withJSONStatus(api)
+	api = withTransportRules(api)
 	api = limitBodyTime(limits.Timeout, api)
 
 	mux := http.NewServeMux()
@@ -133,13 +148,17 @@ func NewHandler(cfg Config) http.Handler {
 		}
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
+	metricsMux := http.NewServeMux()
+	metricsMux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
+	if !cfg.PrivateMetrics {
+		mux.Handle("GET /metrics", metricsMux)
+	}
 
 	var h http.Handler = mux
 	h = withCORS(cfg.AllowedOrigins, h)
 	h = withSecurityHeaders(cfg.HSTS, h)
 	h = withClientIP(cfg.TrustedProxies, h)
-	return withRequestID(h)
+	return Handlers{Public: withRequestID(h), Metrics: metricsMux}
 }
 
 // limitBody caps the request body; a larger one fails to read, which the

@@ -17,35 +17,51 @@ func ClientIP(ctx context.Context) string {
 	return ip
 }
 
-// withClientIP finds the client's address: the connection's peer, unless
-// that peer is a trusted proxy, in which case the nearest address in
-// X-Forwarded-For that is not a trusted proxy. Untrusted peers cannot
-// choose their address by sending the header.
+// withClientIP finds the client's address (see clientAddr).
 func withClientIP(trusted []netip.Prefix, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ip := clientAddr(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), trusted)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientIPKey{}, ip)))
+	})
+}
+
+// clientAddr is the connection's peer, unless that peer is a trusted proxy,
+// in which case it is the nearest address in X-Forwarded-For that is not a
+// trusted proxy. Untrusted peers cannot choose their address by sending the
+// header. Every header line counts, in order, as if joined by commas (RFC
+// 9110 §5.3): a proxy that appends its own line after the client's puts the
+// address it saw last, and reading only the first line would let the client
+// name itself. A hop that is not an address ends the walk at the last
+// trusted one.
+func clientAddr(remoteAddr string, forwardedFor []string, trusted []netip.Prefix) string {
 	isTrusted := func(a netip.Addr) bool {
 		return slices.ContainsFunc(trusted, func(p netip.Prefix) bool { return p.Contains(a.Unmap()) })
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			host = r.RemoteAddr
-		}
-		ip := host
-		if peer, err := netip.ParseAddr(host); err == nil && isTrusted(peer) {
-			hops := strings.Split(r.Header.Get("X-Forwarded-For"), ",")
-			for i := len(hops) - 1; i >= 0; i-- {
-				hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-				if err != nil {
-					break
-				}
-				ip = hop.Unmap().String()
-				if !isTrusted(hop) {
-					break
-				}
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		host = remoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil || !isTrusted(peer) {
+		return host
+	}
+	ip := host
+	for i := len(forwardedFor) - 1; i >= 0; i-- {
+		line := forwardedFor[i]
+		for line != "" {
+			cut := strings.LastIndexByte(line, ',')
+			hop, err := netip.ParseAddr(strings.TrimSpace(line[cut+1:]))
+			if err != nil {
+				return ip
 			}
+			ip = hop.Unmap().String()
+			if !isTrusted(hop) {
+				return ip
+			}
+			line = line[:max(cut, 0)]
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientIPKey{}, ip)))
-	})
+	}
+	return ip
 }
 
 // withCORS lets the listed browser origins call the API ("*": any). Tokens

@@ -174,7 +174,7 @@ func (r *messageConnectionResolver) TotalCount(ctx context.Context, obj *model.M
 }
 
 func (r *mutationResolver) CreateWorkspace(ctx context.Context, input model.CreateWorkspaceInput) (*model.AuthPayload, error) {
-	if err := r.guard.email(ctx, "createWorkspace", input.OwnerEmail); err != nil {
+	if err := r.guard.password(ctx, "ownerEmail", input.OwnerEmail); err != nil {
 		return nil, err
 	}
 	res, err := r.Team.CreateWorkspace(ctx, team.CreateWorkspaceInput{WorkspaceName: input.WorkspaceName,
@@ -186,7 +186,7 @@ func (r *mutationResolver) CreateWorkspace(ctx context.Context, input model.Crea
 }
 
 func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*model.AuthPayload, error) {
-	if err := r.guard.email(ctx, "login", input.Email); err != nil {
+	if err := r.guard.password(ctx, "email", input.Email); err != nil {
 		return nil, err
 	}
 	in := team.LoginInput{Email: input.Email, Password: input.Password}

@@ -3,24 +3,168 @@ package graph
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"agentdesk/apperr"
 )
+
+// GraphQL over HTTP refuses some requests before any GraphQL runs; these
+// answers are GraphQL error bodies too, with extensions.code BAD_USER_INPUT
+// (the request is the client's fault) and extensions.reason saying which
+// rule of the transport it broke, at the status the GraphQL-over-HTTP spec
+// asks for.
+const (
+	reasonMethod    = "METHOD_NOT_ALLOWED"     // 405, with Allow
+	reasonMediaType = "UNSUPPORTED_MEDIA_TYPE" // 415
+	reasonMalformed = "MALFORMED_REQUEST"      // 400: the body or URL parameters do not decode
+)
+
+// withTransportRules answers what gqlgen's transports would refuse without
+// a code: methods other than GET, POST and OPTIONS (405), and POST bodies
+// that are not application/json (415; gqlgen answers 400 "transport not
+// supported"). A GET mutation is refused by queryGET, which has parsed it.
+func withTransportRules(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet, http.MethodOptions:
+		case http.MethodPost:
+			if mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mediaType != "application/json" {
+				writeTransportError(w, r, http.StatusUnsupportedMediaType, reasonMediaType,
+					"Send the request as application/json (GraphQL over HTTP).")
+				return
+			}
+		default:
+			w.Header().Set("Allow", "GET, POST, OPTIONS")
+			writeTransportError(w, r, http.StatusMethodNotAllowed, reasonMethod,
+				"Use POST (or GET for queries).")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// writeTransportError writes a GraphQL error response for a request that
+// never became an operation.
+func writeTransportError(w http.ResponseWriter, r *http.Request, status int, reason, message string) {
+	writeTransportErr(w, r, status, &gqlerror.Error{Message: message,
+		Extensions: map[string]any{"code": string(apperr.BadUserInput), "reason": reason}})
+}
+
+func writeTransportErr(w http.ResponseWriter, r *http.Request, status int, e *gqlerror.Error) {
+	// No "data" at all: the request never began to execute.
+	b, _ := json.Marshal(struct {
+		Errors gqlerror.List `json:"errors"`
+	}{gqlerror.List{e}})
+	w.Header().Set("Content-Type", responseContentType(r.Header.Get("Accept")))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// readError answers a body that could not be read: too large (413, with the
+// body limit's extensions) or cut short (400).
+func readError(w http.ResponseWriter, r *http.Request, err error) {
+	if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
+		writeTransportErr(w, r, http.StatusRequestEntityTooLarge,
+			limitError("body", "The request body is too large (limit %d bytes).", tooLarge.Limit))
+		return
+	}
+	writeTransportError(w, r, http.StatusBadRequest, reasonMalformed, "The request body could not be read.")
+}
+
+// malformedBody answers a POST body that is not a GraphQL request. The
+// message is ours: the decoder's names Go types and gqlgen's echoed the
+// whole body back.
+func malformedBody(w http.ResponseWriter, r *http.Request) {
+	writeTransportError(w, r, http.StatusBadRequest, reasonMalformed,
+		`The body must be a JSON object: {"query": string, "operationName"?: string, "variables"?: object, "extensions"?: object}.`)
+}
+
+// queryGET is gqlgen's GET transport with the answers GraphQL over HTTP
+// asks for: a mutation (or subscription) over GET is 405 with "Allow: POST"
+// (gqlgen: 406 without a code), and undecodable URL parameters carry a code.
+type queryGET struct{}
+
+func (queryGET) Supports(r *http.Request) bool {
+	return r.Header.Get("Upgrade") == "" && r.Method == http.MethodGet
+}
+
+func (queryGET) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	query, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		writeTransportError(w, r, http.StatusBadRequest, reasonMalformed, "The URL's query string does not decode.")
+		return
+	}
+	raw := &graphql.RawParams{Query: query.Get("query"), OperationName: query.Get("operationName"), Headers: r.Header}
+	raw.ReadTime.Start = graphql.Now()
+	for _, param := range []struct {
+		name string
+		dst  *map[string]any
+	}{{"variables", &raw.Variables}, {"extensions", &raw.Extensions}} {
+		name, dst := param.name, param.dst
+		if v := query.Get(name); v != "" {
+			dec := json.NewDecoder(strings.NewReader(v))
+			dec.UseNumber()
+			if err := dec.Decode(dst); err != nil {
+				writeTransportError(w, r, http.StatusBadRequest, reasonMalformed, fmt.Sprintf("The %s parameter must be a JSON object.", name))
+				return
+			}
+		}
+	}
+	raw.ReadTime.End = graphql.Now()
+	contentType := responseContentType(r.Header.Get("Accept"))
+	ctx := r.Context()
+	oc, errs := exec.CreateOperationContext(ctx, raw)
+	if errs != nil {
+		w.Header().Set("Content-Type", contentType)
+		w.WriteHeader(statusForRequestErrors(errs, contentType))
+		writeResponse(w, exec.DispatchError(graphql.WithOperationContext(ctx, oc), errs))
+		return
+	}
+	if op := oc.Doc.Operations.ForName(oc.OperationName); op == nil || op.Operation != ast.Query {
+		w.Header().Set("Allow", "POST")
+		writeTransportError(w, r, http.StatusMethodNotAllowed, reasonMethod, "Only queries may be sent with GET; use POST.")
+		return
+	}
+	w.Header().Set("Content-Type", contentType)
+	responses, ctx := exec.DispatchOperation(ctx, oc)
+	writeResponse(w, responses(ctx))
+}
+
+// statusForRequestErrors is gqlgen's status for a request that failed to
+// parse or validate: 400 for application/graphql-response+json, 422 (which
+// withJSONStatus turns into 200) for application/json; 200 otherwise.
+func statusForRequestErrors(errs gqlerror.List, contentType string) int {
+	if errcode.GetErrorKind(errs) != errcode.KindProtocol {
+		return http.StatusOK
+	}
+	if contentType == "application/graphql-response+json" {
+		return http.StatusBadRequest
+	}
+	return http.StatusUnprocessableEntity
+}
 
 // jsonPOST is gqlgen's POST transport with a cheaper way to write the
 // response. gqlgen encodes every response with json.Marshal, which re-reads
 // and compacts the data the executor has just written as compact JSON: 9% of
 // an Agents page's CPU under load (docs/PERFORMANCE.md). jsonPOST writes
 // {"data":…} around those bytes as they are when the response holds data and
-// nothing else, and json.Marshal otherwise. Requests that fail before an
-// operation runs (unreadable or undecodable body, parse, validation or limit
-// errors) are handed to transport.POST with the body restored, so every error
-// answer, status code and header stays gqlgen's own.
+// nothing else, and json.Marshal otherwise. A body that cannot be read or
+// decoded gets a coded answer of its own (readError, malformedBody); requests
+// that fail to become an operation (parse, validation or limit errors) are
+// handed to transport.POST with the body restored, so those answers, status
+// codes and headers stay gqlgen's own.
 type jsonPOST struct{ transport.POST }
 
 func (t jsonPOST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
@@ -28,14 +172,14 @@ func (t jsonPOST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphE
 	start := graphql.Now()
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		t.POST.Do(w, r, exec)
+		readError(w, r, err)
 		return
 	}
 	var params graphql.RawParams
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	if err := dec.Decode(&params); err != nil {
-		t.delegate(w, r, body, exec)
+		malformedBody(w, r)
 		return
 	}
 	params.Headers = r.Header

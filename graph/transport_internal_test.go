@@ -34,6 +34,10 @@ func TestJSONPOSTAnswersLikeGqlgensPOST(t *testing.T) {
 		`not json`,
 		``,
 	}
+	// Bodies that are not a GraphQL request: same status and media type,
+	// but our own message with a code (gqlgen's has none of its own and
+	// echoes the body).
+	malformed := map[string]bool{`not json`: true, ``: true}
 	accepts := []string{"", "application/json", "application/graphql-response+json",
 		"application/graphql-response+json, application/json", "text/html", "*/*",
 		"application/json; charset=utf-8", "text/plain, application/*"}
@@ -56,6 +60,14 @@ func TestJSONPOSTAnswersLikeGqlgensPOST(t *testing.T) {
 			}
 			code, mediaType, got := send(ours)
 			wantCode, wantType, want := send(stock)
+			if malformed[body] {
+				errs, _ := got.(map[string]any)["errors"].([]any)
+				ext, _ := errs[0].(map[string]any)["extensions"].(map[string]any)
+				if code != wantCode || mediaType != wantType || ext["code"] != "BAD_USER_INPUT" || ext["reason"] != "MALFORMED_REQUEST" {
+					t.Errorf("%q (Accept %q): got %d %s %v; want %d %s and a coded error", body, accept, code, mediaType, got, wantCode, wantType)
+				}
+				continue
+			}
 			if code != wantCode || mediaType != wantType || !reflect.DeepEqual(got, want) {
 				t.Errorf("%s (Accept %q):\n got %d %s %v\nwant %d %s %v", body, accept, code, mediaType, got, wantCode, wantType, want)
 			}

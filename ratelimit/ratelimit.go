@@ -1,75 +1,136 @@
 // Package ratelimit is an in-process token-bucket limiter keyed by string
 // (a client IP, an email). Each server process keeps its own buckets; see
 // README.md on running several replicas.
+//
+// Memory is bounded whatever keys clients send: a key is kept as its SHA-256
+// (32 bytes, however long the string), a bucket is forgotten the moment it
+// has refilled (it then says nothing a fresh bucket would not), and the
+// table holds at most MaxKeys buckets. When it is full, a new key takes the
+// place of the bucket that will refill soonest, which is the one holding the
+// most tokens: the key that loses its bucket gains the fewest attempts, and
+// a bucket that an attacker has drained (say, the one for a victim's email)
+// is the last to go. So filling the table neither locks anyone out (a new
+// key always gets a bucket) nor frees the flooder's own drained buckets.
 package ratelimit
 
 import (
-	"math"
+	"container/heap"
+	"crypto/sha256"
 	"sync"
 	"time"
 )
 
+// DefaultMaxKeys bounds a limiter's table: about 60 bytes a bucket plus the
+// map's and heap's slots, a couple of MB at most.
+const DefaultMaxKeys = 10_000
+
+// Key is what a bucket is stored under: fixed-size whatever the string.
+type Key [sha256.Size]byte
+
+// KeyOf hashes a limiter key.
+func KeyOf(s string) Key { return sha256.Sum256([]byte(s)) }
+
 // Limiter allows Burst events at once per key and refills at Burst per Period.
 type Limiter struct {
-	burst  float64
-	period time.Duration
-	now    func() time.Time
+	interval int64 // nanoseconds per token
+	period   int64 // nanoseconds for a whole burst
+	maxKeys  int
+	now      func() time.Time
 
 	mu      sync.Mutex
-	buckets map[string]*bucket
-	sweepAt time.Time
+	buckets map[Key]*bucket
+	byFull  fullHeap
 }
 
+// bucket is a token bucket in one number (the generic cell rate algorithm):
+// the time at which it will be full again. Tokens left at t are
+// (full - t) / interval short of the burst.
 type bucket struct {
-	tokens float64
-	at     time.Time
+	key   Key
+	full  int64 // UnixNano
+	index int   // in Limiter.byFull
 }
 
-// New returns a limiter of burst events per period. now may be nil (wall
-// clock); tests pass their own.
-func New(burst int, period time.Duration, now func() time.Time) *Limiter {
+// New returns a limiter of burst events per period holding at most maxKeys
+// buckets (0: DefaultMaxKeys). now may be nil (wall clock); tests pass their
+// own.
+func New(burst int, period time.Duration, maxKeys int, now func() time.Time) *Limiter {
 	if now == nil {
 		now = time.Now
 	}
-	return &Limiter{burst: float64(burst), period: period, now: now, buckets: map[string]*bucket{}}
+	if maxKeys <= 0 {
+		maxKeys = DefaultMaxKeys
+	}
+	burst = max(burst, 1)
+	return &Limiter{interval: int64(period) / int64(burst), period: int64(period), maxKeys: maxKeys, now: now,
+		buckets: map[Key]*bucket{}}
 }
 
 // Allow takes one token for key. When none is left it returns false and how
 // long until one is.
 func (l *Limiter) Allow(key string) (bool, time.Duration) {
+	k := KeyOf(key)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now := l.now()
-	l.sweep(now)
-	b := l.buckets[key]
-	if b == nil {
-		b = &bucket{tokens: l.burst, at: now}
-		l.buckets[key] = b
+	now := l.now().UnixNano()
+	l.forgetFull(now)
+	b := l.buckets[k]
+	full := now
+	if b != nil {
+		full = max(b.full, now)
 	}
-	b.tokens = math.Min(l.burst, b.tokens+l.refill(now.Sub(b.at)))
-	b.at = now
-	if b.tokens >= 1 {
-		b.tokens--
+	next := full + l.interval
+	if next-now > l.period {
+		return false, time.Duration(next - now - l.period)
+	}
+	if b == nil {
+		if len(l.buckets) >= l.maxKeys {
+			// The heap's top refills soonest: the least restrictive bucket.
+			delete(l.buckets, heap.Pop(&l.byFull).(*bucket).key)
+		}
+		b = &bucket{key: k, full: next}
+		l.buckets[k] = b
+		heap.Push(&l.byFull, b)
 		return true, 0
 	}
-	missing := 1 - b.tokens
-	return false, time.Duration(missing / l.burst * float64(l.period))
+	b.full = next
+	heap.Fix(&l.byFull, b.index)
+	return true, 0
 }
 
-func (l *Limiter) refill(elapsed time.Duration) float64 {
-	return l.burst * float64(elapsed) / float64(l.period)
+// Len is the number of buckets held (for metrics and tests).
+func (l *Limiter) Len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.buckets)
 }
 
-// sweep forgets full buckets now and then, so memory follows the number of
-// recently active keys, not of all keys ever seen.
-func (l *Limiter) sweep(now time.Time) {
-	if now.Before(l.sweepAt) {
-		return
+// forgetFull drops the buckets that have refilled, so memory follows the
+// keys seen within the last period, not all keys ever seen.
+func (l *Limiter) forgetFull(now int64) {
+	for len(l.byFull) > 0 && l.byFull[0].full <= now {
+		delete(l.buckets, heap.Pop(&l.byFull).(*bucket).key)
 	}
-	l.sweepAt = now.Add(l.period)
-	for k, b := range l.buckets {
-		if b.tokens+l.refill(now.Sub(b.at)) >= l.burst {
-			delete(l.buckets, k)
-		}
-	}
+}
+
+// fullHeap orders buckets by the time they are full again, soonest first.
+type fullHeap []*bucket
+
+func (h fullHeap) Len() int           { return len(h) }
+func (h fullHeap) Less(i, j int) bool { return h[i].full < h[j].full }
+func (h fullHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+func (h *fullHeap) Push(x any) {
+	b := x.(*bucket)
+	b.index = len(*h)
+	*h = append(*h, b)
+}
+func (h *fullHeap) Pop() any {
+	old := *h
+	b := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return b
 }

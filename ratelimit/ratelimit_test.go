@@ -1,13 +1,15 @@
 package ratelimit
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
 
 func TestBurstThenRefill(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	l := New(3, time.Minute, func() time.Time { return now })
+	l := New(3, time.Minute, 0, func() time.Time { return now })
 	for i := range 3 {
 		if ok, _ := l.Allow("ip"); !ok {
 			t.Fatalf("event %d refused within the burst", i+1)
@@ -31,5 +33,41 @@ func TestBurstThenRefill(t *testing.T) {
 	l.Allow("fresh") // sweeps
 	if len(l.buckets) != 1 {
 		t.Fatalf("%d buckets kept after an idle hour, want 1", len(l.buckets))
+	}
+}
+
+// TestFullTableEvictsTheFullestBucket fills a small table with a flood of
+// distinct keys: it never holds more than its bound, a victim's drained
+// bucket survives the flood (no bypass by flooding), and a new key still
+// gets its tokens (no lockout).
+func TestFullTableEvictsTheFullestBucket(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l := New(5, time.Minute, 100, func() time.Time { return now })
+	for range 5 {
+		l.Allow("victim@example.com")
+	}
+	if ok, _ := l.Allow("victim@example.com"); ok {
+		t.Fatal("6th attempt allowed")
+	}
+	for i := range 10_000 {
+		// Long keys too: the table holds their hashes.
+		l.Allow(fmt.Sprintf("flood%d@example.com%s", i, strings.Repeat("x", i%500)))
+		if n := l.Len(); n > 100 {
+			t.Fatalf("%d buckets after %d keys, bound 100", n, i+1)
+		}
+	}
+	if ok, _ := l.Allow("victim@example.com"); ok {
+		t.Fatal("the flood evicted the victim's drained bucket")
+	}
+	if ok, _ := l.Allow("honest@example.com"); !ok {
+		t.Fatal("a new key is refused while the table is full")
+	}
+	// The victim's bucket refills as usual.
+	now = now.Add(12 * time.Second)
+	if ok, _ := l.Allow("victim@example.com"); !ok {
+		t.Fatal("no token after the refill time")
+	}
+	if ok, _ := l.Allow("victim@example.com"); ok {
+		t.Fatal("more than one token refilled")
 	}
 }

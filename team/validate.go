@@ -38,18 +38,34 @@ const MaxSearchLength = 200
 // trimmed and lower-cased, so sign-in and duplicate checks ignore case.
 func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
-// validEmail normalises and validates an email address: a bare address
-// (no display name), at most 254 characters, with a dotted domain.
-func validEmail(field, raw string) (string, error) {
-	bad := apperr.Input(field, "Enter a valid email address.")
-	// Checked before normalising, so a huge input costs no copy.
-	if len(raw) > 4*254 {
-		return "", bad
+// MaxEmailLength is the longest address SMTP can carry (RFC 5321 path of
+// 256 octets minus the angle brackets).
+const MaxEmailLength = 254
+
+// CheckEmail normalises raw and refuses (BAD_USER_INPUT on field) one longer
+// than any address can be. It is the cheap check that runs before anything
+// else looks at an email, rate limits included, so no work or memory
+// follows the size of what a client sent; validEmail does the rest.
+func CheckEmail(field, raw string) (string, error) {
+	// Checked before normalising too, so a huge input costs no copy.
+	if len(raw) > 4*MaxEmailLength {
+		return "", apperr.Input(field, "Enter a valid email address.")
 	}
 	email := NormalizeEmail(raw)
+	if len(email) > MaxEmailLength {
+		return "", apperr.Input(field, "Enter a valid email address.")
+	}
+	return email, nil
+}
+
+// validEmail normalises and validates an email address: a bare address
+// (no display name), at most MaxEmailLength characters, with a dotted domain.
+func validEmail(field, raw string) (string, error) {
+	bad := apperr.Input(field, "Enter a valid email address.")
+	email, err := CheckEmail(field, raw)
 	// Addresses are shown to admins and written into emails: the same
 	// characters as in a name are refused.
-	if email == "" || len(email) > 254 || nameProblem(email) != "" {
+	if err != nil || email == "" || nameProblem(email) != "" {
 		return "", bad
 	}
 	addr, err := mail.ParseAddress(email)
