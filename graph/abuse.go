@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"math"
+	"net/netip"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -59,7 +60,7 @@ func (g *abuseGuard) collectors() []prometheus.Collector {
 // subject's budget and creates no bucket for it, so one client cannot fill
 // the subject table with attempts that were refused anyway.
 func (g *abuseGuard) check(ctx context.Context, operation, subject string) error {
-	ok, wait := g.byIP.Allow(operation + "|ip|" + ClientIP(ctx))
+	ok, wait := g.byIP.Allow(operation + "|ip|" + rateKeyOfIP(ClientIP(ctx)))
 	if ok {
 		ok, wait = g.bySubject.Allow(operation + "|subject|" + subject)
 	}
@@ -69,6 +70,22 @@ func (g *abuseGuard) check(ctx context.Context, operation, subject string) error
 	e := apperr.New(apperr.RateLimited, "Too many attempts; try again later.")
 	e.RetryAfterSeconds = max(1, int(math.Ceil(wait.Seconds())))
 	return e
+}
+
+// rateKeyOfIP is the part of a client's address that one client controls:
+// the address itself for IPv4, its /64 for IPv6, because a single host is
+// normally given a whole /64 and could otherwise take a fresh address for
+// every attempt.
+func rateKeyOfIP(ip string) string {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	addr = addr.Unmap()
+	if addr.Is4() {
+		return addr.String()
+	}
+	return netip.PrefixFrom(addr.WithZone(""), 64).Masked().String()
 }
 
 // password spends one password guess for an email (input field field). An

@@ -220,3 +220,27 @@ func TestForwardedForIsReadOverAllHeaderLines(t *testing.T) {
 		t.Fatalf("the nearest untrusted hop over several lines is not the client: %q", code)
 	}
 }
+
+// TestIPv6ClientsAreLimitedPerSlash64: one IPv6 host normally holds a whole
+// /64, so addresses within it share one per-IP budget; another /64 has its own.
+func TestIPv6ClientsAreLimitedPerSlash64(t *testing.T) {
+	s := newServer(t, db.SQLite)
+	s.limitedServer(graph.RateLimits{PerIP: 2, PerSubject: 100, Period: time.Hour}, "127.0.0.0/8")
+	try := func(ip, email string) string {
+		return s.queryFrom([]string{ip}, loginQ, map[string]any{"e": email, "p": "whatever1"}).code()
+	}
+	for i, ip := range []string{"2001:db8:1:2::1", "2001:db8:1:2:ffff::9"} {
+		if code := try(ip, fmt.Sprintf("a%d@example.com", i)); code != "INVALID_CREDENTIALS" {
+			t.Fatalf("attempt %d from the /64: %q", i+1, code)
+		}
+	}
+	if code := try("2001:db8:1:2:abcd::7", "c@example.com"); code != "RATE_LIMITED" {
+		t.Fatalf("a third address of the same /64 got a fresh budget: %q", code)
+	}
+	if code := try("2001:db8:1:3::1", "d@example.com"); code != "INVALID_CREDENTIALS" {
+		t.Fatalf("another /64 shares the budget: %q", code)
+	}
+	if code := try("::ffff:198.51.100.7", "e@example.com"); code != "INVALID_CREDENTIALS" {
+		t.Fatalf("an IPv4 client: %q", code)
+	}
+}
