@@ -69,6 +69,7 @@ type config struct {
 	MaxDirectives     int           `env:"MAX_DIRECTIVES" envDefault:"50"`
 	MaxOperations     int           `env:"MAX_OPERATIONS" envDefault:"10"`
 	MaxComplexity     int           `env:"MAX_COMPLEXITY" envDefault:"5000"`
+	MaxQuerySize      int           `env:"MAX_QUERY_SIZE" envDefault:"5000"`
 	RequestTimeout    time.Duration `env:"REQUEST_TIMEOUT" envDefault:"10s"`
 	RateLimitPerIP    int           `env:"RATE_LIMIT_PER_IP" envDefault:"30"`
 	RateLimitPerEmail int           `env:"RATE_LIMIT_PER_EMAIL" envDefault:"5"`
@@ -179,7 +180,7 @@ func run(args []string) error {
 		Production: production, Ready: database.Ping,
 		Limits: graph.Limits{BodyBytes: cfg.MaxBodyBytes, ParserTokens: cfg.MaxParserTokens, Depth: cfg.MaxDepth,
 			Aliases: cfg.MaxAliases, Directives: cfg.MaxDirectives, Operations: cfg.MaxOperations,
-			Complexity: cfg.MaxComplexity, Timeout: cfg.RequestTimeout},
+			Complexity: cfg.MaxComplexity, Size: cfg.MaxQuerySize, Timeout: cfg.RequestTimeout},
 		RateLimits: graph.RateLimits{PerIP: cfg.RateLimitPerIP, PerSubject: cfg.RateLimitPerEmail, Period: cfg.RateLimitPeriod,
 			MaxKeys: cfg.RateLimitMaxKeys},
 		AllowedOrigins: cfg.AllowedOrigins, TrustedProxies: trusted, MaxConcurrent: cfg.MaxConcurrent,

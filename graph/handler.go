@@ -12,7 +12,6 @@ import (
 
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -62,6 +61,9 @@ func (c Config) limits() Limits {
 		Directives:    cmp.Or(l.Directives, d.Directives),
 		Operations:    cmp.Or(l.Operations, d.Operations),
 		Complexity:    cmp.Or(l.Complexity, d.Complexity),
+		Size:          cmp.Or(l.Size, d.Size),
+		NameBytes:     cmp.Or(l.NameBytes, d.NameBytes),
+		Merges:        cmp.Or(l.Merges, d.Merges),
 		Timeout:       cmp.Or(l.Timeout, d.Timeout),
 		DefaultPageSz: cmp.Or(l.DefaultPageSz, d.DefaultPageSz),
 	}
@@ -101,14 +103,21 @@ func NewHandlers(cfg Config) Handlers {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(queryGET{})
 	srv.AddTransport(jsonPOST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	// The caches are bounded in bytes and keep only queries that passed
+	// every check (keepChecked, last).
+	parsed, persisted := newParsedQueryCache(), newPersistedQueryCache()
+	srv.SetQueryCache(afterChecks[*ast.QueryDocument]{parsed, "parsedQuery"})
+	srv.Use(extension.AutomaticPersistedQuery{Cache: afterChecks[string]{persisted, "persistedQuery"}})
 	if !cfg.Production {
 		srv.Use(extension.Introspection{})
 	}
 	srv.SetParserTokenLimit(limits.ParserTokens)
-	srv.Use(shapeLimits{limits})
-	srv.Use(extension.FixedComplexityLimit(limits.Complexity))
+	// After the persisted-query extension, which fills in the query it
+	// measures, and after Introspection, whose answer it reads; it also
+	// prices the query (gqlgen's complexity extension would re-walk every
+	// fragment spread).
+	srv.Use(&shapeLimits{Limits: limits, parsed: parsed})
+	srv.Use(keepChecked{slots: []string{"parsedQuery", "persistedQuery"}})
 	srv.SetDisableSuggestion(cfg.Production)
 	srv.SetErrorPresenter(presentError(cfg.Log))
 	srv.SetRecoverFunc(recoverPanic(cfg.Log))

@@ -7,8 +7,10 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/parser"
 
 	"agentdesk/graph/generated"
 	"agentdesk/graph/model"
@@ -26,85 +28,154 @@ type Limits struct {
 	Directives    int           // directives per operation
 	Operations    int           // operations per document
 	Complexity    int           // see complexityRoot
+	Size          int           // nodes with fragments expanded (see shape.size)
+	NameBytes     int           // bytes of names with fragments expanded
+	Merges        int           // pairs of fields merging into one response field
 	Timeout       time.Duration // wall time of a request
 	DefaultPageSz int           // `first` assumed by the complexity of a list without it
 }
 
 // DefaultLimits are the defaults of the settings in README.md.
 var DefaultLimits = Limits{BodyBytes: 1 << 20, ParserTokens: 15_000, Depth: 12, Aliases: 30, Directives: 50,
-	Operations: 10, Complexity: 5_000, Timeout: 10 * time.Second, DefaultPageSz: 20}
+	Operations: 10, Complexity: 5_000, Size: 5_000,
+	NameBytes: 32 << 10, Merges: 5_000, Timeout: 10 * time.Second, DefaultPageSz: 20}
 
 func limitError(limit, format string, args ...any) *gqlerror.Error {
 	return &gqlerror.Error{Message: fmt.Sprintf(format, args...),
 		Extensions: map[string]any{"code": "BAD_USER_INPUT", "limit": limit}}
 }
 
-// shapeLimits checks depth, aliases, directives and the number of
-// operations of a parsed, validated request.
-type shapeLimits struct{ Limits }
+// shapeLimits bounds what a request costs before any resolver runs, in two
+// steps, each in time proportional to the document (each fragment is
+// measured once, whatever the number of its spreads):
+//
+//   - MutateOperationParameters, before gqlgen parses and validates: the
+//     number of operations, the size of the document with its fragments
+//     expanded, the bytes of its names, and the pairs of fields that merge
+//     into one response field. gqlparser's validation is superlinear in these (its
+//     overlapping-fields rule compares every pair of fields that merge, and
+//     its suggestions compare every unknown name with every known one), so
+//     they are bounded before it runs. A query found in the parsed-query
+//     cache has passed this already.
+//   - MutateOperationContext, after validation: introspection when it is
+//     off, then the chosen operation's size (its variables are known now),
+//     depth, aliases and directives, and only then its complexity, which
+//     decodes every field's arguments. This replaces gqlgen's complexity
+//     extension, which re-walks every fragment spread.
+type shapeLimits struct {
+	Limits
+	parsed graphql.Cache[*ast.QueryDocument] // may be nil
+	es     graphql.ExecutableSchema
+}
 
-func (shapeLimits) ExtensionName() string                   { return "ShapeLimits" }
-func (shapeLimits) Validate(graphql.ExecutableSchema) error { return nil }
-func (l shapeLimits) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	if n := len(oc.Doc.Operations); n > l.Operations {
+func (shapeLimits) ExtensionName() string { return "ShapeLimits" }
+func (l *shapeLimits) Validate(es graphql.ExecutableSchema) error {
+	l.es = es
+	return nil
+}
+
+func (l *shapeLimits) MutateOperationParameters(ctx context.Context, p *graphql.RawParams) *gqlerror.Error {
+	if l.parsed != nil {
+		if _, ok := l.parsed.Get(ctx, p.Query); ok {
+			return nil
+		}
+	}
+	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: p.Query}, l.ParserTokens)
+	if err != nil {
+		return nil // gqlgen parses it again and answers the error as usual
+	}
+	return l.checkDocument(newShapeWalker(ctx, l.es, doc, p.Variables), doc)
+}
+
+// checkDocument measures every operation and fragment definition of a parsed
+// document, as validation will walk each of them.
+func (l *shapeLimits) checkDocument(w *shapeWalker, doc *ast.QueryDocument) *gqlerror.Error {
+	if n := len(doc.Operations); n > l.Operations {
 		return limitError("operations", "The document has %d operations; at most %d are allowed.", n, l.Operations)
 	}
-	w := shapeWalker{fragments: oc.Doc.Fragments}
-	w.walk(oc.Operation.SelectionSet, 1, map[string]bool{})
-	w.directives += len(oc.Operation.Directives)
+	var total shape
+	for _, op := range doc.Operations {
+		total.add(w.operationShape(op))
+	}
+	for _, f := range doc.Fragments {
+		s := w.shapeOf(f.SelectionSet)
+		w.addDirectives(&s, f.Directives)
+		s.names = sat(s.names + len(f.Name) + len(f.TypeCondition))
+		total.add(s)
+	}
 	switch {
-	case w.depth > l.Depth:
-		return limitError("depth", "The query is nested %d levels deep; at most %d are allowed.", w.depth, l.Depth)
-	case w.aliases > l.Aliases:
-		return limitError("aliases", "The query has %d aliases; at most %d are allowed.", w.aliases, l.Aliases)
-	case w.directives > l.Directives:
-		return limitError("directives", "The query has %d directives; at most %d are allowed.", w.directives, l.Directives)
+	case w.cycle != "":
+		err := gqlerror.Errorf("Cannot spread fragment %q within itself.", w.cycle)
+		errcode.Set(err, errcode.ValidationFailed) // what validation would answer, without its cost
+		return err
+	case total.size > l.Size:
+		return limitError("size", "The document has %d nodes with its fragments expanded; at most %d are allowed.", total.size, l.Size)
+	case total.names > l.NameBytes:
+		return limitError("names", "The names in the document take %d bytes with its fragments expanded; at most %d are allowed.", total.names, l.NameBytes)
+	}
+	// The size is bounded and there is no cycle: walking the expansion is
+	// bounded too.
+	pairs := 0
+	for _, op := range doc.Operations {
+		pairs = sat(pairs + w.merges([]ast.SelectionSet{op.SelectionSet}))
+	}
+	for _, f := range doc.Fragments {
+		pairs = sat(pairs + w.merges([]ast.SelectionSet{f.SelectionSet}))
+	}
+	if pairs > l.Merges {
+		return limitError("merges", "The document has %d pairs of fields that merge into one response field; at most %d are allowed.", pairs, l.Merges)
 	}
 	return nil
 }
 
-// shapeWalker measures an operation with its fragments expanded, so a
-// fragment spread N times counts N times.
-type shapeWalker struct {
-	fragments                  ast.FragmentDefinitionList
-	depth, aliases, directives int
+func (l *shapeLimits) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if n := len(oc.Doc.Operations); n > l.Operations {
+		return limitError("operations", "The document has %d operations; at most %d are allowed.", n, l.Operations)
+	}
+	return l.checkOperation(newShapeWalker(ctx, l.es, oc.Doc, oc.Variables), oc.Operation, oc.DisableIntrospection)
 }
 
-func (w *shapeWalker) walk(set ast.SelectionSet, depth int, inFragments map[string]bool) {
-	for _, sel := range set {
-		switch s := sel.(type) {
-		case *ast.Field:
-			w.depth = max(w.depth, depth)
-			w.directives += len(s.Directives)
-			if s.Alias != "" && s.Alias != s.Name {
-				w.aliases++
-			}
-			w.walk(s.SelectionSet, depth+1, inFragments)
-		case *ast.InlineFragment:
-			w.directives += len(s.Directives)
-			w.walk(s.SelectionSet, depth, inFragments)
-		case *ast.FragmentSpread:
-			w.directives += len(s.Directives)
-			f := w.fragments.ForName(s.Name)
-			if f == nil || inFragments[s.Name] { // validation rejects cycles; this is only a guard
-				continue
-			}
-			inFragments[s.Name] = true
-			w.walk(f.SelectionSet, depth, inFragments)
-			delete(inFragments, s.Name)
-		}
+// checkOperation measures op and then prices it; pricing runs only once the
+// size is known to be bounded, because pricing decodes each field's
+// arguments.
+func (l *shapeLimits) checkOperation(w *shapeWalker, op *ast.OperationDefinition, introspectionOff bool) *gqlerror.Error {
+	s := w.operationShape(op)
+	switch {
+	case introspectionOff && s.introspects != "":
+		// Production turns introspection off; asking for it is the client's
+		// mistake, not ours (gqlgen would answer INTERNAL and log an error).
+		return &gqlerror.Error{Message: "introspection is disabled",
+			Extensions: map[string]any{"code": "BAD_USER_INPUT", "field": s.introspects}}
+	case s.size > l.Size:
+		return limitError("size", "The query has %d nodes with its fragments expanded; at most %d are allowed.", s.size, l.Size)
+	case s.depth > l.Depth:
+		return limitError("depth", "The query is nested %d levels deep; at most %d are allowed.", s.depth, l.Depth)
+	case s.aliases > l.Aliases:
+		return limitError("aliases", "The query has %d aliases; at most %d are allowed.", s.aliases, l.Aliases)
+	case s.directives > l.Directives:
+		return limitError("directives", "The query has %d directives; at most %d are allowed.", s.directives, l.Directives)
 	}
+	if c := w.costOf(op.SelectionSet).total; c > l.Complexity {
+		err := limitError("complexity", "The query has complexity %d; at most %d is allowed.", c, l.Complexity)
+		err.Extensions["reason"] = "COMPLEXITY_LIMIT_EXCEEDED" // the name gqlgen's extension gave it
+		return err
+	}
+	return nil
 }
 
 // complexityRoot prices lists by their size: a connection costs `first`
 // times what each of its items asks for, so `agents(first: 100)` with roles
-// costs a hundred times `agents(first: 1)`.
+// costs a hundred times `agents(first: 1)`; its totalCount costs countCost
+// once (shapeWalker passes a connection only its edges as child).
 func complexityRoot(defaultFirst int) generated.ComplexityRoot {
 	var c generated.ComplexityRoot
 	page := func(child int, first *int) int {
 		n := defaultFirst
 		if first != nil && *first > 0 {
 			n = *first
+		}
+		if child > 0 && n > ceiling/child { // `first` is checked by the resolver, after this
+			return ceiling
 		}
 		return 1 + n*child
 	}
@@ -115,6 +186,11 @@ func complexityRoot(defaultFirst int) generated.ComplexityRoot {
 	c.Query.AuditLog = func(child int, first *int, _ *string) int { return page(child, first) }
 	c.Agent.AssignedConversations = func(child int, first *int, _ *string) int { return page(child, first) }
 	c.Conversation.Messages = func(child int, first *int, _ *string) int { return page(child, first) }
+	count := func(int) int { return countCost }
+	c.AgentConnection.TotalCount = count
+	c.ConversationConnection.TotalCount = count
+	c.MessageConnection.TotalCount = count
+	c.AuditEventConnection.TotalCount = count
 	return c
 }
 
