@@ -74,14 +74,23 @@ func newServer(t testing.TB, dialect db.Dialect) *testServer {
 	clock := &testClock{now: time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC)}
 	svc := teamtest.New(t, database, clock.Now)
 	logs := &bytes.Buffer{}
-	log := slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, nil))
 	// Scenarios sign in far more often than a person; the rate-limit test
 	// sets its own limits.
-	h := graph.NewHandler(graph.Config{Team: svc, Sessions: svc.Sessions, Log: log, Ready: database.Ping, Now: clock.Now,
+	s := &testServer{t: t, dialect: dialect, db: database, svc: svc, clock: clock, stmts: stmts, logs: logs}
+	s.serve(graph.Limits{})
+	return s
+}
+
+// serve (re)starts the test server's handler with the given request limits
+// (zero fields: the defaults).
+func (s *testServer) serve(limits graph.Limits) {
+	log := slog.New(slog.NewTextHandler(&lockedWriter{w: s.logs}, nil))
+	h := graph.NewHandler(graph.Config{Team: s.svc, Sessions: s.svc.Sessions, Log: log, Ready: s.db.Ping, Now: s.clock.Now,
+		Limits:     limits,
 		RateLimits: graph.RateLimits{PerIP: 1_000_000, PerSubject: 1_000_000, Period: time.Minute}})
 	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return &testServer{t: t, dialect: dialect, db: database, svc: svc, clock: clock, stmts: stmts, http: srv, logs: logs}
+	s.t.Cleanup(srv.Close)
+	s.http = srv
 }
 
 type lockedWriter struct {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"agentdesk/graph"
 	"agentdesk/graph/generated"
 )
 
@@ -105,6 +106,9 @@ func TestAgentDetailsNeedAgentsRead(t *testing.T) {
 	auditQuery := fmt.Sprintf(`{ auditLog(first: 20) { edges { node { actor { %[1]s } targetAgent { %[1]s } } } } }`, agentSel)
 
 	eachDB(t, func(t *testing.T, s *testServer) {
+		// Every field of every agent, two levels deep, on pages of five:
+		// far beyond the default complexity, which is not what is tested.
+		s.serve(graph.Limits{Complexity: 1_000_000})
 		owner := s.createWorkspace("Acme")
 		sup := s.member(owner, "sup@example.com", "Supervisor")
 		// Reads every conversation and the audit log, but not the Agents page.
