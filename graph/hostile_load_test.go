@@ -94,7 +94,9 @@ func TestHostileLoadKeepsServingWithinBounds(t *testing.T) {
 				sum := sha256.Sum256([]byte(q))
 				return s.send(http.MethodPost, "application/json", "", "/query", jsonBody(map[string]any{"query": q,
 					"extensions": map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}}))
-			}, func(a answer) bool { return a.code == "BAD_USER_INPUT" && strings.Contains(a.raw, "GRAPHQL_VALIDATION_FAILED") }},
+			}, func(a answer) bool {
+				return a.code == "BAD_USER_INPUT" && strings.Contains(a.raw, "GRAPHQL_VALIDATION_FAILED")
+			}},
 			{"30 aliased totalCounts, signed in", 200, func(i int) answer {
 				return s.send(http.MethodPost, "application/json", owner.Token, "/query", jsonBody(map[string]any{
 					"query": "{" + repeat("c{i}:agents(filter:{search:\"x\"}){totalCount} ", 30) + "}"}))
