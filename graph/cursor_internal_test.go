@@ -23,6 +23,8 @@ func TestCursorEncodingMatchesEncodingJSON(t *testing.T) {
 		{Key: "<script>&amp;", ID: 8, CursorScope: team.ConversationScope(team.ConversationFilter{})},
 		{Key: "zoë 日本", ID: 9, CursorScope: agents},
 		{Key: "tab\tnewline\n", ID: 10, CursorScope: agents},
+		// Longer than the stack buffers of the fast path.
+		{Key: strings.Repeat("a", 400), ID: 9223372036854775807, CursorScope: agents},
 		// Never written by a list, but a client may send it back.
 		{Key: "a", ID: 11, CursorScope: team.CursorScope{Order: `x"<y>`, Filter: "é\\"}},
 		{Key: "a", ID: 12, CursorScope: team.CursorScope{Order: "NAME:ASC", Filter: "&"}},
