@@ -44,8 +44,11 @@ func (r *Resolver) conversations(ctx context.Context, v *auth.Viewer, first *int
 	}
 	edges := make([]*model.ConversationEdge, len(convs))
 	cursors := make([]string, len(convs))
+	sc := team.ConversationScope(f)
 	for i := range convs {
-		cursors[i] = encodeCursor(team.ConversationCursor(&convs[i]))
+		c := team.ConversationCursor(&convs[i])
+		c.CursorScope = sc
+		cursors[i] = encodeCursor(c)
 		edges[i] = &model.ConversationEdge{Cursor: cursors[i], Node: &convs[i]}
 	}
 	if err := r.prefetchConversationPage(ctx, v.WorkspaceID, convs); err != nil {
@@ -61,11 +64,13 @@ func emptyConversations(p team.Page) *model.ConversationConnection {
 	return &model.ConversationConnection{Edges: []*model.ConversationEdge{}, PageInfo: pageInfo(p, nil, false)}
 }
 
-func messageConnection(p team.Page, msgs []models.Message, hasNext bool, count model.Counter) *model.MessageConnection {
+func messageConnection(p team.Page, sc team.CursorScope, msgs []models.Message, hasNext bool, count model.Counter) *model.MessageConnection {
 	edges := make([]*model.MessageEdge, len(msgs))
 	cursors := make([]string, len(msgs))
 	for i := range msgs {
-		cursors[i] = encodeCursor(team.MessageCursor(&msgs[i]))
+		c := team.MessageCursor(&msgs[i])
+		c.CursorScope = sc
+		cursors[i] = encodeCursor(c)
 		edges[i] = &model.MessageEdge{Cursor: cursors[i], Node: &msgs[i]}
 	}
 	return &model.MessageConnection{Edges: edges, PageInfo: pageInfo(p, cursors, hasNext), Count: count}

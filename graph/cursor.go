@@ -14,20 +14,31 @@ import (
 // Cursors are base64url(JSON of team.Cursor): opaque to clients.
 //
 // encodeCursor runs for every edge of every page, so it writes the JSON by
-// hand when the key needs no escaping (times, and most names), with exactly
-// the bytes encoding/json would produce, which it uses for any other key.
+// hand when no string needs escaping (times, most names, and always the
+// order tag and filter hash), with exactly the bytes encoding/json would
+// produce, which it uses for anything else.
 func encodeCursor(c team.Cursor) string {
-	if !plainJSONText(c.Key) {
+	if !plainJSONText(c.Key) || !plainJSONText(c.Order) || !plainJSONText(c.Filter) {
 		b, _ := json.Marshal(c)
 		return base64.RawURLEncoding.EncodeToString(b)
 	}
-	b := make([]byte, 0, len(`{"k":"","i":}`)+len(c.Key)+20)
-	b = append(b, `{"k":"`...)
+	// Both buffers stay on the stack for a usual cursor (a time or a name,
+	// an order tag, a filter hash), so an edge costs one allocation: the
+	// string itself.
+	var jsonBuf [160]byte
+	var outBuf [216]byte
+	b := append(jsonBuf[:0], `{"k":"`...)
 	b = append(b, c.Key...)
 	b = append(b, `","i":`...)
 	b = strconv.AppendInt(b, c.ID, 10)
-	b = append(b, '}')
-	return base64.RawURLEncoding.EncodeToString(b)
+	b = append(b, `,"o":"`...)
+	b = append(b, c.Order...)
+	if c.Filter != "" {
+		b = append(b, `","f":"`...)
+		b = append(b, c.Filter...)
+	}
+	b = append(b, `"}`...)
+	return string(base64.RawURLEncoding.AppendEncode(outBuf[:0], b))
 }
 
 // plainJSONText reports whether encoding/json writes s between quotes
@@ -48,8 +59,8 @@ func plainJSONText(s string) bool {
 const maxCursorLen = 2048
 
 // decodeCursor accepts only what encodeCursor could have written: a key
-// without NUL (PostgreSQL refuses NUL in text and would answer INTERNAL) and
-// a positive id.
+// without NUL (PostgreSQL refuses NUL in text and would answer INTERNAL), a
+// positive id and an order (the list compares the scope: team.CursorScope).
 func decodeCursor(s string) (*team.Cursor, error) {
 	bad := apperr.Input("after", "The cursor is not valid.")
 	if len(s) > maxCursorLen {
@@ -60,7 +71,7 @@ func decodeCursor(s string) (*team.Cursor, error) {
 		return nil, bad
 	}
 	var c team.Cursor
-	if err := json.Unmarshal(b, &c); err != nil || c.ID <= 0 || strings.ContainsRune(c.Key, 0) {
+	if err := json.Unmarshal(b, &c); err != nil || c.ID <= 0 || strings.ContainsRune(c.Key, 0) || c.Order == "" {
 		return nil, bad
 	}
 	return &c, nil

@@ -36,9 +36,17 @@ func FuzzParseGlobalID(f *testing.F) {
 
 // FuzzDecodeCursor: any string a client sends as `after` is refused with
 // BAD_USER_INPUT on the field after, or decodes to a cursor whose key a
-// database accepts, and which encodes back to a cursor of the same position.
+// database accepts, which names an order, and which encodes back to a
+// cursor of the same position in the same list.
 func FuzzDecodeCursor(f *testing.F) {
-	for _, c := range []team.Cursor{{Key: "2026-11-27T09:32:31.123456Z", ID: 42}, {Key: "zoë 日本", ID: 9}, {Key: `q"\`, ID: 7}} {
+	names := team.AgentScope(team.AgentFilter{Search: "zoë"}, team.AgentOrder{Field: team.OrderName, Desc: true})
+	for _, c := range []team.Cursor{
+		{Key: "2026-11-27T09:32:31.123456Z", ID: 42, CursorScope: team.ConversationScope(team.ConversationFilter{})},
+		{Key: "zoë 日本", ID: 9, CursorScope: names}, {Key: `q"\`, ID: 7, CursorScope: names},
+		{ID: 3, CursorScope: team.AuditScope}, {Key: "k", ID: 1, CursorScope: team.CursorScope{Order: `"<`, Filter: "\\"}},
+		// Cursors written before they carried their order: refused.
+		{Key: "2026-11-27T09:32:31.123456Z", ID: 42}, {Key: "zoë 日本", ID: 9},
+	} {
 		f.Add(encodeCursor(c))
 	}
 	for _, seed := range []string{"", "e30", "eyJrIjoiXHUwMDAwIiwiaSI6MX0", "eyJrIjoiYSIsImkiOi0xfQ", "%%%", strings.Repeat("e", 3000)} {
@@ -53,7 +61,7 @@ func FuzzDecodeCursor(f *testing.F) {
 			}
 			return
 		}
-		if c.ID <= 0 || strings.ContainsRune(c.Key, 0) || len(s) > maxCursorLen {
+		if c.ID <= 0 || strings.ContainsRune(c.Key, 0) || c.Order == "" || len(s) > maxCursorLen {
 			t.Fatalf("%q accepted as %+v", s, c)
 		}
 		back, err := decodeCursor(encodeCursor(*c))

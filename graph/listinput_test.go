@@ -68,9 +68,9 @@ func TestHostileCursorsAnswerBadUserInput(t *testing.T) {
 	eachDB(t, func(t *testing.T, s *testServer) {
 		owner := s.createWorkspace("Cursors")
 		for _, tc := range []struct{ name, query, cursor string }{
-			{"NUL key by name", `query($a: String) { agents(after: $a, orderBy: {field: NAME}) { edges { cursor } } }`, `{"k":"a\u0000b","i":1}`},
-			{"NUL key by email", `query($a: String) { agents(after: $a, orderBy: {field: EMAIL}) { edges { cursor } } }`, `{"k":"\u0000","i":1}`},
-			{"long key", `query($a: String) { agents(after: $a, orderBy: {field: NAME}) { edges { cursor } } }`, `{"k":"` + strings.Repeat("a", 5000) + `","i":1}`},
+			{"NUL key by name", `query($a: String) { agents(after: $a, orderBy: {field: NAME}) { edges { cursor } } }`, `{"k":"a\u0000b","i":1,"o":"NAME:ASC"}`},
+			{"NUL key by email", `query($a: String) { agents(after: $a, orderBy: {field: EMAIL}) { edges { cursor } } }`, `{"k":"\u0000","i":1,"o":"EMAIL:ASC"}`},
+			{"long key", `query($a: String) { agents(after: $a, orderBy: {field: NAME}) { edges { cursor } } }`, `{"k":"` + strings.Repeat("a", 5000) + `","i":1,"o":"NAME:ASC"}`},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				cursor := base64.RawURLEncoding.EncodeToString([]byte(tc.cursor))

@@ -149,7 +149,7 @@ func (r *conversationResolver) Messages(ctx context.Context, objs []*models.Conv
 		if err := r.prefetchMessagePage(ctx, c.WorkspaceID, msgs); err != nil {
 			return nil, err
 		}
-		return messageConnection(p, msgs, hasNext, func(ctx context.Context) (int, error) { return r.Team.CountMessages(ctx, c.ID) }), nil
+		return messageConnection(p, team.MessageScope(c.ID), msgs, hasNext, func(ctx context.Context) (int, error) { return r.Team.CountMessages(ctx, c.ID) }), nil
 	})
 }
 
@@ -476,7 +476,7 @@ func (r *queryResolver) Agents(ctx context.Context, first *int, after *string, f
 	if err != nil {
 		return nil, err
 	}
-	conn := agentConnection(p, o, rows, hasNext, func(ctx context.Context) (int, error) { return r.Team.CountAgents(ctx, v, f) })
+	conn := agentConnection(p, team.AgentScope(f, o), o, rows, hasNext, func(ctx context.Context) (int, error) { return r.Team.CountAgents(ctx, v, f) })
 	if err := r.prefetchAgentPage(ctx, v.WorkspaceID, conn.Nodes()); err != nil {
 		return nil, err
 	}

@@ -86,11 +86,13 @@ func agentOrder(o *model.AgentOrder) team.AgentOrder {
 	return team.AgentOrder{Field: team.AgentOrderField(o.Field), Desc: o.Direction == model.OrderDirectionDesc}
 }
 
-func agentConnection(p team.Page, o team.AgentOrder, rows []team.AgentRow, hasNext bool, count model.Counter) *model.AgentConnection {
+func agentConnection(p team.Page, sc team.CursorScope, o team.AgentOrder, rows []team.AgentRow, hasNext bool, count model.Counter) *model.AgentConnection {
 	edges := make([]*model.AgentEdge, len(rows))
 	cursors := make([]string, len(rows))
 	for i := range rows {
-		cursors[i] = encodeCursor(o.CursorOf(&rows[i]))
+		c := o.CursorOf(&rows[i])
+		c.CursorScope = sc
+		cursors[i] = encodeCursor(c)
 		edges[i] = &model.AgentEdge{Cursor: cursors[i], Node: &rows[i].Agent}
 	}
 	return &model.AgentConnection{Edges: edges, PageInfo: pageInfo(p, cursors, hasNext), Count: count}
@@ -100,7 +102,7 @@ func auditConnection(p team.Page, events []models.AuditEvent, hasNext bool, coun
 	edges := make([]*model.AuditEventEdge, len(events))
 	cursors := make([]string, len(events))
 	for i := range events {
-		cursors[i] = encodeCursor(team.Cursor{ID: events[i].ID})
+		cursors[i] = encodeCursor(team.Cursor{ID: events[i].ID, CursorScope: team.AuditScope})
 		edges[i] = &model.AuditEventEdge{Cursor: cursors[i], Node: &events[i]}
 	}
 	return &model.AuditEventConnection{Edges: edges, PageInfo: pageInfo(p, cursors, hasNext), Count: count}

@@ -75,6 +75,9 @@ func (s *Service) ListConversations(ctx context.Context, v *auth.Viewer, f Conve
 	if err := CheckFirst(p.First); err != nil {
 		return nil, false, err
 	}
+	if err := ConversationScope(f).Check(p.After); err != nil {
+		return nil, false, err
+	}
 	q, err := keyset(s.conversationQuery(ctx, v, f), "conversations.activity_at", "conversations.id", true, p, timeKey)
 	if err != nil {
 		return nil, false, err
@@ -347,6 +350,9 @@ func MessageCursor(m *models.Message) Cursor {
 // conversation was already checked visible by whoever holds it.
 func (s *Service) Messages(ctx context.Context, conversationID int64, p Page) ([]models.Message, bool, error) {
 	if err := CheckFirst(p.First); err != nil {
+		return nil, false, err
+	}
+	if err := MessageScope(conversationID).Check(p.After); err != nil {
 		return nil, false, err
 	}
 	q := s.DB.WithContext(ctx).Model(&models.Message{}).Where("conversation_id = ?", conversationID)

@@ -24,10 +24,12 @@ type Page struct {
 }
 
 // Cursor is a keyset position: the sort key of the last item seen and its id
-// as tie-breaker. It is stable under inserts, unlike an offset.
+// as tie-breaker. It is stable under inserts, unlike an offset. Its scope
+// names the list it was taken from (see CursorScope).
 type Cursor struct {
 	Key string `json:"k"`
 	ID  int64  `json:"i"`
+	CursorScope
 }
 
 // MaxListInput bounds every list a client passes (role ids, statuses,
@@ -171,6 +173,9 @@ func (s *Service) ListAgents(ctx context.Context, v *auth.Viewer, f AgentFilter,
 		return nil, false, err
 	}
 	o = o.normalized()
+	if err := AgentScope(f, o).Check(p.After); err != nil {
+		return nil, false, err
+	}
 	toArg := stringKey
 	if o.Field == OrderInvitedAt {
 		toArg = timeKey
@@ -255,6 +260,9 @@ func (s *Service) Role(ctx context.Context, v *auth.Viewer, id int64) (*models.R
 // AuditLog returns one page of the workspace's audit events, newest first.
 func (s *Service) AuditLog(ctx context.Context, v *auth.Viewer, p Page) ([]models.AuditEvent, bool, error) {
 	if err := CheckFirst(p.First); err != nil {
+		return nil, false, err
+	}
+	if err := AuditScope.Check(p.After); err != nil {
 		return nil, false, err
 	}
 	q := s.DB.WithContext(ctx).Where("workspace_id = ?", v.WorkspaceID)
