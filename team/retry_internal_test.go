@@ -140,7 +140,10 @@ func TestInTxRetriesARealDeadlock(t *testing.T) {
 	if errA != nil || errB != nil {
 		t.Fatalf("errors %v, %v; want both to succeed", errA, errB)
 	}
-	if n := attempts.Load(); n != 3 {
-		t.Fatalf("%d attempts, want 3 (one deadlock victim retried)", n)
+	// At least the deadlock victim ran again. Under load the retry can
+	// meet the other transaction once more, so more attempts are fine as
+	// long as both finished within their bounded retries.
+	if n := attempts.Load(); n < 3 || n > 2*txAttempts {
+		t.Fatalf("%d attempts, want 3 to %d (the deadlock victim retried)", n, 2*txAttempts)
 	}
 }
