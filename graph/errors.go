@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -42,6 +43,7 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			}
 			ext["code"] = string(apperr.BadUserInput)
 			gqlErr.Extensions = ext
+			gqlErr.Message = clipMessage(gqlErr.Message)
 			return gqlErr
 		}
 		id := RequestID(ctx)
@@ -94,4 +96,21 @@ func recoverPanic(log *slog.Logger) graphql.RecoverFunc {
 		log.ErrorContext(ctx, "resolver panic", "request_id", RequestID(ctx), "panic", p)
 		return fmt.Errorf("panic: %v", p)
 	}
+}
+
+// maxMessageBytes bounds the message of a request error: the parser and
+// validator quote what the client sent ("cannot represent non-enum value:
+// …"), and an answer must not be a megabyte echo of the question.
+const maxMessageBytes = 512
+
+// clipMessage cuts a message to maxMessageBytes at a character boundary.
+func clipMessage(m string) string {
+	if len(m) <= maxMessageBytes {
+		return m
+	}
+	cut := maxMessageBytes
+	for cut > 0 && !utf8.RuneStart(m[cut]) {
+		cut--
+	}
+	return m[:cut] + "… (cut)"
 }

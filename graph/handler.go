@@ -16,6 +16,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/vektah/gqlparser/v2/ast"
+	"golang.org/x/sync/semaphore"
 
 	"agentdesk/auth"
 	"agentdesk/graph/generated"
@@ -119,6 +120,7 @@ func NewHandlers(cfg Config) Handlers {
 	srv.Use(&shapeLimits{Limits: limits, parsed: parsed})
 	srv.Use(keepChecked{slots: []string{"parsedQuery", "persistedQuery"}})
 	srv.SetDisableSuggestion(cfg.Production)
+	srv.SetValidationRulesFn(validationRules)
 	srv.SetErrorPresenter(presentError(cfg.Log))
 	srv.SetRecoverFunc(recoverPanic(cfg.Log))
 	m := newMetrics(cfg.Team.DB.DB, func() float64 { return float64(cfg.Team.DB.Statements.Load()) })
@@ -126,10 +128,12 @@ func NewHandlers(cfg Config) Handlers {
 	srv.AroundResponses(m.observe(cfg.Log))
 
 	var api http.Handler = srv
-	api = limitBody(limits.BodyBytes, api)
+	concurrent := cmp.Or(cfg.MaxConcurrent, DefaultMaxConcurrent)
 	api = loadersMiddleware(cfg.Team, api)
 	api = auth.Middleware(cfg.Sessions, api)
-	api = limitInFlight(cmp.Or(cfg.MaxConcurrent, DefaultMaxConcurrent), api)
+	api = limitInFlight(concurrent, api)
+	// Bodies being received may hold twice what the running requests do.
+	api = readBodyWithin(semaphore.NewWeighted(2*int64(concurrent)*limits.BodyBytes), limits.BodyBytes, api)
 	api = withTimeout(limits.Timeout, api)
 	api = withJSONStatus(api)
 	api = withTransportRules(api)
@@ -170,15 +174,6 @@ func NewHandlers(cfg Config) Handlers {
 	return Handlers{Public: withRequestID(h), Metrics: metricsMux}
 }
 
-// limitBody caps the request body; a larger one fails to read, which the
-// transport answers with a GraphQL error.
-func limitBody(n int64, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, n)
-		next.ServeHTTP(w, r)
-	})
-}
-
 // limitBodyTime stops reading a request's body after d: a client trickling
 // a body a byte at a time would otherwise hold its connection and goroutine
 // for ever (the request's context does not interrupt a read). The read then
@@ -188,7 +183,11 @@ func limitBody(n int64, next http.Handler) http.Handler {
 // ResponseController can reach.
 func limitBodyTime(d time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(d)) // unsupported only by test recorders
+		rc := http.NewResponseController(w)
+		_ = rc.SetReadDeadline(time.Now().Add(d)) // unsupported only by test recorders
+		// A client that does not read its answer would hold a slot while the
+		// write blocks; the write gets the request's time once more.
+		_ = rc.SetWriteDeadline(time.Now().Add(2 * d))
 		next.ServeHTTP(w, r)
 	})
 }

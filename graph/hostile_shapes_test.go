@@ -110,6 +110,13 @@ func hostileShapes() []hostileShape {
 		{"a variable of 60,000 items used 1,000 times", "query($s:[AgentStatus!]){" + strings.Repeat("agents(filter:{status:$s}){totalCount} ", 1_000) + "}", map[string]any{"s": statuses}, "size"},
 		{"a variable of 60,000 items used once", "query($s:[AgentStatus!]){agents(filter:{status:$s}){totalCount}}", map[string]any{"s": statuses}, "size"},
 		{"a variable nested 4,000 deep", "query($s:[AgentStatus!]){agents(filter:{status:$s}){totalCount}}", map[string]any{"s": nested}, "GRAPHQL_VALIDATION_FAILED"},
+		// Strings where an enum belongs: validation used to compute "did you
+		// mean" by edit distance against every enum value (4 s of CPU), once
+		// per operation that spreads the fragment, and quote the string in
+		// every error (an 11 MB answer).
+		{"1 MB string where an enum belongs", `mutation{createRole(input:{name:"a",permissions:["` + strings.Repeat("x", 1<<20-200) + `"]}){role{id}}}`, nil, "GRAPHQL_VALIDATION_FAILED"},
+		{"1 MB enum string in a fragment of 10 operations", `fragment F on Mutation{createRole(input:{name:"a",permissions:["` + strings.Repeat("x", 1<<20-400) + `"]}){role{id}}} ` + repeat("mutation q{i}{...F} ", 10), nil, "size"},
+		{"10 KB enum strings in 100 fields", "{" + repeat(`c{i}:conversations(filter:{channel:["`+strings.Repeat("x", 10<<10)+`"]}){totalCount} `, 90) + "}", nil, "GRAPHQL_VALIDATION_FAILED"},
 		// Price.
 		{"30 aliased totalCounts", "{" + repeat("c{i}:conversations(first:1,filter:{caution:ASSIGNEE_REMOVED}){totalCount} ", 30) + "}", nil, "complexity"},
 	}
@@ -163,6 +170,10 @@ func TestHostileShapesAreRefusedBeforeAnyResolver(t *testing.T) {
 		// "" is an answer from the resolvers: data, or a rule's error.
 		if tc.want == "" && limit != "" || tc.want != "" && (code != "BAD_USER_INPUT" || limit != tc.want) {
 			t.Errorf("%s: code %q limit %q, want %q: %.300s", tc.name, code, limit, tc.want, res.raw)
+		}
+		// No answer echoes the request back: messages are cut.
+		if len(res.raw) > 64<<10 {
+			t.Errorf("%s: an answer of %d bytes", tc.name, len(res.raw))
 		}
 		t.Logf("%-45s %8d bytes %-26s %6.1f ms CPU", tc.name, len(body), limit, used.Seconds()*1000)
 	}

@@ -1,19 +1,97 @@
 package graph
 
-import "net/http"
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+
+	"golang.org/x/sync/semaphore"
+)
 
 // DefaultMaxConcurrent is how many GraphQL requests are served at once
 // unless MAX_CONCURRENT_REQUESTS says otherwise.
 const DefaultMaxConcurrent = 32
 
-// limitInFlight serves at most n GraphQL requests at once. Each request may
-// hold its body (up to the body limit), the parsed document and its result
-// while it runs, so without a bound the memory of a flood of large requests
-// grows with the number of connections an attacker opens; with it, it is at
-// most n times the cost of the worst request. A request beyond the n waits
-// for a slot until its deadline (the request timeout, set by withTimeout
-// around this) and is then answered 503 with a RATE_LIMITED error. Waiting
-// holds no body: it has not been read yet.
+// Memory and slots are bounded separately for the two phases of a request:
+//
+//   - Receiving the body (readBodyWithin): bodies being received draw on a
+//     shared budget of bytes, a chunk at a time, so a client trickling a body
+//     holds only a chunk of the budget, not a slot, and honest requests with
+//     small bodies get through. Together they never hold more than the
+//     budget.
+//   - Running it (limitInFlight): at most n requests parse, validate and
+//     resolve at once, each holding its body, its document and its result.
+//
+// Taking the slot only once the body is in means a slow client cannot keep
+// the slots from everyone else (an outside test held all 32 with 150
+// connections sending a byte a second).
+
+// bodyChunk is what one read of a body reserves from the budget: the most a
+// connection that is waiting for its next bytes holds.
+const bodyChunk = 4 << 10
+
+// readBodyWithin reads a request's body, at most maxBytes of it, drawing on
+// budget, then serves the request with the body in memory. A body that
+// cannot be read (too large, too slow, no budget before the request's
+// deadline) is handed on as a body that fails with that error, which the
+// transport answers with a GraphQL error.
+func readBodyWithin(budget *semaphore.Weighted, maxBytes int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body == nil || r.Body == http.NoBody {
+			next.ServeHTTP(w, r)
+			return
+		}
+		br := &budgetedReader{ctx: r.Context(), budget: budget, r: http.MaxBytesReader(w, r.Body, maxBytes)}
+		defer br.release()
+		body, err := io.ReadAll(br)
+		var rest io.Reader = bytes.NewReader(body)
+		if err != nil {
+			rest = io.MultiReader(rest, failingReader{err})
+		}
+		r.Body = io.NopCloser(rest)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// budgetedReader reserves each chunk from the budget before reading it and
+// keeps what it read reserved until release.
+type budgetedReader struct {
+	ctx    context.Context
+	budget *semaphore.Weighted
+	r      io.Reader
+	held   int64
+}
+
+func (b *budgetedReader) Read(p []byte) (int, error) {
+	if len(p) > bodyChunk {
+		p = p[:bodyChunk]
+	}
+	// A whole chunk, however small p is: what a waiting connection holds is
+	// then exactly one chunk, whatever its reader asks for.
+	const want = bodyChunk
+	if err := b.budget.Acquire(b.ctx, want); err != nil {
+		return 0, err
+	}
+	n, err := b.r.Read(p)
+	b.budget.Release(want - int64(n))
+	b.held += int64(n)
+	return n, err
+}
+
+func (b *budgetedReader) release() {
+	b.budget.Release(b.held)
+	b.held = 0
+}
+
+type failingReader struct{ err error }
+
+func (f failingReader) Read([]byte) (int, error) { return 0, f.err }
+
+// limitInFlight serves at most n GraphQL requests at once; see above. A
+// request beyond the n waits for a slot until its deadline (the request
+// timeout, set by withTimeout around this) and is then answered 503 with a
+// RATE_LIMITED error.
 //
 // It must only wrap request/response operations: a long-lived connection
 // (a WebSocket subscription) would hold its slot for its whole life.

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -9,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/sync/semaphore"
 )
 
 // TestInFlightRequestsAreBounded: however many requests arrive at once, at
@@ -60,5 +63,52 @@ func TestInFlightRequestsAreBounded(t *testing.T) {
 	}
 	if peak.Load() > n {
 		t.Errorf("%d requests ran at once; at most %d may", peak.Load(), n)
+	}
+}
+
+// TestBodiesBeingReceivedShareABudget: bodies that are still arriving hold
+// at most their chunk each, and together no more than the budget; a body
+// that finds no budget before its deadline fails to read.
+func TestBodiesBeingReceivedShareABudget(t *testing.T) {
+	budget := semaphore.NewWeighted(4 * bodyChunk)
+	var pipes []*io.PipeWriter
+	var started sync.WaitGroup
+	results := make(chan error, 4)
+	for range 4 { // four trickling bodies: each waits for bytes holding one chunk
+		pr, pw := io.Pipe()
+		pipes = append(pipes, pw)
+		started.Add(1)
+		go func() {
+			br := &budgetedReader{ctx: context.Background(), budget: budget, r: pr}
+			defer br.release()
+			started.Done()
+			_, err := io.ReadAll(br)
+			results <- err
+		}()
+	}
+	started.Wait()
+	// Wait until the four chunks are reserved (nothing is timed: the loop
+	// ends as soon as the budget is spent).
+	for budget.TryAcquire(1) {
+		budget.Release(1)
+		time.Sleep(time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	late := &budgetedReader{ctx: ctx, budget: budget, r: strings.NewReader("{}")}
+	if _, err := io.ReadAll(late); err == nil {
+		t.Fatal("a fifth body was read although four held the whole budget")
+	}
+	for _, pw := range pipes {
+		_, _ = pw.Write([]byte("abc"))
+		_ = pw.Close()
+	}
+	for range 4 {
+		if err := <-results; err != nil {
+			t.Errorf("a trickled body that completed failed: %v", err)
+		}
+	}
+	if !budget.TryAcquire(4 * bodyChunk) {
+		t.Error("the budget was not given back")
 	}
 }

@@ -25,6 +25,10 @@ type shape struct {
 	introspects string
 }
 
+// stringBytesPerNode is how many bytes of a string literal count as one
+// node of a query's size.
+const stringBytesPerNode = 1024
+
 // add sums up two sibling shapes.
 func (s *shape) add(o shape) {
 	s.depth = max(s.depth, o.depth)
@@ -188,6 +192,11 @@ func (w *shapeWalker) valueSize(s *shape, v *ast.Value) int {
 		return n
 	case ast.EnumValue:
 		s.names = sat(s.names + len(v.Raw))
+	case ast.StringValue, ast.BlockValue:
+		// Every use of a string is walked, coerced and may be quoted into an
+		// error: a 1 MB string in a fragment spread by ten operations was
+		// eleven megabytes of work and of answer. It counts a node per KB.
+		return 1 + len(v.Raw)/stringBytesPerNode
 	case ast.ListValue, ast.ObjectValue:
 		n := 1
 		for _, c := range v.Children {

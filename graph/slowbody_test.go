@@ -56,3 +56,43 @@ func TestTrickledBodyIsCutOffAtTheRequestTimeout(t *testing.T) {
 		t.Fatalf("answer %d %s", res.StatusCode, body)
 	}
 }
+
+// TestSlowBodiesDoNotTakeTheSlots: clients trickling their bodies do not
+// hold the slots of running requests, so with every slot's worth of them
+// connected, an honest request is answered at once. (Before, 150 such
+// connections kept all 32 slots for good.)
+func TestSlowBodiesDoNotTakeTheSlots(t *testing.T) {
+	s := newServer(t, db.SQLite)
+	h := graph.NewHandler(graph.Config{Team: s.svc, Sessions: s.svc.Sessions, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Ready: s.db.Ping, MaxConcurrent: 1, Limits: graph.Limits{Timeout: 5 * time.Second}})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+
+	var slow []net.Conn
+	for range 3 {
+		conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		_, _ = io.WriteString(conn, "POST /query HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{")
+		slow = append(slow, conn)
+	}
+	time.Sleep(200 * time.Millisecond) // let the server take them in (ordering only)
+
+	res, err := srv.Client().Post(srv.URL+"/query", "application/json", strings.NewReader(`{"query":"{ __typename }"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), `"__typename":"Query"`) {
+		t.Fatalf("honest request: %d %s", res.StatusCode, body)
+	}
+	// The slow ones are still waiting for their bodies: the honest request
+	// did not wait for them to be cut off.
+	_ = slow[0].SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	if n, err := slow[0].Read(make([]byte, 1)); n > 0 || err == nil {
+		t.Fatal("a trickled request was answered before the honest one")
+	}
+}

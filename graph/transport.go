@@ -186,7 +186,7 @@ func (t jsonPOST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphE
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
 	oc, errs := exec.CreateOperationContext(ctx, &params)
 	if errs != nil {
-		t.delegate(w, r, body, exec)
+		t.operationError(w, r, oc, errs, exec)
 		return
 	}
 	w.Header().Set("Content-Type", responseContentType(r.Header.Get("Accept")))
@@ -194,14 +194,48 @@ func (t jsonPOST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphE
 	writeResponse(w, responses(ctx))
 }
 
-func (t jsonPOST) delegate(w http.ResponseWriter, r *http.Request, body []byte, exec graphql.GraphExecutor) {
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	t.POST.Do(w, r, exec)
+// operationError answers a request that failed to become an operation
+// exactly as transport.POST does (status by the kind of error and the
+// accepted media type), without handing it the body: that would parse and
+// validate the query a second time (failed queries are not cached), which
+// for a hostile query doubles the most expensive part of refusing it.
+func (t jsonPOST) operationError(w http.ResponseWriter, r *http.Request, oc *graphql.OperationContext, errs gqlerror.List, exec graphql.GraphExecutor) {
+	contentType := responseContentType(r.Header.Get("Accept"))
+	w.Header().Set("Content-Type", contentType)
+	status := http.StatusOK
+	if errcode.GetErrorKind(errs) == errcode.KindProtocol {
+		status = http.StatusUnprocessableEntity
+		if contentType == "application/graphql-response+json" {
+			status = http.StatusBadRequest
+		}
+	}
+	w.WriteHeader(status)
+	writeResponse(w, exec.DispatchError(graphql.WithOperationContext(r.Context(), oc), errs))
+}
+
+// maxErrors bounds the errors of one answer. Validation reports every
+// problem it finds, and a query of thousands of unused variables or
+// repeated directives was answered with 600 KB of errors: fifteen times the
+// request. The first maxErrors are kept; a last one says how many were cut.
+const maxErrors = 50
+
+func capErrors(resp *graphql.Response) {
+	if len(resp.Errors) <= maxErrors {
+		return
+	}
+	cut := len(resp.Errors) - maxErrors
+	ext := map[string]any{"code": string(apperr.BadUserInput)}
+	if first := resp.Errors[0]; first != nil && first.Extensions != nil {
+		ext["code"] = first.Extensions["code"]
+	}
+	resp.Errors = append(resp.Errors[:maxErrors:maxErrors], &gqlerror.Error{
+		Message: fmt.Sprintf("%d more errors are not shown.", cut), Extensions: ext})
 }
 
 // writeResponse writes a response as json.Marshal would: {"data":…} when it
 // has data and nothing else (the data is the executor's compact JSON).
 func writeResponse(w io.Writer, resp *graphql.Response) {
+	capErrors(resp)
 	if len(resp.Data) > 0 && len(resp.Errors) == 0 && len(resp.Extensions) == 0 &&
 		resp.Label == "" && len(resp.Path) == 0 && resp.HasNext == nil {
 		buf := make([]byte, 0, len(resp.Data)+len(`{"data":}`))
