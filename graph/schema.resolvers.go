@@ -82,9 +82,7 @@ func (r *agentResolver) AssignedConversations(ctx context.Context, objs []*model
 		return nil, err
 	}
 	return withDetails(ctx, objs, emptyConversations(p), func(objs []*models.Agent) ([]*model.ConversationConnection, error) {
-		return eachErr(objs, func(a *models.Agent) (*model.ConversationConnection, error) {
-			return r.conversations(ctx, v, first, after, team.ConversationFilter{AssigneeID: &a.ID})
-		})
+		return r.assignedConversations(ctx, v, objs, p, deref(after))
 	})
 }
 
@@ -137,20 +135,15 @@ func (r *conversationResolver) Caution(ctx context.Context, objs []*models.Conve
 }
 
 func (r *conversationResolver) Messages(ctx context.Context, objs []*models.Conversation, first *int, after *string) ([]*model.MessageConnection, error) {
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
 	p, err := pageArgs(first, after)
 	if err != nil {
 		return nil, err
 	}
-	return eachErr(objs, func(c *models.Conversation) (*model.MessageConnection, error) {
-		msgs, hasNext, err := r.Team.Messages(ctx, c.ID, p)
-		if err != nil {
-			return nil, err
-		}
-		if err := r.prefetchMessagePage(ctx, c.WorkspaceID, msgs); err != nil {
-			return nil, err
-		}
-		return messageConnection(p, msgs, hasNext, func(ctx context.Context) (int, error) { return r.Team.CountMessages(ctx, c.ID) }), nil
-	})
+	return r.conversationMessages(ctx, v, objs, p, deref(after))
 }
 
 func (r *conversationConnectionResolver) TotalCount(ctx context.Context, obj *model.ConversationConnection) (int, error) {
