@@ -253,7 +253,9 @@ func TestNestedConnectionsEqualEachParentAlone(t *testing.T) {
 							t.Fatal(err)
 						}
 						vars["id"] = c.Node.ID
-						var one struct{ Conversation struct{ Messages messagesJSON } }
+						var one struct {
+							Conversation struct{ Messages messagesJSON }
+						}
 						s.must(viewer.Token, convQ, vars, &one)
 						if !reflect.DeepEqual(nestedMsgs, one.Conversation.Messages) {
 							t.Fatalf("conversation %s, %v:\nnested %+v\nalone  %+v", c.Node.ID, args, nestedMsgs, one.Conversation.Messages)
