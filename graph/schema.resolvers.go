@@ -27,28 +27,28 @@ func (r *agentResolver) Name(ctx context.Context, obj *models.Agent) (*string, e
 func (r *agentResolver) Roles(ctx context.Context, objs []*models.Agent) ([][]*models.Role, error) {
 	return withDetails(ctx, objs, []*models.Role{}, func(objs []*models.Agent) ([][]*models.Role, error) {
 		roles, err := rolesOfAgents(ctx, objs)
-		if err != nil {
+		if !partial(err) {
 			return nil, err
 		}
 		out := make([][]*models.Role, len(roles))
 		for i := range roles {
 			out[i] = rolePointers(roles[i])
 		}
-		return out, nil
+		return out, err
 	})
 }
 
 func (r *agentResolver) Permissions(ctx context.Context, objs []*models.Agent) ([][]models.Permission, error) {
 	return withDetails(ctx, objs, []models.Permission{}, func(objs []*models.Agent) ([][]models.Permission, error) {
 		roles, err := rolesOfAgents(ctx, objs)
-		if err != nil {
+		if !partial(err) {
 			return nil, err
 		}
 		out := make([][]models.Permission, len(roles))
 		for i, rs := range roles {
 			out[i] = permissionsOf(rs)
 		}
-		return out, nil
+		return out, err
 	})
 }
 
@@ -128,10 +128,10 @@ func (r *conversationResolver) Assignee(ctx context.Context, objs []*models.Conv
 
 func (r *conversationResolver) Caution(ctx context.Context, objs []*models.Conversation) ([]*models.ConversationCaution, error) {
 	assignees, err := agentRefs(ctx, objs, func(c *models.Conversation) *int64 { return c.AssigneeID })
-	if err != nil {
+	if !partial(err) {
 		return nil, err
 	}
-	return each(assignees, models.CautionFor), nil
+	return each(assignees, models.CautionFor), err
 }
 
 func (r *conversationResolver) Messages(ctx context.Context, objs []*models.Conversation, first *int, after *string) ([]*model.MessageConnection, error) {
@@ -573,7 +573,7 @@ func (r *roleResolver) Permissions(ctx context.Context, obj *models.Role) ([]mod
 }
 
 func (r *roleResolver) AgentCount(ctx context.Context, objs []*models.Role) ([]int, error) {
-	return loadersFrom(ctx).AgentCountByRole.LoadAll(ctx, each(objs, func(role *models.Role) int64 { return role.ID }))
+	return loadAll(ctx, loadersFrom(ctx).AgentCountByRole, each(objs, func(role *models.Role) int64 { return role.ID }), nil)
 }
 
 func (r *workspaceResolver) ID(ctx context.Context, obj *models.Workspace) (string, error) {
