@@ -34,10 +34,12 @@ func each[T, R any](objs []*T, f func(*T) R) []R {
 // fails every object (a statement for all of them failed).
 
 // partial reports whether err leaves the values returned with it usable:
-// nil, or per-item errors.
+// nil, or per-item errors. The helpers here return a BatchErrorList as it is,
+// never wrapped, so a type assertion finds it (errors.As would cost an
+// allocation per field of every object on a page).
 func partial(err error) bool {
-	var items graphql.BatchErrorList
-	return err == nil || errors.As(err, &items)
+	_, items := err.(graphql.BatchErrorList)
+	return err == nil || items
 }
 
 // loadAll loads keys through l. A key whose load failed gets its error
@@ -86,8 +88,8 @@ func loadRefs[V any](ctx context.Context, l *dataloadgen.Loader[int64, *V], refs
 	if !partial(err) {
 		return nil, err
 	}
-	var keyErrs, errs graphql.BatchErrorList
-	errors.As(err, &keyErrs)
+	keyErrs, _ := err.(graphql.BatchErrorList)
+	var errs graphql.BatchErrorList
 	k := 0
 	for i, r := range refs {
 		if r == nil {
@@ -159,7 +161,7 @@ func withDetails[R any](ctx context.Context, objs []*models.Agent, hidden R, f f
 		if res, err = f(shown); !partial(err) {
 			return nil, err
 		}
-		errors.As(err, &shownErrs)
+		shownErrs, _ = err.(graphql.BatchErrorList)
 	}
 	// Per-item errors of the shown agents move to their places among objs.
 	out := make([]R, len(objs))
