@@ -132,8 +132,8 @@ func TestTotalCountIsPriced(t *testing.T) {
 		}
 		for _, q := range []string{
 			"{ " + counts.String() + "}",
-			// A count per listed item is a count per item.
-			`{ agents(first: 20) { edges { node { assignedConversations(first: 1) { totalCount } } } } }`,
+			// Ten counts at ten places of a list: each place is a GROUP BY.
+			"{ agents(first: 20) { edges { node { " + aliasedCounts(10) + " } } } }",
 		} {
 			res := s.query(owner.Token, q, nil)
 			if code, limit := limitOf(res); code != "BAD_USER_INPUT" || limit != "complexity" {
@@ -141,7 +141,18 @@ func TestTotalCountIsPriced(t *testing.T) {
 			}
 		}
 		s.must(owner.Token, `{ agents(first: 50) { totalCount edges { node { name email status roles { name } invitation { expired } } } } }`, nil, nil)
+		// A count per row of the Agents page is one GROUP BY for the page.
+		s.must(owner.Token, `{ agents(first: 50) { edges { node { name assignedConversations(first: 1) { totalCount } } } } }`, nil, nil)
 		s.must(owner.Token, `{ agents(first: 50) { totalCount edges { node { id name } } pageInfo { hasNextPage endCursor } }
 			conversations(filter: {caution: ASSIGNEE_REMOVED}) { totalCount edges { node { subject status caution assignee { name status } } } } }`, nil, nil)
 	})
+}
+
+// aliasedCounts selects n aliased counts of an agent's conversations.
+func aliasedCounts(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "c%d: assignedConversations(first: 1) { totalCount } ", i)
+	}
+	return b.String()
 }

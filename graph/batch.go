@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/vikstrous/dataloadgen"
 
 	"agentdesk/auth"
@@ -26,16 +27,47 @@ func each[T, R any](objs []*T, f func(*T) R) []R {
 	return out
 }
 
-// eachErr maps f over the objects, stopping at the first error.
-func eachErr[T, R any](objs []*T, f func(*T) (R, error)) ([]R, error) {
-	out := make([]R, len(objs))
-	for i, o := range objs {
-		var err error
-		if out[i], err = f(o); err != nil {
-			return nil, err
-		}
+// Errors of batch resolvers are per item where they can be: a resolver
+// answers all its values together with a graphql.BatchErrorList (one error
+// or nil per object), and gqlgen puts each error on its own object's path,
+// so one failing object does not fail its siblings. A plain error still
+// fails every object (a statement for all of them failed).
+
+// partial reports whether err leaves the values returned with it usable:
+// nil, or per-item errors. The helpers here return a BatchErrorList as it is,
+// never wrapped, so a type assertion finds it (errors.As would cost an
+// allocation per field of every object on a page).
+func partial(err error) bool {
+	_, items := err.(graphql.BatchErrorList)
+	return err == nil || items
+}
+
+// loadAll loads keys through l. A key whose load failed gets its error
+// alone; skip names errors that are no failure (a vanished reference is a
+// nil value, not an error).
+func loadAll[K comparable, V any](ctx context.Context, l *dataloadgen.Loader[K, V], keys []K, skip func(error) bool) ([]V, error) {
+	values, err := l.LoadAll(ctx, keys)
+	if err == nil {
+		return values, nil
 	}
-	return out, nil
+	var keyErrs dataloadgen.ErrorSlice
+	if !errors.As(err, &keyErrs) || len(keyErrs) != len(keys) {
+		return nil, err
+	}
+	var errs graphql.BatchErrorList
+	for i, e := range keyErrs {
+		if e == nil || (skip != nil && skip(e)) {
+			continue
+		}
+		if errs == nil {
+			errs = make(graphql.BatchErrorList, len(keys))
+		}
+		errs[i] = e
+	}
+	if errs == nil {
+		return values, nil
+	}
+	return values, errs
 }
 
 // loadRefs resolves optional references (inviter, remover, assignee, author,
@@ -52,26 +84,31 @@ func loadRefs[V any](ctx context.Context, l *dataloadgen.Loader[int64, *V], refs
 	if len(keys) == 0 {
 		return out, nil
 	}
-	values, err := l.LoadAll(ctx, keys)
-	if err != nil {
-		var errs dataloadgen.ErrorSlice
-		if !errors.As(err, &errs) {
-			return nil, err
-		}
-		for _, e := range errs {
-			if e != nil && !errors.Is(e, dataloadgen.ErrNotFound) {
-				return nil, e
-			}
-		}
+	values, err := loadAll(ctx, l, keys, func(e error) bool { return errors.Is(e, dataloadgen.ErrNotFound) })
+	if !partial(err) {
+		return nil, err
 	}
+	keyErrs, _ := err.(graphql.BatchErrorList)
+	var errs graphql.BatchErrorList
 	k := 0
 	for i, r := range refs {
-		if r != nil {
-			out[i] = values[k]
-			k++
+		if r == nil {
+			continue
 		}
+		if keyErrs != nil && keyErrs[k] != nil {
+			if errs == nil {
+				errs = make(graphql.BatchErrorList, len(refs))
+			}
+			errs[i] = keyErrs[k]
+		} else {
+			out[i] = values[k]
+		}
+		k++
 	}
-	return out, nil
+	if errs == nil {
+		return out, nil
+	}
+	return out, errs
 }
 
 // agentRefs loads the agents that ref points at from each object.
@@ -81,7 +118,7 @@ func agentRefs[T any](ctx context.Context, objs []*T, ref func(*T) *int64) ([]*m
 
 // rolesOfAgents loads the roles of each agent in one batch.
 func rolesOfAgents(ctx context.Context, agents []*models.Agent) ([][]models.Role, error) {
-	return loadersFrom(ctx).RolesByAgent.LoadAll(ctx, each(agents, func(a *models.Agent) int64 { return a.ID }))
+	return loadAll(ctx, loadersFrom(ctx).RolesByAgent, each(agents, func(a *models.Agent) int64 { return a.ID }), nil)
 }
 
 func agentName(a *models.Agent) *string {
@@ -118,23 +155,36 @@ func withDetails[R any](ctx context.Context, objs []*models.Agent, hidden R, f f
 		}
 	}
 	var res []R
+	var shownErrs graphql.BatchErrorList
 	if len(shown) > 0 {
 		var err error
-		if res, err = f(shown); err != nil {
+		if res, err = f(shown); !partial(err) {
 			return nil, err
 		}
+		shownErrs, _ = err.(graphql.BatchErrorList)
 	}
+	// Per-item errors of the shown agents move to their places among objs.
 	out := make([]R, len(objs))
+	var errs graphql.BatchErrorList
 	k := 0
 	for i := range objs {
-		if sees[i] {
-			out[i] = res[k]
-			k++
-		} else {
+		if !sees[i] {
 			out[i] = hidden
+			continue
 		}
+		out[i] = res[k]
+		if shownErrs != nil && shownErrs[k] != nil {
+			if errs == nil {
+				errs = make(graphql.BatchErrorList, len(objs))
+			}
+			errs[i] = shownErrs[k]
+		}
+		k++
 	}
-	return out, nil
+	if errs == nil {
+		return out, nil
+	}
+	return out, errs
 }
 
 // detail returns v when the viewer may see the agent's details, else nil.

@@ -31,8 +31,8 @@ func conversationFilter(f *model.ConversationFilter) (team.ConversationFilter, e
 	return out, nil
 }
 
-// conversations serves the conversation lists (the query and
-// Agent.assignedConversations): one page, loaders primed for its rows.
+// conversations serves the conversation list: one page, loaders primed for
+// its rows.
 func (r *Resolver) conversations(ctx context.Context, v *auth.Viewer, first *int, after *string, f team.ConversationFilter) (*model.ConversationConnection, error) {
 	p, err := pageArgs(first, after)
 	if err != nil {
@@ -42,20 +42,24 @@ func (r *Resolver) conversations(ctx context.Context, v *auth.Viewer, first *int
 	if err != nil {
 		return nil, err
 	}
+	if err := r.prefetchConversationPage(ctx, v.WorkspaceID, convs); err != nil {
+		return nil, err
+	}
+	return conversationConnection(p, team.ConversationScope(f), convs, hasNext, func(ctx context.Context) (int, error) { return r.Team.CountConversations(ctx, v, f) }), nil
+}
+
+// conversationConnection is a page of conversations whose cursors carry the
+// scope of their list.
+func conversationConnection(p team.Page, sc team.CursorScope, convs []models.Conversation, hasNext bool, count model.Counter) *model.ConversationConnection {
 	edges := make([]*model.ConversationEdge, len(convs))
 	cursors := make([]string, len(convs))
-	sc := team.ConversationScope(f)
 	for i := range convs {
 		c := team.ConversationCursor(&convs[i])
 		c.CursorScope = sc
 		cursors[i] = encodeCursor(c)
 		edges[i] = &model.ConversationEdge{Cursor: cursors[i], Node: &convs[i]}
 	}
-	if err := r.prefetchConversationPage(ctx, v.WorkspaceID, convs); err != nil {
-		return nil, err
-	}
-	return &model.ConversationConnection{Edges: edges, PageInfo: pageInfo(p, cursors, hasNext),
-		Count: func(ctx context.Context) (int, error) { return r.Team.CountConversations(ctx, v, f) }}, nil
+	return &model.ConversationConnection{Edges: edges, PageInfo: pageInfo(p, cursors, hasNext), Count: count}
 }
 
 // emptyConversations is the page of a list that reveals nothing (an agent's

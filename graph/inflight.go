@@ -99,10 +99,14 @@ func limitInFlight(n int, next http.Handler) http.Handler {
 	slots := make(chan struct{}, n)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
-		case slots <- struct{}{}:
-		case <-r.Context().Done():
-			writeBusy(w)
-			return
+		case slots <- struct{}{}: // a free slot is taken even past the deadline: the transport answers why
+		default:
+			select {
+			case slots <- struct{}{}:
+			case <-r.Context().Done():
+				writeBusy(w)
+				return
+			}
 		}
 		defer func() { <-slots }()
 		next.ServeHTTP(w, r)

@@ -155,8 +155,8 @@ func (l *shapeLimits) checkOperation(w *shapeWalker, op *ast.OperationDefinition
 	case s.directives > l.Directives:
 		return limitError("directives", "The query has %d directives; at most %d are allowed.", s.directives, l.Directives)
 	}
-	if c := w.costOf(op.SelectionSet).total; c > l.Complexity {
-		err := limitError("complexity", "The query has complexity %d; at most %d is allowed.", c, l.Complexity)
+	if c := w.costOf(op.SelectionSet); sat(c.total+c.counts) > l.Complexity {
+		err := limitError("complexity", "The query has complexity %d; at most %d is allowed.", sat(c.total+c.counts), l.Complexity)
 		err.Extensions["reason"] = "COMPLEXITY_LIMIT_EXCEEDED" // the name gqlgen's extension gave it
 		return err
 	}

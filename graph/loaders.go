@@ -8,6 +8,7 @@ import (
 	"github.com/vikstrous/dataloadgen"
 
 	"agentdesk/auth"
+	"agentdesk/graph/model"
 	"agentdesk/models"
 	"agentdesk/team"
 )
@@ -21,6 +22,10 @@ type Loaders struct {
 	AgentCountByRole *dataloadgen.Loader[int64, int]
 	ContactByID      *dataloadgen.Loader[int64, *models.Contact]
 	RoleByID         *dataloadgen.Loader[int64, *models.Role]
+
+	// Pages of nested connections, loaded a level at a time (nested.go).
+	assigned nestedPages[models.Agent, *model.ConversationConnection]
+	messages nestedPages[models.Conversation, *model.MessageConnection]
 }
 
 // loaderWait is how long a loader collects keys before it queries; resolvers

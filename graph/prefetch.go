@@ -61,6 +61,9 @@ func (r *Resolver) prefetchAgentPage(ctx context.Context, workspaceID int64, age
 		return nil
 	}
 	l := loadersFrom(ctx)
+	if selects(ctx, "edges", "node", "assignedConversations") {
+		l.assigned.addLevel(agents)
+	}
 	ids := make([]int64, len(agents))
 	for i, a := range agents {
 		ids[i] = a.ID
@@ -90,10 +93,19 @@ func (r *Resolver) prefetchAgentPage(ctx context.Context, workspaceID int64, age
 
 // prefetchConversationPage primes the loaders with the assignees (for
 // assignee and caution) and contacts of a page of conversations, one
-// statement each, when the selection asks for them.
+// statement each, when the selection asks for them, and records the page as
+// a level for their messages. convs are the edges' nodes (a whole level of
+// nested pages, or one list).
 func (r *Resolver) prefetchConversationPage(ctx context.Context, workspaceID int64, convs []models.Conversation) error {
 	if len(convs) == 0 {
 		return nil
+	}
+	if selects(ctx, "edges", "node", "messages") {
+		level := make([]*models.Conversation, len(convs))
+		for i := range convs {
+			level[i] = &convs[i]
+		}
+		loadersFrom(ctx).messages.addLevel(level)
 	}
 	if selects(ctx, "edges", "node", "assignee") || selects(ctx, "edges", "node", "caution") {
 		var ids []int64

@@ -27,28 +27,28 @@ func (r *agentResolver) Name(ctx context.Context, obj *models.Agent) (*string, e
 func (r *agentResolver) Roles(ctx context.Context, objs []*models.Agent) ([][]*models.Role, error) {
 	return withDetails(ctx, objs, []*models.Role{}, func(objs []*models.Agent) ([][]*models.Role, error) {
 		roles, err := rolesOfAgents(ctx, objs)
-		if err != nil {
+		if !partial(err) {
 			return nil, err
 		}
 		out := make([][]*models.Role, len(roles))
 		for i := range roles {
 			out[i] = rolePointers(roles[i])
 		}
-		return out, nil
+		return out, err
 	})
 }
 
 func (r *agentResolver) Permissions(ctx context.Context, objs []*models.Agent) ([][]models.Permission, error) {
 	return withDetails(ctx, objs, []models.Permission{}, func(objs []*models.Agent) ([][]models.Permission, error) {
 		roles, err := rolesOfAgents(ctx, objs)
-		if err != nil {
+		if !partial(err) {
 			return nil, err
 		}
 		out := make([][]models.Permission, len(roles))
 		for i, rs := range roles {
 			out[i] = permissionsOf(rs)
 		}
-		return out, nil
+		return out, err
 	})
 }
 
@@ -82,9 +82,7 @@ func (r *agentResolver) AssignedConversations(ctx context.Context, objs []*model
 		return nil, err
 	}
 	return withDetails(ctx, objs, emptyConversations(p), func(objs []*models.Agent) ([]*model.ConversationConnection, error) {
-		return eachErr(objs, func(a *models.Agent) (*model.ConversationConnection, error) {
-			return r.conversations(ctx, v, first, after, team.ConversationFilter{AssigneeID: &a.ID})
-		})
+		return r.assignedConversations(ctx, v, objs, p, deref(after))
 	})
 }
 
@@ -130,27 +128,22 @@ func (r *conversationResolver) Assignee(ctx context.Context, objs []*models.Conv
 
 func (r *conversationResolver) Caution(ctx context.Context, objs []*models.Conversation) ([]*models.ConversationCaution, error) {
 	assignees, err := agentRefs(ctx, objs, func(c *models.Conversation) *int64 { return c.AssigneeID })
-	if err != nil {
+	if !partial(err) {
 		return nil, err
 	}
-	return each(assignees, models.CautionFor), nil
+	return each(assignees, models.CautionFor), err
 }
 
 func (r *conversationResolver) Messages(ctx context.Context, objs []*models.Conversation, first *int, after *string) ([]*model.MessageConnection, error) {
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
 	p, err := pageArgs(first, after)
 	if err != nil {
 		return nil, err
 	}
-	return eachErr(objs, func(c *models.Conversation) (*model.MessageConnection, error) {
-		msgs, hasNext, err := r.Team.Messages(ctx, c.ID, p)
-		if err != nil {
-			return nil, err
-		}
-		if err := r.prefetchMessagePage(ctx, c.WorkspaceID, msgs); err != nil {
-			return nil, err
-		}
-		return messageConnection(p, team.MessageScope(c.ID), msgs, hasNext, func(ctx context.Context) (int, error) { return r.Team.CountMessages(ctx, c.ID) }), nil
-	})
+	return r.conversationMessages(ctx, v, objs, p, deref(after))
 }
 
 func (r *conversationConnectionResolver) TotalCount(ctx context.Context, obj *model.ConversationConnection) (int, error) {
@@ -580,7 +573,7 @@ func (r *roleResolver) Permissions(ctx context.Context, obj *models.Role) ([]mod
 }
 
 func (r *roleResolver) AgentCount(ctx context.Context, objs []*models.Role) ([]int, error) {
-	return loadersFrom(ctx).AgentCountByRole.LoadAll(ctx, each(objs, func(role *models.Role) int64 { return role.ID }))
+	return loadAll(ctx, loadersFrom(ctx).AgentCountByRole, each(objs, func(role *models.Role) int64 { return role.ID }), nil)
 }
 
 func (r *workspaceResolver) ID(ctx context.Context, obj *models.Workspace) (string, error) {

@@ -44,7 +44,12 @@ func (s *shape) add(o shape) {
 // cost is the complexity of a selection set: total, and the part of it in
 // `edges`, which a connection multiplies by its page size (the rest of a
 // connection, totalCount and pageInfo, is paid once).
-type cost struct{ total, items int }
+//
+// counts is the price of the totalCounts in it, kept apart because a count
+// is paid once wherever it stands: a totalCount inside a list is one
+// GROUP BY for all the items of its level (graph/nested.go), whose rows are
+// the same as one count over them, so it is not multiplied by page sizes.
+type cost struct{ total, items, counts int }
 
 // countCost is the price of a totalCount: a COUNT reads every row its filter
 // matches, however small the page, so it costs what a full page does
@@ -272,7 +277,11 @@ func (w *shapeWalker) costOf(set ast.SelectionSet) cost {
 		var f cost
 		switch x := sel.(type) {
 		case *ast.Field:
-			f.total = w.fieldCost(x)
+			if isTotalCount(x) {
+				f.counts = countCost
+				break
+			}
+			f = w.fieldCost(x)
 			if x.Name == "edges" {
 				f.items = f.total
 			}
@@ -283,8 +292,14 @@ func (w *shapeWalker) costOf(set ast.SelectionSet) cost {
 		}
 		c.total = sat(c.total + f.total)
 		c.items = sat(c.items + f.items)
+		c.counts = sat(c.counts + f.counts)
 	}
 	return c
+}
+
+// isTotalCount reports whether f is the totalCount of a connection.
+func isTotalCount(f *ast.Field) bool {
+	return f.Name == "totalCount" && f.ObjectDefinition != nil && strings.HasSuffix(f.ObjectDefinition.Name, "Connection")
 }
 
 func (w *shapeWalker) fragmentCost(name string) cost {
@@ -304,14 +319,16 @@ func (w *shapeWalker) fragmentCost(name string) cost {
 	return c
 }
 
-func (w *shapeWalker) fieldCost(f *ast.Field) int {
+// fieldCost prices a field: total as gqlgen's complexity would (without
+// counts), and the counts within it.
+func (w *shapeWalker) fieldCost(f *ast.Field) cost {
 	children := w.costOf(f.SelectionSet)
 	if f.Definition == nil || f.ObjectDefinition == nil || w.es == nil { // not validated: only a guard
-		return sat(1 + children.total)
+		return cost{total: sat(1 + children.total), counts: children.counts}
 	}
 	typ := f.Definition.Type.Name()
 	if typ == "__Schema" { // as gqlgen: introspection has its own fixed shape
-		return 0
+		return cost{}
 	}
 	perItem, once := children.total, 0
 	if strings.HasSuffix(typ, "Connection") {
@@ -333,7 +350,7 @@ func (w *shapeWalker) fieldCost(f *ast.Field) int {
 	} else {
 		c = price(f.ObjectDefinition)
 	}
-	return sat(c + once)
+	return cost{total: sat(c + once), counts: children.counts}
 }
 
 // ceiling caps every count, so that no figure overflows however far a query
