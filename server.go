@@ -78,6 +78,12 @@ type config struct {
 	// in any 24 hours (BEHAVIOUR.md §8 "Email as a weapon").
 	MailWorkspaceDailyLimit int `env:"MAIL_WORKSPACE_DAILY_LIMIT" envDefault:"500"`
 	RateLimitMaxKeys        int `env:"RATE_LIMIT_MAX_KEYS" envDefault:"10000"`
+	// Sign-up makes new senders, so: what one address receives from all
+	// workspaces, what a workspace younger than a day sends, and how many
+	// workspaces one client creates (README "Decisions").
+	MailAddressDailyLimit      int `env:"MAIL_ADDRESS_DAILY_LIMIT" envDefault:"5"`
+	MailNewWorkspaceDailyLimit int `env:"MAIL_NEW_WORKSPACE_DAILY_LIMIT" envDefault:"20"`
+	SignupPerIPHourly          int `env:"SIGNUP_PER_IP_HOURLY" envDefault:"5"`
 	// MetricsAddr serves /metrics on its own address, and the public one
 	// answers 404 for it (empty: /metrics is on LISTEN_ADDR).
 	MetricsAddr string `env:"METRICS_ADDR"`
@@ -160,7 +166,8 @@ func run(args []string) error {
 		DB: database, Sessions: sessions, Passwords: auth.NewPasswords(auth.DefaultArgon2), Now: now, Emails: queue,
 		Config: team.Config{PublicURL: cfg.PublicURL, AllowSignup: cfg.AllowSignup,
 			InvitationTTL: cfg.InvitationTTL, ResendCooldown: cfg.ResendCooldown,
-			MailWorkspaceDailyLimit: cfg.MailWorkspaceDailyLimit},
+			MailWorkspaceDailyLimit: cfg.MailWorkspaceDailyLimit, MailNewWorkspaceDailyLimit: cfg.MailNewWorkspaceDailyLimit,
+			MailAddressDailyLimit: cfg.MailAddressDailyLimit, SignupPerIPHourly: cfg.SignupPerIPHourly},
 	}
 	if len(args) > 0 {
 		switch args[0] {

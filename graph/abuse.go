@@ -88,6 +88,13 @@ func rateKeyOfIP(ip string) string {
 	return netip.PrefixFrom(addr.WithZone(""), 64).Masked().String()
 }
 
+// signupClient is who signs up, for team's SIGNUP_PER_IP_HOURLY: keyed
+// like the other per-IP limits. A request whose address is unknown shares
+// one key with every other such request rather than going unlimited.
+func signupClient(ctx context.Context) string {
+	return "ip|" + rateKeyOfIP(ClientIP(ctx))
+}
+
 // password spends one password guess for an email (input field field). An
 // email longer than any address answers BAD_USER_INPUT before any limiter
 // sees it.

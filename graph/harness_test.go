@@ -73,6 +73,11 @@ func newServer(t testing.TB, dialect db.Dialect) *testServer {
 	database := dbtest.Open(t, dialect, stmts)
 	clock := &testClock{now: time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC)}
 	svc := teamtest.New(t, database, clock.Now)
+	// Scenarios sign up far more often than a person, and fill a workspace
+	// with more agents on its first day than a new one may invite; the
+	// sign-up and new-workspace tests set their own limits.
+	svc.Config.SignupPerIPHourly = 1_000_000
+	svc.Config.MailNewWorkspaceDailyLimit = team.DefaultMailWorkspaceDailyLimit
 	logs := &bytes.Buffer{}
 	// Scenarios sign in far more often than a person; the rate-limit test
 	// sets its own limits.

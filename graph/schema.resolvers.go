@@ -171,7 +171,7 @@ func (r *mutationResolver) CreateWorkspace(ctx context.Context, input model.Crea
 		return nil, err
 	}
 	res, err := r.Team.CreateWorkspace(ctx, team.CreateWorkspaceInput{WorkspaceName: input.WorkspaceName,
-		OwnerName: input.OwnerName, OwnerEmail: input.OwnerEmail, Password: input.Password})
+		OwnerName: input.OwnerName, OwnerEmail: input.OwnerEmail, Password: input.Password, Client: signupClient(ctx)})
 	if err != nil {
 		return nil, err
 	}

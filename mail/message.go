@@ -29,8 +29,8 @@ var (
 // the email quotes them and says they are not agentdesk's words, and which
 // link is. Names may still look like a URL ("acme.com" is a fair workspace
 // name), and mail clients link those; they are not rewritten, since the
-// per-address cooldown and the per-workspace daily limit are what make a
-// relay worthless.
+// per-address and per-workspace limits are what make a relay worthless. The
+// subject carries no name at all (see Subject).
 type Activation struct {
 	WorkspaceName string
 	InvitedByName string
@@ -68,9 +68,17 @@ func (a Activation) Render() (Rendered, error) {
 	if err := activationHTML.Execute(&html, data); err != nil {
 		return Rendered{}, fmt.Errorf("render activation email: %w", err)
 	}
-	subject := fmt.Sprintf("You're invited to \"%s\" on agentdesk", a.WorkspaceName)
+	return Rendered{Subject: a.Subject(), Text: text.String(), HTML: html.String()}, nil
+}
+
+// Subject is the email's subject line: agentdesk's words only. The names
+// are typed by anyone who signs up ("Claim your prize at https://…") and
+// a subject is read before any disclaimer, often alone in a notification,
+// so they appear only in the body, quoted, next to the words that say
+// whose they are.
+func (a Activation) Subject() string {
 	if a.Resend {
-		subject = fmt.Sprintf("Your new activation link for \"%s\"", a.WorkspaceName)
+		return "Your new activation link for agentdesk"
 	}
-	return Rendered{Subject: subject, Text: text.String(), HTML: html.String()}, nil
+	return "Your invitation to join a workspace on agentdesk"
 }

@@ -33,4 +33,8 @@ type Email struct {
 	SentAt    *time.Time
 	CreatedAt time.Time
 	UpdatedAt time.Time
+
+	// RecipientKey is ToAddress normalised for the per-address mail limits
+	// (team.RecipientKey).
+	RecipientKey string
 }

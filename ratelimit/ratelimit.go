@@ -98,6 +98,27 @@ func (l *Limiter) Allow(key string) (bool, time.Duration) {
 	return true, 0
 }
 
+// Return gives back one token that Allow took for key, for an attempt that
+// turned out not to count (sign-up counts the workspaces created, and a
+// refused or failed one created none). A bucket refilled by it is forgotten
+// like any full one; a key with no bucket has nothing to give back.
+func (l *Limiter) Return(key string) {
+	k := KeyOf(key)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.buckets[k]
+	if b == nil {
+		return
+	}
+	b.full -= l.interval
+	if b.full <= l.now().UnixNano() {
+		heap.Remove(&l.byFull, b.index)
+		delete(l.buckets, k)
+		return
+	}
+	heap.Fix(&l.byFull, b.index)
+}
+
 // Len is the number of buckets held (for metrics and tests).
 func (l *Limiter) Len() int {
 	l.mu.Lock()

@@ -71,3 +71,40 @@ func TestFullTableEvictsTheFullestBucket(t *testing.T) {
 		t.Fatal("more than one token refilled")
 	}
 }
+
+// A returned token can be taken again, and a bucket that Return refills is
+// forgotten: returning never grants more than the burst.
+func TestReturnGivesBackOneToken(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l := New(2, time.Hour, 0, func() time.Time { return now })
+	l.Allow("ip")
+	l.Allow("ip")
+	if ok, _ := l.Allow("ip"); ok {
+		t.Fatal("3rd event allowed")
+	}
+	l.Return("ip")
+	if ok, _ := l.Allow("ip"); !ok {
+		t.Fatal("the returned token was not given back")
+	}
+	if ok, _ := l.Allow("ip"); ok {
+		t.Fatal("Return gave back more than one token")
+	}
+	l.Return("ip")
+	l.Return("ip")
+	l.Return("ip") // more than was taken: the bucket is simply full
+	if n := l.Len(); n != 0 {
+		t.Fatalf("%d buckets after every token came back, want 0", n)
+	}
+	for i := range 2 {
+		if ok, _ := l.Allow("ip"); !ok {
+			t.Fatalf("event %d of a refilled bucket refused", i+1)
+		}
+	}
+	if ok, _ := l.Allow("ip"); ok {
+		t.Fatal("returning more than was taken raised the burst")
+	}
+	l.Return("never seen") // no bucket, nothing to do
+	if n := l.Len(); n != 1 {
+		t.Fatalf("%d buckets, want 1", n)
+	}
+}

@@ -186,36 +186,39 @@ const DefaultMailWorkspaceDailyLimit = 500
 
 // checkDailyEmails answers RATE_LIMITED when the workspace has queued
 // MAIL_WORKSPACE_DAILY_LIMIT activation emails (invites, re-invites,
-// re-sends) in the last 24 hours: sign-up is public, so without it anyone
-// could relay mail to a list of victims through us. Counted from the emails
-// table in the caller's transaction, under the workspace lock, so every
-// replica sees the same count and two invites cannot both take the last
-// slot. (Emails leave the table only with their activation token, a day
-// after it died, so none younger than a day is missing.)
+// re-sends) in the last 24 hours, or MAIL_NEW_WORKSPACE_DAILY_LIMIT while
+// it is younger than a day: sign-up is public, so without it anyone could
+// relay mail to a list of victims through us, and a fresh workspace is the
+// cheapest sender there is. Counted from the emails table in the caller's
+// transaction, under the workspace lock, so every replica sees the same
+// count and two invites cannot both take the last slot. (Emails leave the
+// table only with their activation token, a day after it died, so none
+// younger than a day is missing.)
 func (s *Service) checkDailyEmails(tx *gorm.DB, workspaceID int64, now time.Time) error {
-	limit := s.Config.MailWorkspaceDailyLimit
-	if limit <= 0 {
-		limit = DefaultMailWorkspaceDailyLimit
-	}
-	window := tx.Model(&models.Email{}).Where("workspace_id = ? AND created_at > ?", workspaceID, now.Add(-mailWindow))
-	var sent int64
-	if err := window.Count(&sent).Error; err != nil {
+	normal := positiveOr(s.Config.MailWorkspaceDailyLimit, DefaultMailWorkspaceDailyLimit)
+	limit := normal
+	var ws models.Workspace
+	if err := tx.Select("created_at").Where("id = ?", workspaceID).Take(&ws).Error; err != nil {
 		return err
 	}
-	if sent < int64(limit) {
-		return nil
+	established := ws.CreatedAt.Add(newWorkspaceAge)
+	young := established.After(now)
+	if young {
+		limit = min(normal, positiveOr(s.Config.MailNewWorkspaceDailyLimit, DefaultMailNewWorkspaceDailyLimit))
 	}
-	// A slot frees when enough of the oldest emails leave the window that
-	// fewer than limit remain.
-	var freeing models.Email
-	err := tx.Model(&models.Email{}).Select("created_at").
-		Where("workspace_id = ? AND created_at > ?", workspaceID, now.Add(-mailWindow)).
-		Order("created_at, id").Offset(int(sent) - limit).Limit(1).Take(&freeing).Error
-	if err != nil {
+	sent, frees, err := emailsInWindow(tx, now, limit, "workspace_id = ?", workspaceID)
+	if err != nil || sent < int64(limit) {
 		return err
+	}
+	if young && sent < int64(normal) {
+		// Every email of a young workspace is younger than the workspace,
+		// so none leaves the window before it turns a day old and gets the
+		// full limit.
+		return rateLimited(fmt.Sprintf("This workspace is new: it may send %d invitation emails in its first 24 hours; try again later.", limit),
+			established.Sub(now))
 	}
 	return rateLimited(fmt.Sprintf("This workspace has sent %d invitation emails in the last 24 hours, its limit; try again later.", sent),
-		freeing.CreatedAt.Add(mailWindow).Sub(now))
+		frees)
 }
 
 // mailWindow is the period of MAIL_WORKSPACE_DAILY_LIMIT.
@@ -241,6 +244,10 @@ func (s *Service) issueLink(tx *gorm.DB, v *auth.Viewer, agent *models.Agent, re
 	if err := s.checkDailyEmails(tx, v.WorkspaceID, now); err != nil {
 		return err
 	}
+	recipient := RecipientKey(agent.Email)
+	if err := s.checkRecipient(tx, recipient, now); err != nil {
+		return err
+	}
 	token, hash := auth.NewToken()
 	at := models.ActivationToken{AgentID: agent.ID, TokenHash: hash, ExpiresAt: now.Add(s.Config.InvitationTTL), CreatedAt: now}
 	if err := tx.Create(&at).Error; err != nil {
@@ -262,7 +269,7 @@ func (s *Service) issueLink(tx *gorm.DB, v *auth.Viewer, agent *models.Agent, re
 		return err
 	}
 	email := models.Email{WorkspaceID: v.WorkspaceID, AgentID: agent.ID, TokenID: at.ID, ToAddress: agent.Email,
-		Subject: msg.Subject, BodyText: msg.Text, BodyHTML: msg.HTML, State: models.EmailQueued,
+		RecipientKey: recipient, Subject: msg.Subject, BodyText: msg.Text, BodyHTML: msg.HTML, State: models.EmailQueued,
 		CreatedAt: now, UpdatedAt: now}
 	if err := tx.Create(&email).Error; err != nil {
 		return err

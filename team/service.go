@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -17,6 +18,7 @@ import (
 	"agentdesk/auth"
 	"agentdesk/db"
 	"agentdesk/models"
+	"agentdesk/ratelimit"
 )
 
 // Config holds the settings the rules depend on.
@@ -28,6 +30,16 @@ type Config struct {
 	// MailWorkspaceDailyLimit caps a workspace's activation emails in any
 	// 24 hours; 0 means DefaultMailWorkspaceDailyLimit, never unlimited.
 	MailWorkspaceDailyLimit int
+	// MailNewWorkspaceDailyLimit caps the activation emails of a workspace
+	// younger than a day; 0 means DefaultMailNewWorkspaceDailyLimit.
+	MailNewWorkspaceDailyLimit int
+	// MailAddressDailyLimit caps the activation emails one address receives
+	// in any 24 hours from all workspaces together; 0 means
+	// DefaultMailAddressDailyLimit.
+	MailAddressDailyLimit int
+	// SignupPerIPHourly caps the workspaces created from one client (see
+	// CreateWorkspaceInput.Client) per hour; 0 means DefaultSignupPerIPHourly.
+	SignupPerIPHourly int
 }
 
 // EmailQueue queues the job that sends an outbox email, inside the
@@ -45,6 +57,9 @@ type Service struct {
 	Config    Config
 	// Now is the clock; tests replace it to expire links without sleeping.
 	Now func() time.Time
+
+	signupOnce sync.Once
+	signups    *ratelimit.Limiter // see signupLimiter
 }
 
 // AuthResult is a signed-in session.

@@ -16,12 +16,16 @@ import (
 // CreateWorkspaceInput is public sign-up.
 type CreateWorkspaceInput struct {
 	WorkspaceName, OwnerName, OwnerEmail, Password string
+	// Client identifies who signs up, for SIGNUP_PER_IP_HOURLY: the
+	// client's IP (IPv6: its /64). Empty for callers that are not a network
+	// client (demo, seed), which are not limited.
+	Client string
 }
 
 // CreateWorkspace creates a workspace, its four built-in roles and its Owner,
 // and signs the Owner in. An email that already has an account must give that
 // account's password (one account, one password).
-func (s *Service) CreateWorkspace(ctx context.Context, in CreateWorkspaceInput) (*AuthResult, error) {
+func (s *Service) CreateWorkspace(ctx context.Context, in CreateWorkspaceInput) (_ *AuthResult, err error) {
 	if !s.Config.AllowSignup {
 		return nil, apperr.New(apperr.Forbidden, "Sign-up is switched off on this server.")
 	}
@@ -40,6 +44,18 @@ func (s *Service) CreateWorkspace(ctx context.Context, in CreateWorkspaceInput) 
 	if err := validPassword("password", in.Password); err != nil {
 		return nil, err
 	}
+	// Spent before the password is hashed or checked, so a refused client
+	// costs no hashing; given back whenever no workspace is created, so only
+	// created workspaces count.
+	giveBack, err := s.spendSignup(in.Client)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			giveBack()
+		}
+	}()
 	account, err := s.accountByEmail(s.DB.WithContext(ctx), email)
 	if err != nil {
 		return nil, err
