@@ -60,6 +60,31 @@ func TestQueryCachesHoldBoundedMemory(t *testing.T) {
 	}
 }
 
+// TestParsedQueryCacheIsChargedByItsTree: small queries with large trees
+// (a 5 KB list of 2,700 ids parses to 590 KB) are charged for their tree,
+// so hundreds of distinct ones keep the cache within its byte budget. They
+// pass every check before the resolver refuses the list, so they are cached.
+func TestParsedQueryCacheIsChargedByItsTree(t *testing.T) {
+	s := newServer(t, db.SQLite)
+	owner := s.createWorkspace("Acme")
+	ids := strings.Repeat(`1,`, 2_700)
+	s.must(owner.Token, "{ __typename }", nil, nil) // warm up
+	before := heapAfterGC()
+	for i := range 400 {
+		q := fmt.Sprintf("query q%d { agents(filter: {roleIds: [%s]}) { totalCount } }", i, ids)
+		if res := s.query(owner.Token, q, nil); res.code() != "BAD_USER_INPUT" {
+			t.Fatalf("a list of 2,700 ids: %.300s", res.raw)
+		}
+	}
+	after := heapAfterGC()
+	grown := int64(after) - int64(before)
+	t.Logf("heap %d KB before, %d KB after 400 queries of %d bytes", before>>10, after>>10, len(ids)+60)
+	// The cache may hold 8 MB; the rest is the test's own and noise.
+	if grown > 12<<20 {
+		t.Fatalf("the heap grew by %d MB and stays so", grown>>20)
+	}
+}
+
 // A persisted query is kept only once it passed every check: the hash of an
 // invalid one is not found afterwards; a valid one is.
 func TestPersistedQueryKeepsOnlyQueriesThatPassed(t *testing.T) {
