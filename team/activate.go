@@ -58,6 +58,7 @@ func (s *Service) lookupLink(tx *gorm.DB, token string) (*liveLink, error) {
 }
 
 // PreviewInvitation tells the activation page what it is about to activate.
+// Needs no viewer: the token is the proof.
 func (s *Service) PreviewInvitation(ctx context.Context, token string) (*InvitationPreview, error) {
 	tx := s.DB.WithContext(ctx)
 	l, err := s.lookupLink(tx, token)
@@ -91,6 +92,7 @@ type ActivateInput struct {
 // ActivateAccount consumes the link (once, atomically), makes the agent
 // ACTIVE and signs it in. A new account sets name and password; an existing
 // one (same email, any workspace) proves itself with its password.
+// Needs no viewer: the token is the proof.
 func (s *Service) ActivateAccount(ctx context.Context, in ActivateInput) (*AuthResult, error) {
 	l, err := s.lookupLink(s.DB.WithContext(ctx), in.Token)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 // UpdateAgentRoles replaces the roles of a PENDING or ACTIVE agent. Roles the
 // agent gains must not grant the caller more than it holds; the Owner role is
 // given and taken only by an Owner; the last ACTIVE Owner keeps it.
+// Needs AGENTS_UPDATE_ROLES; only an Owner gives or takes the Owner role.
 func (s *Service) UpdateAgentRoles(ctx context.Context, v *auth.Viewer, agentID int64, roleIDs []int64) (*models.Agent, error) {
 	if err := requirePermission(v, models.PermAgentsUpdateRoles); err != nil {
 		return nil, err

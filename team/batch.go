@@ -12,6 +12,8 @@ import (
 // statement for any number of keys, so a page of N agents costs the same as 1.
 
 // RolesByAgent returns the roles each agent holds (every key present).
+// Checks no permission: callers show an agent's roles only where
+// auth.SeesAgentDetails allows.
 func (s *Service) RolesByAgent(ctx context.Context, agentIDs []int64) (map[int64][]models.Role, error) {
 	out := make(map[int64][]models.Role, len(agentIDs))
 	for _, id := range agentIDs {
@@ -54,16 +56,22 @@ func byID[T any, P scannable[T]](ctx context.Context, s *Service, table, columns
 }
 
 // AgentsByID returns the agents of a workspace by id (missing ids absent).
+// Checks no permission: the agents behind references (assignee, author, actor,
+// inviter) are visible to whoever sees the reference, with only the fields
+// auth.SeesAgentDetails allows.
 func (s *Service) AgentsByID(ctx context.Context, workspaceID int64, ids []int64) (map[int64]*models.Agent, error) {
 	return byID(ctx, s, "agents", models.AgentColumns, workspaceID, ids, func(a *models.Agent) int64 { return a.ID })
 }
 
 // RolesByID returns the roles of a workspace by id (missing ids absent).
+// Checks no permission: roles are readable by every agent (see Roles).
 func (s *Service) RolesByID(ctx context.Context, workspaceID int64, ids []int64) (map[int64]*models.Role, error) {
 	return byID(ctx, s, "roles", models.RoleColumns, workspaceID, ids, func(r *models.Role) int64 { return r.ID })
 }
 
 // AgentCountByRole counts the PENDING or ACTIVE holders of each role.
+// Checks no permission: a field of a role, readable by every agent (see
+// Roles).
 func (s *Service) AgentCountByRole(ctx context.Context, roleIDs []int64) (map[int64]int, error) {
 	var rows []struct {
 		RoleID int64
@@ -100,6 +108,8 @@ type Invitation struct {
 }
 
 // InvitationOf returns the agent's invitation while it is PENDING, else nil.
+// Checks no permission: callers show it only where auth.SeesAgentDetails
+// allows.
 func (s *Service) InvitationOf(a *models.Agent) *Invitation {
 	if a.Status != models.AgentPending {
 		return nil

@@ -71,6 +71,8 @@ func ConversationCursor(c *models.Conversation) Cursor {
 
 // ListConversations returns one page of the visible conversations, newest
 // activity first, and whether more follow.
+// Needs a viewer only: without CONVERSATIONS_READ_ALL the list holds the
+// viewer's own and unassigned conversations.
 func (s *Service) ListConversations(ctx context.Context, v *auth.Viewer, f ConversationFilter, p Page) ([]models.Conversation, bool, error) {
 	if err := CheckFirst(p.First); err != nil {
 		return nil, false, err
@@ -90,6 +92,7 @@ func (s *Service) ListConversations(ctx context.Context, v *auth.Viewer, f Conve
 }
 
 // CountConversations counts the visible conversations a filter matches.
+// Needs a viewer only, filtered like ListConversations.
 func (s *Service) CountConversations(ctx context.Context, v *auth.Viewer, f ConversationFilter) (int, error) {
 	var n int64
 	err := s.conversationQuery(ctx, v, f).Count(&n).Error
@@ -106,6 +109,8 @@ func visibleConversation(tx *gorm.DB, v *auth.Viewer, id int64) (*models.Convers
 }
 
 // Conversation returns a conversation the viewer may see, or NOT_FOUND.
+// Needs a viewer only: without CONVERSATIONS_READ_ALL another agent's
+// conversation is NOT_FOUND.
 func (s *Service) Conversation(ctx context.Context, v *auth.Viewer, id int64) (*models.Conversation, error) {
 	return visibleConversation(s.DB.WithContext(ctx), v, id)
 }
@@ -120,6 +125,7 @@ type CreateConversationInput struct {
 
 // CreateConversation records a contact's first message as a new, OPEN,
 // unassigned conversation. A contact is reused by email within the workspace.
+// Needs CONVERSATIONS_REPLY.
 func (s *Service) CreateConversation(ctx context.Context, v *auth.Viewer, in CreateConversationInput) (*models.Conversation, error) {
 	if err := requirePermission(v, models.PermConversationsReply); err != nil {
 		return nil, err
@@ -215,6 +221,7 @@ func assignee(tx *gorm.DB, workspaceID, agentID int64, field string) (*models.Ag
 
 // AssignConversation assigns a visible conversation to an agent, or
 // unassigns it (agentID nil).
+// Needs CONVERSATIONS_ASSIGN.
 func (s *Service) AssignConversation(ctx context.Context, v *auth.Viewer, conversationID int64, agentID *int64) (*models.Conversation, error) {
 	if err := requirePermission(v, models.PermConversationsAssign); err != nil {
 		return nil, err
@@ -250,6 +257,7 @@ func (s *Service) AssignConversation(ctx context.Context, v *auth.Viewer, conver
 // ReassignConversations moves the visible conversations of one agent (a
 // removed one, typically) with the given statuses (default OPEN and PENDING)
 // to another agent, or unassigns them. Returns how many moved.
+// Needs CONVERSATIONS_ASSIGN.
 func (s *Service) ReassignConversations(ctx context.Context, v *auth.Viewer, fromID int64, toID *int64, statuses []models.ConversationStatus) (int, error) {
 	if err := requirePermission(v, models.PermConversationsAssign); err != nil {
 		return 0, err
@@ -293,6 +301,7 @@ func (s *Service) ReassignConversations(ctx context.Context, v *auth.Viewer, fro
 }
 
 // SetConversationStatus changes the status of a visible conversation.
+// Needs CONVERSATIONS_REPLY.
 func (s *Service) SetConversationStatus(ctx context.Context, v *auth.Viewer, id int64, status models.ConversationStatus) (*models.Conversation, error) {
 	if err := requirePermission(v, models.PermConversationsReply); err != nil {
 		return nil, err
@@ -313,6 +322,7 @@ func (s *Service) SetConversationStatus(ctx context.Context, v *auth.Viewer, id 
 }
 
 // SendMessage adds the viewer's reply to a visible conversation.
+// Needs CONVERSATIONS_REPLY.
 func (s *Service) SendMessage(ctx context.Context, v *auth.Viewer, conversationID int64, body string) (*models.Message, error) {
 	if err := requirePermission(v, models.PermConversationsReply); err != nil {
 		return nil, err
@@ -348,6 +358,8 @@ func MessageCursor(m *models.Message) Cursor {
 
 // Messages returns one page of a conversation's messages, oldest first. The
 // conversation was already checked visible by whoever holds it.
+// Checks no permission: the caller holds a conversation it read through a
+// visibility-checked method.
 func (s *Service) Messages(ctx context.Context, conversationID int64, p Page) ([]models.Message, bool, error) {
 	if err := CheckFirst(p.First); err != nil {
 		return nil, false, err
@@ -368,6 +380,7 @@ func (s *Service) Messages(ctx context.Context, conversationID int64, p Page) ([
 }
 
 // CountMessages counts a conversation's messages.
+// Checks no permission, like Messages.
 func (s *Service) CountMessages(ctx context.Context, conversationID int64) (int, error) {
 	var n int64
 	err := s.DB.WithContext(ctx).Model(&models.Message{}).Where("conversation_id = ?", conversationID).Count(&n).Error
@@ -375,6 +388,8 @@ func (s *Service) CountMessages(ctx context.Context, conversationID int64) (int,
 }
 
 // Message returns a message of a conversation the viewer may see, or NOT_FOUND.
+// Needs a viewer only: a message of a conversation the viewer cannot see is
+// NOT_FOUND.
 func (s *Service) Message(ctx context.Context, v *auth.Viewer, id int64) (*models.Message, error) {
 	var m models.Message
 	tx := s.DB.WithContext(ctx)
@@ -393,6 +408,8 @@ func (s *Service) Message(ctx context.Context, v *auth.Viewer, id int64) (*model
 
 // Contact returns a contact of one of the viewer's visible conversations, or
 // NOT_FOUND.
+// Needs a viewer only: a contact of no conversation the viewer can see is
+// NOT_FOUND.
 func (s *Service) Contact(ctx context.Context, v *auth.Viewer, id int64) (*models.Contact, error) {
 	var n int64
 	if err := visibleTo(s.DB.WithContext(ctx).Model(&models.Conversation{}), v).
@@ -408,6 +425,7 @@ func (s *Service) Contact(ctx context.Context, v *auth.Viewer, id int64) (*model
 }
 
 // ContactsByID returns the contacts of a workspace by id.
+// Checks no permission: the contacts behind visible conversations.
 func (s *Service) ContactsByID(ctx context.Context, workspaceID int64, ids []int64) (map[int64]*models.Contact, error) {
 	return byID(ctx, s, "contacts", models.ContactColumns, workspaceID, ids, func(c *models.Contact) int64 { return c.ID })
 }

@@ -19,6 +19,8 @@ import (
 // agent again (same id, only the new roles) when that email was REMOVED here.
 // The agent, its roles, its activation token and the email are written in one
 // transaction.
+// Needs AGENTS_INVITE, and every permission of the roles granted (only an
+// Owner grants Owner).
 func (s *Service) InviteAgent(ctx context.Context, v *auth.Viewer, rawEmail string, roleIDs []int64) (*models.Agent, error) {
 	if err := requirePermission(v, models.PermAgentsInvite); err != nil {
 		return nil, err
@@ -134,6 +136,7 @@ func (s *Service) checkSeat(tx *gorm.DB, workspaceID int64) error {
 
 // ResendActivationLink issues a new link to a PENDING agent: the old link
 // dies at once, the expiry restarts, and the send count grows.
+// Needs AGENTS_INVITE.
 func (s *Service) ResendActivationLink(ctx context.Context, v *auth.Viewer, agentID int64) (*models.Agent, error) {
 	if err := requirePermission(v, models.PermAgentsInvite); err != nil {
 		return nil, err

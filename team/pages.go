@@ -79,6 +79,7 @@ func splitPages[T any](parents []int64, rows []T, parentOf func(*T) int64, first
 // AssignedConversationPages returns, for each agent, the page of the
 // conversations assigned to it that ListConversations gives for that
 // assignee alone (visible to v, newest activity first), in one statement.
+// Needs a viewer only, filtered like ListConversations.
 func (s *Service) AssignedConversationPages(ctx context.Context, v *auth.Viewer, agentIDs []int64, p Page) (map[int64]PageOf[models.Conversation], error) {
 	if err := CheckFirst(p.First); err != nil {
 		return nil, err
@@ -113,6 +114,7 @@ func (s *Service) AssignedConversationPages(ctx context.Context, v *auth.Viewer,
 
 // CountAssignedConversations counts, for each agent, the conversations
 // visible to v that are assigned to it, in one statement.
+// Needs a viewer only, filtered like ListConversations.
 func (s *Service) CountAssignedConversations(ctx context.Context, v *auth.Viewer, agentIDs []int64) (map[int64]int, error) {
 	return countPerParent(s.conversationQuery(ctx, v, ConversationFilter{}), "conversations.assignee_id", agentIDs)
 }
@@ -125,6 +127,7 @@ const messageColumns = "messages.id, messages.workspace_id, messages.conversatio
 // MessagePages returns, for each conversation, the page of its messages
 // that Messages gives for it alone (oldest first), in one statement. The
 // conversations were already checked visible by whoever holds them.
+// Checks no permission, like Messages.
 func (s *Service) MessagePages(ctx context.Context, conversationIDs []int64, p Page) (map[int64]PageOf[models.Message], error) {
 	if err := CheckFirst(p.First); err != nil {
 		return nil, err
@@ -157,6 +160,7 @@ func (s *Service) MessagePages(ctx context.Context, conversationIDs []int64, p P
 }
 
 // CountMessagesOf counts the messages of each conversation in one statement.
+// Checks no permission, like Messages.
 func (s *Service) CountMessagesOf(ctx context.Context, conversationIDs []int64) (map[int64]int, error) {
 	return countPerParent(s.DB.WithContext(ctx).Model(&models.Message{}), "messages.conversation_id", conversationIDs)
 }

@@ -163,8 +163,12 @@ func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
-// ListAgents returns one page of the workspace's agents and whether more follow.
+// ListAgents returns one page of the workspace's agents and whether more
+// follow. Needs AGENTS_READ.
 func (s *Service) ListAgents(ctx context.Context, v *auth.Viewer, f AgentFilter, o AgentOrder, p Page) ([]AgentRow, bool, error) {
+	if err := requirePermission(v, models.PermAgentsRead); err != nil {
+		return nil, false, err
+	}
 	if err := CheckFirst(p.First); err != nil {
 		return nil, false, err
 	}
@@ -211,7 +215,11 @@ func trimPage[T any](rows []T, first int) ([]T, bool, error) {
 }
 
 // CountAgents counts the agents a filter matches (only when a client asks).
+// Needs AGENTS_READ.
 func (s *Service) CountAgents(ctx context.Context, v *auth.Viewer, f AgentFilter) (int, error) {
+	if err := requirePermission(v, models.PermAgentsRead); err != nil {
+		return 0, err
+	}
 	f, err := f.valid()
 	if err != nil {
 		return 0, err
@@ -221,33 +229,44 @@ func (s *Service) CountAgents(ctx context.Context, v *auth.Viewer, f AgentFilter
 	return int(n), err
 }
 
-// Agent returns an agent of the viewer's workspace, or NOT_FOUND.
+// Agent returns an agent of the viewer's workspace, or NOT_FOUND. Needs
+// AGENTS_READ, except for the viewer itself: everyone may read themselves.
+// (An agent reached through a conversation, a message or an audit event is
+// loaded with AgentsByID instead and shows only the fields
+// auth.SeesAgentDetails allows.)
 func (s *Service) Agent(ctx context.Context, v *auth.Viewer, id int64) (*models.Agent, error) {
+	if !v.SeesAgentDetails(id) {
+		return nil, requirePermission(v, models.PermAgentsRead)
+	}
 	return agentInWorkspace(s.DB.WithContext(ctx), v.WorkspaceID, id)
 }
 
-// Workspace returns the viewer's workspace.
+// Workspace returns the viewer's workspace. Needs a viewer only: every
+// agent may read its workspace.
 func (s *Service) Workspace(ctx context.Context, v *auth.Viewer) (*models.Workspace, error) {
 	var ws models.Workspace
 	err := s.DB.WithContext(ctx).Take(&ws, v.WorkspaceID).Error
 	return &ws, err
 }
 
-// SeatsUsed counts the workspace's PENDING + ACTIVE agents.
+// SeatsUsed counts the workspace's PENDING + ACTIVE agents. Needs no
+// permission: it is a field of the workspace, which every agent may read.
 func (s *Service) SeatsUsed(ctx context.Context, workspaceID int64) (int, error) {
 	n, err := s.seatsUsed(s.DB.WithContext(ctx), workspaceID)
 	return int(n), err
 }
 
 // Roles returns the workspace's roles: the built-in four first, then custom
-// roles in the order they were created.
+// roles in the order they were created. Needs a viewer only: every agent
+// may read the roles (they name its own permissions).
 func (s *Service) Roles(ctx context.Context, v *auth.Viewer) ([]models.Role, error) {
 	var roles []models.Role
 	err := s.DB.WithContext(ctx).Where("workspace_id = ?", v.WorkspaceID).Order("id").Find(&roles).Error
 	return roles, err
 }
 
-// Role returns a role of the viewer's workspace, or NOT_FOUND.
+// Role returns a role of the viewer's workspace, or NOT_FOUND. Needs a
+// viewer only, like Roles.
 func (s *Service) Role(ctx context.Context, v *auth.Viewer, id int64) (*models.Role, error) {
 	var role models.Role
 	err := s.DB.WithContext(ctx).Where("id = ? AND workspace_id = ?", id, v.WorkspaceID).Take(&role).Error
@@ -258,7 +277,11 @@ func (s *Service) Role(ctx context.Context, v *auth.Viewer, id int64) (*models.R
 }
 
 // AuditLog returns one page of the workspace's audit events, newest first.
+// Needs AUDIT_READ.
 func (s *Service) AuditLog(ctx context.Context, v *auth.Viewer, p Page) ([]models.AuditEvent, bool, error) {
+	if err := requirePermission(v, models.PermAuditRead); err != nil {
+		return nil, false, err
+	}
 	if err := CheckFirst(p.First); err != nil {
 		return nil, false, err
 	}
@@ -276,15 +299,22 @@ func (s *Service) AuditLog(ctx context.Context, v *auth.Viewer, p Page) ([]model
 	return trimPage(events, p.First)
 }
 
-// CountAuditEvents counts the workspace's audit events.
+// CountAuditEvents counts the workspace's audit events. Needs AUDIT_READ.
 func (s *Service) CountAuditEvents(ctx context.Context, v *auth.Viewer) (int, error) {
+	if err := requirePermission(v, models.PermAuditRead); err != nil {
+		return 0, err
+	}
 	var n int64
 	err := s.DB.WithContext(ctx).Model(&models.AuditEvent{}).Where("workspace_id = ?", v.WorkspaceID).Count(&n).Error
 	return int(n), err
 }
 
 // AuditEvent returns an audit event of the viewer's workspace, or NOT_FOUND.
+// Needs AUDIT_READ.
 func (s *Service) AuditEvent(ctx context.Context, v *auth.Viewer, id int64) (*models.AuditEvent, error) {
+	if err := requirePermission(v, models.PermAuditRead); err != nil {
+		return nil, err
+	}
 	var e models.AuditEvent
 	err := s.DB.WithContext(ctx).Where("id = ? AND workspace_id = ?", id, v.WorkspaceID).Take(&e).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {

@@ -14,6 +14,8 @@ import (
 // ACTIVE (AGENTS_REMOVE) agent: status REMOVED, roles dropped, every session
 // and link revoked, in one transaction. Returns the agent and how many of its
 // conversations now show the caution badge.
+// Needs AGENTS_INVITE for a PENDING agent, AGENTS_REMOVE for an ACTIVE one,
+// and the Owner role for an Owner.
 func (s *Service) RemoveAgent(ctx context.Context, v *auth.Viewer, agentID int64) (*models.Agent, int, error) {
 	if !v.Can(models.PermAgentsInvite) && !v.Can(models.PermAgentsRemove) {
 		return nil, 0, apperr.New(apperr.Forbidden, "You need the AGENTS_INVITE or AGENTS_REMOVE permission to do this.")

@@ -58,6 +58,7 @@ func checkPermissionGrant(v *auth.Viewer, gained models.Permissions) error {
 }
 
 // CreateRole creates a custom role.
+// Needs ROLES_MANAGE, and every permission the role is given.
 func (s *Service) CreateRole(ctx context.Context, v *auth.Viewer, in RoleInput) (*models.Role, error) {
 	if err := requirePermission(v, models.PermRolesManage); err != nil {
 		return nil, err
@@ -121,6 +122,7 @@ func customRole(tx *gorm.DB, workspaceID, roleID int64) (*models.Role, error) {
 }
 
 // UpdateRole edits a custom role. Permissions it gains must be the caller's.
+// Needs ROLES_MANAGE, and every permission the role gains.
 func (s *Service) UpdateRole(ctx context.Context, v *auth.Viewer, roleID int64, in RoleInput) (*models.Role, error) {
 	if err := requirePermission(v, models.PermRolesManage); err != nil {
 		return nil, err
@@ -176,6 +178,7 @@ func (s *Service) UpdateRole(ctx context.Context, v *auth.Viewer, roleID int64, 
 }
 
 // DeleteRole deletes a custom role that no PENDING or ACTIVE agent holds.
+// Needs ROLES_MANAGE.
 func (s *Service) DeleteRole(ctx context.Context, v *auth.Viewer, roleID int64) error {
 	if err := requirePermission(v, models.PermRolesManage); err != nil {
 		return err

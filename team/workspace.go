@@ -25,6 +25,7 @@ type CreateWorkspaceInput struct {
 // CreateWorkspace creates a workspace, its four built-in roles and its Owner,
 // and signs the Owner in. An email that already has an account must give that
 // account's password (one account, one password).
+// Needs no viewer: public sign-up (ALLOW_SIGNUP).
 func (s *Service) CreateWorkspace(ctx context.Context, in CreateWorkspaceInput) (_ *AuthResult, err error) {
 	if !s.Config.AllowSignup {
 		return nil, apperr.New(apperr.Forbidden, "Sign-up is switched off on this server.")
@@ -131,6 +132,7 @@ type UpdateWorkspaceInput struct {
 
 // UpdateWorkspace renames the workspace or sets its seat limit
 // (WORKSPACE_MANAGE). A limit below the seats in use is refused.
+// Needs WORKSPACE_MANAGE.
 func (s *Service) UpdateWorkspace(ctx context.Context, v *auth.Viewer, in UpdateWorkspaceInput) (*models.Workspace, error) {
 	if err := requirePermission(v, models.PermWorkspaceManage); err != nil {
 		return nil, err
@@ -237,6 +239,7 @@ type LoginInput struct {
 
 // Login answers INVALID_CREDENTIALS for every failure, and spends the same
 // password-hashing time whether or not the email has an account.
+// Needs no viewer.
 func (s *Service) Login(ctx context.Context, in LoginInput) (*AuthResult, error) {
 	fail := apperr.New(apperr.InvalidCredentials, "Wrong email or password.")
 	// No account has an address that validEmail refuses, so saying so
@@ -285,6 +288,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*AuthResult, error)
 }
 
 // Logout revokes the session of token.
+// Needs no permission: the session token is the proof.
 func (s *Service) Logout(ctx context.Context, token string) error {
 	return s.Sessions.Revoke(ctx, token)
 }

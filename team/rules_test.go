@@ -1,0 +1,438 @@
+package team_test
+
+import (
+	"testing"
+	"time"
+
+	"agentdesk/apperr"
+	"agentdesk/auth"
+	"agentdesk/db"
+	"agentdesk/db/dbtest"
+	"agentdesk/models"
+	"agentdesk/team"
+)
+
+// The rules of BEHAVIOUR.md §3–§5, pinned where they live: the team
+// service, with a viewer and plain values, on both databases. The HTTP suite
+// in graph/ stays the contract test.
+
+// roleID returns the id of the role named name in v's workspace.
+func (f *mailFixture) roleID(t *testing.T, v *auth.Viewer, name string) int64 {
+	t.Helper()
+	roles, err := f.svc.Roles(f.ctx, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range roles {
+		if r.Name == name {
+			return r.ID
+		}
+	}
+	t.Fatalf("no role %q", name)
+	return 0
+}
+
+// join invites email into the Owner's workspace with the named roles and
+// activates it, returning the new agent's viewer.
+func (f *mailFixture) join(t *testing.T, email string, roleNames ...string) *auth.Viewer {
+	t.Helper()
+	ids := make([]int64, len(roleNames))
+	for i, n := range roleNames {
+		ids[i] = f.roleID(t, f.owner, n)
+	}
+	agent, err := f.svc.InviteAgent(f.ctx, f.owner, email, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mail models.Email
+	if err := f.svc.DB.Where("agent_id = ?", agent.ID).Order("id DESC").Take(&mail).Error; err != nil {
+		t.Fatal(err)
+	}
+	name := "Member"
+	res, err := f.svc.ActivateAccount(f.ctx, team.ActivateInput{Token: tokenInEmail.FindStringSubmatch(mail.BodyText)[1],
+		Name: &name, Password: "password2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := f.svc.Sessions.ResolveViewer(f.ctx, res.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func wantCode(t *testing.T, err error, code apperr.Code) {
+	t.Helper()
+	if !apperr.Is(err, code) {
+		t.Fatalf("err = %v, want %s", err, code)
+	}
+}
+
+// Every read of the team service checks its permission itself, whatever
+// the schema's directives did before: a caller without it is FORBIDDEN.
+func TestReadsNeedTheirPermission(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		f := newMailFixture(t, d)
+		plain := f.join(t, "plain@example.com", models.RoleAgent)
+		events, _, err := f.svc.AuditLog(f.ctx, f.owner, team.Page{First: 1})
+		if err != nil || len(events) != 1 {
+			t.Fatalf("the Owner's audit log: %v, %v", events, err)
+		}
+		reads := []struct {
+			name string
+			perm models.Permission
+			call func(v *auth.Viewer) error
+		}{
+			{"ListAgents", models.PermAgentsRead, func(v *auth.Viewer) error {
+				_, _, err := f.svc.ListAgents(f.ctx, v, team.AgentFilter{}, team.AgentOrder{}, team.Page{First: 10})
+				return err
+			}},
+			{"CountAgents", models.PermAgentsRead, func(v *auth.Viewer) error {
+				_, err := f.svc.CountAgents(f.ctx, v, team.AgentFilter{})
+				return err
+			}},
+			{"Agent", models.PermAgentsRead, func(v *auth.Viewer) error {
+				_, err := f.svc.Agent(f.ctx, v, f.owner.AgentID)
+				return err
+			}},
+			{"AuditLog", models.PermAuditRead, func(v *auth.Viewer) error {
+				_, _, err := f.svc.AuditLog(f.ctx, v, team.Page{First: 10})
+				return err
+			}},
+			{"CountAuditEvents", models.PermAuditRead, func(v *auth.Viewer) error {
+				_, err := f.svc.CountAuditEvents(f.ctx, v)
+				return err
+			}},
+			{"AuditEvent", models.PermAuditRead, func(v *auth.Viewer) error {
+				_, err := f.svc.AuditEvent(f.ctx, v, events[0].ID)
+				return err
+			}},
+		}
+		for _, r := range reads {
+			t.Run(r.name, func(t *testing.T) {
+				if plain.Can(r.perm) {
+					t.Fatalf("the Agent role holds %s", r.perm)
+				}
+				wantCode(t, r.call(plain), apperr.Forbidden)
+				if err := r.call(f.owner); err != nil {
+					t.Fatalf("with %s: %v", r.perm, err)
+				}
+			})
+		}
+		// Everyone reads themselves (the viewer query, node of one's own id).
+		if a, err := f.svc.Agent(f.ctx, plain, plain.AgentID); err != nil || a.ID != plain.AgentID {
+			t.Fatalf("reading oneself without AGENTS_READ: %v, %v", a, err)
+		}
+	})
+}
+
+// Conversations need no permission to read, but without
+// CONVERSATIONS_READ_ALL another agent's conversation does not exist.
+func TestConversationsVisibleToTheirOwnOrAll(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		f := newMailFixture(t, d)
+		a := f.join(t, "a@example.com", models.RoleAgent)
+		b := f.join(t, "b@example.com", models.RoleAgent)
+		conv, err := f.svc.CreateConversation(f.ctx, f.owner, team.CreateConversationInput{Channel: models.ChannelEmail, Message: "Hi"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.AssignConversation(f.ctx, f.owner, conv.ID, &a.AgentID); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			name    string
+			v       *auth.Viewer
+			visible bool
+		}{{"assignee", a, true}, {"other agent", b, false}, {"CONVERSATIONS_READ_ALL", f.owner, true}} {
+			t.Run(c.name, func(t *testing.T) {
+				_, err := f.svc.Conversation(f.ctx, c.v, conv.ID)
+				n, cerr := f.svc.CountConversations(f.ctx, c.v, team.ConversationFilter{})
+				if cerr != nil {
+					t.Fatal(cerr)
+				}
+				if c.visible && (err != nil || n != 1) {
+					t.Fatalf("visible conversation: %v, count %d", err, n)
+				}
+				if !c.visible {
+					wantCode(t, err, apperr.NotFound)
+					if n != 0 {
+						t.Fatalf("count %d, want 0", n)
+					}
+				}
+			})
+		}
+	})
+}
+
+// BEHAVIOUR.md §3 "Owners are protected": the last ACTIVE Owner can never
+// be removed or lose the Owner role (CONFLICT), and nothing changes.
+func TestLastOwnerCannotBeRemoved(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		f := newMailFixture(t, d)
+		second := f.join(t, "second@example.com", models.RoleOwner)
+		admin := f.roleID(t, f.owner, models.RoleAdministrator)
+
+		// With two Owners, one may demote the other...
+		if _, err := f.svc.UpdateAgentRoles(f.ctx, f.owner, second.AgentID, []int64{admin}); err != nil {
+			t.Fatalf("demoting one of two Owners: %v", err)
+		}
+		// ...but not then itself, the last one.
+		_, err := f.svc.UpdateAgentRoles(f.ctx, f.owner, f.owner.AgentID, []int64{admin})
+		wantCode(t, err, apperr.Conflict)
+
+		// Two Owners removing each other: the first removal leaves the
+		// other the last ACTIVE Owner, whom the second (answered with its
+		// old viewer, as a concurrent request would be) cannot remove.
+		third := f.join(t, "third@example.com", models.RoleOwner)
+		if _, _, err := f.svc.RemoveAgent(f.ctx, f.owner, third.AgentID); err != nil {
+			t.Fatalf("removing one of two Owners: %v", err)
+		}
+		_, _, err = f.svc.RemoveAgent(f.ctx, third, f.owner.AgentID)
+		wantCode(t, err, apperr.Conflict)
+
+		var owner models.Agent
+		f.svc.DB.Take(&owner, f.owner.AgentID)
+		roles, err := auth.RolesOf(f.svc.DB.DB, owner.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if owner.Status != models.AgentActive || len(roles) != 1 || !roles[0].IsOwner() {
+			t.Fatalf("the last Owner changed: %s, roles %v", owner.Status, roles)
+		}
+	})
+}
+
+// BEHAVIOUR.md §3 "No escalation": a caller grants only permissions it
+// holds, and only an Owner grants the Owner role, whether inviting,
+// assigning roles, or creating or editing a role.
+func TestNoPrivilegeEscalation(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		f := newMailFixture(t, d)
+		admin := f.join(t, "admin@example.com", models.RoleAdministrator)
+		// A custom role that may manage roles and invite, and hold nothing else.
+		hiringName := "Hiring"
+		hiring, err := f.svc.CreateRole(f.ctx, f.owner, team.RoleInput{Name: &hiringName, Permissions: &[]models.Permission{
+			models.PermRolesManage, models.PermAgentsInvite, models.PermAgentsUpdateRoles}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hirer := f.joinRole(t, "hirer@example.com", hiring.ID)
+		target := f.join(t, "target@example.com", models.RoleAgent)
+		owner := f.roleID(t, f.owner, models.RoleOwner)
+		supervisor := f.roleID(t, f.owner, models.RoleSupervisor)
+		name := "Bigger"
+		for _, c := range []struct {
+			name string
+			call func() error
+		}{
+			{"admin invites an Owner", func() error {
+				_, err := f.svc.InviteAgent(f.ctx, admin, "o2@example.com", []int64{owner})
+				return err
+			}},
+			{"admin makes an agent Owner", func() error {
+				_, err := f.svc.UpdateAgentRoles(f.ctx, admin, target.AgentID, []int64{owner})
+				return err
+			}},
+			{"hirer invites with a role it does not hold", func() error {
+				_, err := f.svc.InviteAgent(f.ctx, hirer, "s@example.com", []int64{supervisor})
+				return err
+			}},
+			{"hirer assigns a role it does not hold", func() error {
+				_, err := f.svc.UpdateAgentRoles(f.ctx, hirer, target.AgentID, []int64{supervisor})
+				return err
+			}},
+			{"hirer creates a role with more than it holds", func() error {
+				_, err := f.svc.CreateRole(f.ctx, hirer, team.RoleInput{Name: &name,
+					Permissions: &[]models.Permission{models.PermRolesManage, models.PermAuditRead}})
+				return err
+			}},
+			{"hirer gives its own role more", func() error {
+				_, err := f.svc.UpdateRole(f.ctx, hirer, hiring.ID, team.RoleInput{Permissions: &[]models.Permission{
+					models.PermRolesManage, models.PermAgentsInvite, models.PermAgentsUpdateRoles, models.PermAgentsRead}})
+				return err
+			}},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				agents, roles := f.count(t, &models.Agent{}), f.count(t, &models.Role{})
+				wantCode(t, c.call(), apperr.Forbidden)
+				if f.count(t, &models.Agent{}) != agents || f.count(t, &models.Role{}) != roles {
+					t.Fatal("a refused grant changed agents or roles")
+				}
+			})
+		}
+		got, err := auth.RolesOf(f.svc.DB.DB, target.AgentID)
+		if err != nil || len(got) != 1 || got[0].Name != models.RoleAgent {
+			t.Fatalf("the target's roles changed: %v, %v", got, err)
+		}
+		role, err := f.svc.Role(f.ctx, f.owner, hiring.ID)
+		if err != nil || len(role.Permissions) != 3 {
+			t.Fatalf("the hiring role changed: %v, %v", role, err)
+		}
+	})
+}
+
+func (f *mailFixture) joinRole(t *testing.T, email string, roleID int64) *auth.Viewer {
+	t.Helper()
+	var r models.Role
+	if err := f.svc.DB.Take(&r, roleID).Error; err != nil {
+		t.Fatal(err)
+	}
+	return f.join(t, email, r.Name)
+}
+
+func (f *mailFixture) count(t *testing.T, model any) int64 {
+	t.Helper()
+	var n int64
+	if err := f.svc.DB.Model(model).Count(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// BEHAVIOUR.md §4 "Remove" and §5: a removed agent's conversations stay
+// assigned and show ASSIGNEE_REMOVED; affectedConversations counts the OPEN
+// and PENDING ones; a re-invite clears the badge only once it is ACTIVE.
+func TestCautionBadgeWhenAssigneeRemoved(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		f := newMailFixture(t, d)
+		a := f.join(t, "a@example.com", models.RoleAgent)
+		var convs []*models.Conversation
+		for _, status := range []models.ConversationStatus{models.ConversationOpen, models.ConversationPending, models.ConversationResolved} {
+			c, err := f.svc.CreateConversation(f.ctx, f.owner, team.CreateConversationInput{Channel: models.ChannelEmail, Message: "Hi"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.svc.AssignConversation(f.ctx, f.owner, c.ID, &a.AgentID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.svc.SetConversationStatus(f.ctx, f.owner, c.ID, status); err != nil {
+				t.Fatal(err)
+			}
+			convs = append(convs, c)
+		}
+		caution := models.CautionAssigneeRemoved
+		flagged := func() int {
+			t.Helper()
+			n, err := f.svc.CountConversations(f.ctx, f.owner, team.ConversationFilter{Caution: &caution})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if flagged() != 0 {
+			t.Fatal("a caution before any removal")
+		}
+
+		removed, affected, err := f.svc.RemoveAgent(f.ctx, f.owner, a.AgentID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if affected != 2 {
+			t.Fatalf("affectedConversations = %d, want 2 (OPEN and PENDING)", affected)
+		}
+		if c := models.CautionFor(removed); c == nil || *c != caution {
+			t.Fatalf("caution of the removed assignee: %v", c)
+		}
+		for _, c := range convs {
+			got, err := f.svc.Conversation(f.ctx, f.owner, c.ID)
+			if err != nil || got.AssigneeID == nil || *got.AssigneeID != a.AgentID {
+				t.Fatalf("conversation %d lost its assignee: %v, %v", c.ID, got, err)
+			}
+		}
+		if n := flagged(); n != 3 {
+			t.Fatalf("%d conversations show the caution, want 3", n)
+		}
+
+		// Re-invited (PENDING): still flagged; ACTIVE again: cleared.
+		f.now = f.now.Add(time.Hour)
+		again := f.join(t, "a@example.com", models.RoleAgent)
+		if again.AgentID != a.AgentID {
+			t.Fatalf("the re-invite made a new agent %d", again.AgentID)
+		}
+		if n := flagged(); n != 0 {
+			t.Fatalf("%d conversations still show the caution after re-activation", n)
+		}
+	})
+}
+
+// BEHAVIOUR.md §4 "Re-send": a re-send within RESEND_COOLDOWN of the last
+// link is RATE_LIMITED and changes nothing; after it, the old link dies and
+// sendCount grows. Only PENDING agents have links to re-send (CONFLICT).
+func TestResendCooldown(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		f := newMailFixture(t, d)
+		agent, err := f.invite(f.owner, "new@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		invitedAt := f.now
+		// Times since the invitation; the re-send at +60s starts a new cooldown.
+		for _, c := range []struct {
+			after     time.Duration
+			waitAfter int // 0: allowed
+		}{{0, 60}, {59 * time.Second, 1}, {60 * time.Second, 0}, {61 * time.Second, 59}} {
+			f.now = invitedAt.Add(c.after)
+			before := f.emails(t, "agent_id = ?", agent.ID)
+			got, err := f.svc.ResendActivationLink(f.ctx, f.owner, agent.ID)
+			if c.waitAfter > 0 {
+				rateLimited(t, err, c.waitAfter)
+				if f.emails(t, "agent_id = ?", agent.ID) != before {
+					t.Fatalf("+%s: a refused re-send queued an email", c.after)
+				}
+				continue
+			}
+			if err != nil {
+				t.Fatalf("+%s: %v", c.after, err)
+			}
+			if got.LinkSendCount != 2 || f.emails(t, "agent_id = ?", agent.ID) != before+1 {
+				t.Fatalf("+%s: sendCount %d after one re-send", c.after, got.LinkSendCount)
+			}
+		}
+
+		active := f.join(t, "active@example.com", models.RoleAgent)
+		f.now = f.now.Add(time.Hour)
+		_, err = f.svc.ResendActivationLink(f.ctx, f.owner, active.AgentID)
+		wantCode(t, err, apperr.Conflict)
+	})
+}
+
+// BEHAVIOUR.md §4 "Seats": PENDING + ACTIVE may not exceed seatLimit
+// (SEAT_LIMIT_REACHED); a removed agent frees its seat; a limit below the
+// seats in use is refused.
+func TestSeatLimit(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		f := newMailFixture(t, d)
+		pending, err := f.invite(f.owner, "pending@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.join(t, "active@example.com", models.RoleAgent)
+		// Owner + PENDING + ACTIVE = 3 seats in use.
+		one := 1
+		_, err = f.svc.UpdateWorkspace(f.ctx, f.owner, team.UpdateWorkspaceInput{SeatLimit: &one})
+		if e, ok := apperr.As(err); !ok || e.Code != apperr.BadUserInput || e.Field != "seatLimit" {
+			t.Fatalf("a seat limit below the seats in use: %v, want BAD_USER_INPUT on seatLimit", err)
+		}
+		three := 3
+		if _, err := f.svc.UpdateWorkspace(f.ctx, f.owner, team.UpdateWorkspaceInput{SeatLimit: &three}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.invite(f.owner, "fourth@example.com")
+		wantCode(t, err, apperr.SeatLimitReached)
+		if f.emails(t, "to_address = ?", "fourth@example.com") != 0 {
+			t.Fatal("a refused invite queued an email")
+		}
+		if n, _ := f.svc.SeatsUsed(f.ctx, f.owner.WorkspaceID); n != 3 {
+			t.Fatalf("seatsUsed = %d, want 3", n)
+		}
+
+		// Removing the PENDING agent (cancelling its invitation) frees a seat.
+		if _, _, err := f.svc.RemoveAgent(f.ctx, f.owner, pending.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.invite(f.owner, "fourth@example.com"); err != nil {
+			t.Fatalf("inviting into a freed seat: %v", err)
+		}
+	})
+}
