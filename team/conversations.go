@@ -207,7 +207,7 @@ func assignee(tx *gorm.DB, workspaceID, agentID int64, field string) (*models.Ag
 	if err != nil {
 		return nil, err
 	}
-	if !permissionsOf(roles).Has(models.PermConversationsReply) {
+	if !roles.Permissions().Has(models.PermConversationsReply) {
 		return nil, apperr.Input(field, "This agent cannot reply to conversations (no CONVERSATIONS_REPLY).")
 	}
 	return &a, nil

@@ -47,7 +47,7 @@ func (s *Service) RemoveAgent(ctx context.Context, v *auth.Viewer, agentID int64
 		if err != nil {
 			return err
 		}
-		if hasOwnerRole(roles) {
+		if roles.HasOwner() {
 			if !v.IsOwner {
 				return apperr.New(apperr.Forbidden, "Only an Owner can remove an Owner.")
 			}

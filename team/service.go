@@ -138,7 +138,7 @@ func agentInWorkspace(tx *gorm.DB, workspaceID, agentID int64) (*models.Agent, e
 
 // rolesInWorkspace loads the roles of ids, all of which must belong to the
 // workspace (BAD_USER_INPUT on field otherwise).
-func rolesInWorkspace(tx *gorm.DB, workspaceID int64, ids []int64, field string) ([]models.Role, error) {
+func rolesInWorkspace(tx *gorm.DB, workspaceID int64, ids []int64, field string) (models.Roles, error) {
 	if len(ids) == 0 {
 		return nil, apperr.Input(field, "Choose at least one role.")
 	}
@@ -179,30 +179,13 @@ func setRoles(tx *gorm.DB, agentID int64, roles []models.Role) error {
 	return tx.Create(&rows).Error
 }
 
-func hasOwnerRole(roles []models.Role) bool {
-	for i := range roles {
-		if roles[i].IsOwner() {
-			return true
-		}
-	}
-	return false
-}
-
-func permissionsOf(roles []models.Role) models.Permissions {
-	var ps models.Permissions
-	for _, r := range roles {
-		ps = ps.Union(r.Permissions)
-	}
-	return ps
-}
-
 // checkGrant enforces "no escalation": a caller grants only permissions it
 // holds, and only an Owner grants the Owner role.
-func checkGrant(v *auth.Viewer, granted []models.Role) error {
-	if hasOwnerRole(granted) && !v.IsOwner {
+func checkGrant(v *auth.Viewer, granted models.Roles) error {
+	if granted.HasOwner() && !v.IsOwner {
 		return apperr.New(apperr.Forbidden, "Only an Owner can grant the Owner role.")
 	}
-	if missing := v.Permissions.Missing(permissionsOf(granted)); len(missing) > 0 {
+	if missing := v.Permissions.Missing(granted.Permissions()); len(missing) > 0 {
 		return apperr.New(apperr.Forbidden, "You cannot grant permissions you do not hold: %v.", missing)
 	}
 	return nil
@@ -211,11 +194,12 @@ func checkGrant(v *auth.Viewer, granted []models.Role) error {
 // activeOwnerCount counts the ACTIVE agents holding the Owner role.
 func activeOwnerCount(tx *gorm.DB, workspaceID int64) (int64, error) {
 	var n int64
+	isOwner, args := models.OwnerRoleSQL()
 	err := tx.Model(&models.Agent{}).
 		Joins("JOIN agent_roles ON agent_roles.agent_id = agents.id").
 		Joins("JOIN roles ON roles.id = agent_roles.role_id").
-		Where("agents.workspace_id = ? AND agents.status = ? AND roles.system = ? AND roles.name = ?",
-			workspaceID, models.AgentActive, true, models.RoleOwner).
+		Where("agents.workspace_id = ? AND agents.status = ?", workspaceID, models.AgentActive).
+		Where(isOwner, args...).
 		Count(&n).Error
 	return n, err
 }
