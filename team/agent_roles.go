@@ -22,7 +22,7 @@ func (s *Service) UpdateAgentRoles(ctx context.Context, v *auth.Viewer, agentID 
 		return nil, apperr.Input("roleIds", "Choose at least one role.")
 	}
 	var agent *models.Agent
-	err := s.inTx(ctx, "Conflict.", func(tx *gorm.DB) error {
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
 		if err := s.lockWorkspace(tx, v.WorkspaceID); err != nil {
 			return err
 		}

@@ -23,7 +23,7 @@ func (s *Service) RemoveAgent(ctx context.Context, v *auth.Viewer, agentID int64
 	}
 	var agent *models.Agent
 	affected := 0
-	err := s.inTx(ctx, "Conflict.", func(tx *gorm.DB) error {
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
 		if err := s.lockWorkspace(tx, v.WorkspaceID); err != nil {
 			return err
 		}

@@ -80,18 +80,41 @@ const txAttempts = 5
 // collide again in step.
 var txBackoff = 5 * time.Millisecond
 
+// conflictMessages is what a client reads when a write breaks a unique
+// constraint, one message per constraint (db.UniqueConstraints) whichever
+// mutation broke it: most are checked before writing, so this is mostly the
+// answer to the loser of a race between two equal requests.
+var conflictMessages = map[string]string{
+	db.UniqueAccountEmail:    "This email already has an account; give its password.",
+	db.UniqueRoleName:        roleNameTaken,
+	db.UniqueAgentEmail:      "An agent with this email is already in the workspace.",
+	db.UniqueAgentRole:       "The agent already holds this role.",
+	db.UniqueActivationToken: "The new activation link could not be issued; try again.",
+	db.UniqueSessionToken:    "The session could not be started; try again.",
+}
+
+// conflictMessage answers a unique violation: the constraint's message, or,
+// for a constraint without one, a sentence that names no internals.
+func conflictMessage(err error) string {
+	if msg, ok := conflictMessages[db.UniqueConstraint(err)]; ok {
+		return msg
+	}
+	return "This would duplicate something that already exists."
+}
+
 // inTx runs fn in one transaction: the unit of every mutation, so a failed
-// mutation changes nothing. Unique violations become CONFLICT. A transaction
+// mutation changes nothing. Unique violations become CONFLICT, with the
+// message of the constraint (conflictMessages). A transaction
 // the database rolled back for losing a race (db.ErrRetryable) runs again,
 // up to txAttempts times, so fn must start from scratch on every call (assign,
 // don't append, to variables outside it); past that it answers CONFLICT, never
 // INTERNAL: the client did nothing wrong and may simply try again.
-func (s *Service) inTx(ctx context.Context, conflictMsg string, fn func(tx *gorm.DB) error) error {
+func (s *Service) inTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	for attempt := 1; ; attempt++ {
 		err := db.TranslateError(s.DB.WithContext(ctx).Transaction(fn))
 		switch {
 		case errors.Is(err, db.ErrUniqueViolation):
-			return apperr.New(apperr.Conflict, "%s", conflictMsg)
+			return apperr.New(apperr.Conflict, "%s", conflictMessage(err))
 		case !errors.Is(err, db.ErrRetryable):
 			return err
 		case attempt == txAttempts:
