@@ -67,19 +67,14 @@ func (s *Sessions) ResolveViewer(ctx context.Context, token string) (*Viewer, er
 		return nil, err
 	}
 	v := &Viewer{AgentID: row.AgentID, WorkspaceID: row.WorkspaceID, SessionID: row.SessionID, Roles: roles}
-	for _, r := range roles {
-		v.Permissions = v.Permissions.Union(r.Permissions)
-		if r.System && r.Name == models.RoleOwner {
-			v.IsOwner = true
-		}
-	}
+	v.Permissions, v.IsOwner = roles.Permissions(), roles.HasOwner()
 	return v, nil
 }
 
 // RolesOf reads the roles an agent holds, in id order (db may be a
 // transaction).
-func RolesOf(db *gorm.DB, agentID int64) ([]models.Role, error) {
-	roles := []models.Role{}
+func RolesOf(db *gorm.DB, agentID int64) (models.Roles, error) {
+	roles := models.Roles{}
 	err := database.ScanRows(db.Table("roles").Select(models.RoleColumns).
 		Joins("JOIN agent_roles ar ON ar.role_id = roles.id").
 		Where("ar.agent_id = ?", agentID).Order("roles.id"), func(r database.RowScanner) error {

@@ -21,7 +21,7 @@ type Viewer struct {
 	// IsOwner: the agent holds the built-in Owner role.
 	IsOwner bool
 	// Roles are the roles the permissions come from, as read for this request.
-	Roles []models.Role
+	Roles models.Roles
 }
 
 // Can reports whether the viewer holds every one of perms.

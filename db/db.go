@@ -43,6 +43,65 @@ var migrations embed.FS
 // unique constraint, on either dialect.
 var ErrUniqueViolation = errors.New("unique constraint violated")
 
+// The unique constraints of the migrations a write can break, named as
+// PostgreSQL names them (the index name, or table_column_key and table_pkey
+// for those declared in CREATE TABLE). UniqueConstraint answers these names on
+// both dialects, so the rules map each to its own message once.
+const (
+	UniqueAccountEmail    = "accounts_email_key"
+	UniqueRoleName        = "roles_workspace_name_key"
+	UniqueAgentEmail      = "agents_workspace_email_key"
+	UniqueAgentRole       = "agent_roles_pkey"
+	UniqueActivationToken = "activation_tokens_token_hash_key"
+	UniqueSessionToken    = "sessions_token_hash_key"
+)
+
+// UniqueConstraints lists the constants above; a test checks it against the
+// unique indexes the migrations create, so a new one cannot go unnamed.
+var UniqueConstraints = []string{UniqueAccountEmail, UniqueRoleName, UniqueAgentEmail, UniqueAgentRole,
+	UniqueActivationToken, UniqueSessionToken}
+
+// sqliteUniqueColumns maps SQLite's report of a violated constraint to its
+// name: SQLite names an index on expressions ("index 'accounts_email_key'")
+// but lists the columns of one declared in CREATE TABLE.
+var sqliteUniqueColumns = map[string]string{
+	"index '" + UniqueAccountEmail + "'":        UniqueAccountEmail,
+	"index '" + UniqueRoleName + "'":            UniqueRoleName,
+	"index '" + UniqueAgentEmail + "'":          UniqueAgentEmail,
+	"agent_roles.agent_id, agent_roles.role_id": UniqueAgentRole,
+	"activation_tokens.token_hash":              UniqueActivationToken,
+	"sessions.token_hash":                       UniqueSessionToken,
+}
+
+const sqliteUniqueFailed = "UNIQUE constraint failed: "
+
+// UniqueConstraint names the unique constraint err (translated or not)
+// violated, one of UniqueConstraints, or "" when err is no unique violation
+// or one of a constraint not listed there.
+func UniqueConstraint(err error) string {
+	if err == nil {
+		return ""
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		if pgErr.Code == "23505" {
+			return pgErr.ConstraintName
+		}
+		return ""
+	}
+	msg := err.Error()
+	i := strings.Index(msg, sqliteUniqueFailed)
+	if i < 0 {
+		return ""
+	}
+	what := msg[i+len(sqliteUniqueFailed):]
+	// The driver appends the extended result code, e.g. " (2067)".
+	if j := strings.Index(what, " ("); j >= 0 {
+		what = what[:j]
+	}
+	return sqliteUniqueColumns[what]
+}
+
 // ErrRetryable is returned (wrapped) when a transaction lost a race with
 // another one and was rolled back by the database, not refused by a rule: a
 // PostgreSQL deadlock (40P01) or serialization failure (40001), or SQLite

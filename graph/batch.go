@@ -128,14 +128,6 @@ func agentName(a *models.Agent) *string {
 	return &a.Name
 }
 
-func permissionsOf(roles []models.Role) []models.Permission {
-	var perms models.Permissions
-	for _, role := range roles {
-		perms = perms.Union(role.Permissions)
-	}
-	return perms
-}
-
 // withDetails answers an Agent field that only viewers allowed to see the
 // agent's details get (auth.SeesAgentDetails): f runs on those agents alone,
 // and every other agent gets hidden. Agents reached through conversations,

@@ -108,10 +108,19 @@ func TestRoleRules(t *testing.T) {
 	eachDB(t, func(t *testing.T, s *testServer) {
 		owner := s.createWorkspace("Acme")
 		id := s.createRole(owner.Token, "Night shift", "CONVERSATIONS_REPLY")
-		s.expectCode(owner.Token, `mutation { createRole(input: {name: "  NIGHT SHIFT ", permissions: []}) { role { id } } }`, nil, "CONFLICT")
+		// The unique index on (workspace, lower(name)) decides; its own
+		// message answers, for a new role and a renamed one alike.
+		const taken = "A role with this name already exists."
+		res := s.expectCode(owner.Token, `mutation { createRole(input: {name: "  NIGHT SHIFT ", permissions: []}) { role { id } } }`, nil, "CONFLICT")
+		if res.Errors[0].Message != taken {
+			t.Errorf("createRole: %q, want %q", res.Errors[0].Message, taken)
+		}
 		other := s.createRole(owner.Token, "Day shift")
-		s.expectCode(owner.Token, `mutation($id: ID!) { updateRole(input: {roleId: $id, name: "night shift"}) { role { id } } }`, map[string]any{"id": other}, "CONFLICT")
-		res := s.expectCode(owner.Token, `mutation($n: String!) { createRole(input: {name: $n, permissions: []}) { role { id } } }`,
+		res = s.expectCode(owner.Token, `mutation($id: ID!) { updateRole(input: {roleId: $id, name: "night shift"}) { role { id } } }`, map[string]any{"id": other}, "CONFLICT")
+		if res.Errors[0].Message != taken {
+			t.Errorf("updateRole: %q, want %q", res.Errors[0].Message, taken)
+		}
+		res = s.expectCode(owner.Token, `mutation($n: String!) { createRole(input: {name: $n, permissions: []}) { role { id } } }`,
 			map[string]any{"n": strings.Repeat("r", 65)}, "BAD_USER_INPUT")
 		if res.Errors[0].Extensions["field"] != "name" {
 			t.Fatalf("field = %v", res.Errors[0].Extensions["field"])

@@ -46,7 +46,7 @@ func (r *agentResolver) Permissions(ctx context.Context, objs []*models.Agent) (
 		}
 		out := make([][]models.Permission, len(roles))
 		for i, rs := range roles {
-			out[i] = permissionsOf(rs)
+			out[i] = models.Roles(rs).Permissions()
 		}
 		return out, err
 	})

@@ -25,7 +25,43 @@ type Role struct {
 
 // IsOwner reports whether r is the built-in Owner role, the only one whose
 // holders are protected and the only one that grants WORKSPACE_MANAGE.
+// OwnerRoleSQL says the same in SQL: change both together.
 func (r *Role) IsOwner() bool { return r.System && r.Name == RoleOwner }
+
+// OwnerRoleSQL is Role.IsOwner as a condition on the roles table, with its
+// arguments, for the one question that must be answered in the database:
+// how many ACTIVE agents of a workspace hold the Owner role ("the last Owner
+// cannot be removed"). Counting there, inside the transaction that holds the
+// workspace lock, reads the rows as of that lock; loading every Owner's roles
+// into Go to ask IsOwner would read more and answer the same.
+func OwnerRoleSQL() (cond string, args []any) {
+	return "roles.system = ? AND roles.name = ?", []any{true, RoleOwner}
+}
+
+// Roles is the set of roles an agent holds (or is about to be given): its
+// permissions and whether it makes the agent an Owner are asked of it here,
+// the one place those words are defined.
+type Roles []Role
+
+// Permissions returns the canonical union of the permissions the roles grant;
+// an agent's permissions are exactly those of its roles.
+func (rs Roles) Permissions() Permissions {
+	var all []Permission
+	for i := range rs {
+		all = append(all, rs[i].Permissions...)
+	}
+	return NewPermissions(all...)
+}
+
+// HasOwner reports whether one of the roles is the built-in Owner role.
+func (rs Roles) HasOwner() bool {
+	for i := range rs {
+		if rs[i].IsOwner() {
+			return true
+		}
+	}
+	return false
+}
 
 // BuiltinRoles returns the four built-in roles of a new workspace
 // (BEHAVIOUR.md §3).

@@ -119,7 +119,7 @@ func (s *Service) ActivateAccount(ctx context.Context, in ActivateInput) (*AuthR
 	}
 
 	var res AuthResult
-	err = s.inTx(ctx, "This email already has an account; activate with its password.", func(tx *gorm.DB) error {
+	err = s.inTx(ctx, func(tx *gorm.DB) error {
 		// Workspace first, as removeAgent and re-sends do: the two then run
 		// one after the other instead of deadlocking on the agent's and the
 		// token's rows, and a removal that commits first is seen below.

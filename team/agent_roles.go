@@ -23,7 +23,7 @@ func (s *Service) UpdateAgentRoles(ctx context.Context, v *auth.Viewer, agentID 
 		return nil, apperr.Input("roleIds", "Choose at least one role.")
 	}
 	var agent *models.Agent
-	err := s.inTx(ctx, "Conflict.", func(tx *gorm.DB) error {
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
 		if err := s.lockWorkspace(tx, v.WorkspaceID); err != nil {
 			return err
 		}
@@ -46,7 +46,7 @@ func (s *Service) UpdateAgentRoles(ctx context.Context, v *auth.Viewer, agentID 
 		if err := checkGrant(v, added); err != nil {
 			return err
 		}
-		if hasOwnerRole(current) && !hasOwnerRole(roles) {
+		if current.HasOwner() && !roles.HasOwner() {
 			if !v.IsOwner {
 				return apperr.New(apperr.Forbidden, "Only an Owner can take the Owner role away.")
 			}
@@ -72,7 +72,7 @@ func (s *Service) UpdateAgentRoles(ctx context.Context, v *auth.Viewer, agentID 
 }
 
 // roleDiff returns the roles of a that are not in b.
-func roleDiff(a, b []models.Role) []models.Role {
+func roleDiff(a, b models.Roles) models.Roles {
 	var out []models.Role
 	for _, r := range a {
 		if !slices.ContainsFunc(b, func(o models.Role) bool { return o.ID == r.ID }) {

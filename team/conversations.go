@@ -155,7 +155,7 @@ func (s *Service) CreateConversation(ctx context.Context, v *auth.Viewer, in Cre
 		return nil, err
 	}
 	var conv models.Conversation
-	err = s.inTx(ctx, "Conflict.", func(tx *gorm.DB) error {
+	err = s.inTx(ctx, func(tx *gorm.DB) error {
 		now := s.now()
 		contact := models.Contact{WorkspaceID: v.WorkspaceID, Name: name, Email: email, Phone: phone, CreatedAt: now}
 		found := false
@@ -213,7 +213,7 @@ func assignee(tx *gorm.DB, workspaceID, agentID int64, field string) (*models.Ag
 	if err != nil {
 		return nil, err
 	}
-	if !permissionsOf(roles).Has(models.PermConversationsReply) {
+	if !roles.Permissions().Has(models.PermConversationsReply) {
 		return nil, apperr.Input(field, "This agent cannot reply to conversations (no CONVERSATIONS_REPLY).")
 	}
 	return &a, nil
@@ -227,7 +227,7 @@ func (s *Service) AssignConversation(ctx context.Context, v *auth.Viewer, conver
 		return nil, err
 	}
 	var conv *models.Conversation
-	err := s.inTx(ctx, "Conflict.", func(tx *gorm.DB) error {
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
 		var err error
 		if conv, err = visibleConversation(tx, v, conversationID); err != nil {
 			return err
@@ -272,7 +272,7 @@ func (s *Service) ReassignConversations(ctx context.Context, v *auth.Viewer, fro
 		return 0, apperr.Input("toAgentId", "Choose another agent than the one the conversations come from.")
 	}
 	moved := 0
-	err := s.inTx(ctx, "Conflict.", func(tx *gorm.DB) error {
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
 		from, err := agentInWorkspace(tx, v.WorkspaceID, fromID)
 		if err != nil {
 			return err
@@ -307,7 +307,7 @@ func (s *Service) SetConversationStatus(ctx context.Context, v *auth.Viewer, id 
 		return nil, err
 	}
 	var conv *models.Conversation
-	err := s.inTx(ctx, "Conflict.", func(tx *gorm.DB) error {
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
 		var err error
 		if conv, err = visibleConversation(tx, v, id); err != nil {
 			return err
@@ -332,7 +332,7 @@ func (s *Service) SendMessage(ctx context.Context, v *auth.Viewer, conversationI
 		return nil, err
 	}
 	var msg models.Message
-	err = s.inTx(ctx, "Conflict.", func(tx *gorm.DB) error {
+	err = s.inTx(ctx, func(tx *gorm.DB) error {
 		conv, err := visibleConversation(tx, v, conversationID)
 		if err != nil {
 			return err

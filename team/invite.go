@@ -33,7 +33,7 @@ func (s *Service) InviteAgent(ctx context.Context, v *auth.Viewer, rawEmail stri
 		return nil, apperr.Input("roleIds", "Choose at least one role.")
 	}
 	var agent models.Agent
-	err = s.inTx(ctx, "This email is already a member of the workspace or invited.", func(tx *gorm.DB) error {
+	err = s.inTx(ctx, func(tx *gorm.DB) error {
 		if err := s.lockWorkspace(tx, v.WorkspaceID); err != nil {
 			return err
 		}
@@ -142,7 +142,7 @@ func (s *Service) ResendActivationLink(ctx context.Context, v *auth.Viewer, agen
 		return nil, err
 	}
 	var agent *models.Agent
-	err := s.inTx(ctx, "Conflict.", func(tx *gorm.DB) error {
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
 		if err := s.lockWorkspace(tx, v.WorkspaceID); err != nil {
 			return err
 		}

@@ -25,7 +25,7 @@ func (s *Service) RemoveAgent(ctx context.Context, v *auth.Viewer, agentID int64
 	}
 	var agent *models.Agent
 	affected := 0
-	err := s.inTx(ctx, "Conflict.", func(tx *gorm.DB) error {
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
 		if err := s.lockWorkspace(tx, v.WorkspaceID); err != nil {
 			return err
 		}
@@ -49,7 +49,7 @@ func (s *Service) RemoveAgent(ctx context.Context, v *auth.Viewer, agentID int64
 		if err != nil {
 			return err
 		}
-		if hasOwnerRole(roles) {
+		if roles.HasOwner() {
 			if !v.IsOwner {
 				return apperr.New(apperr.Forbidden, "Only an Owner can remove an Owner.")
 			}

@@ -47,7 +47,7 @@ func TestInTxRetriesLostRaces(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			name := "ws " + c.name
 			calls := 0
-			err := s.inTx(ctx, "taken", func(tx *gorm.DB) error {
+			err := s.inTx(ctx, func(tx *gorm.DB) error {
 				calls++
 				if err := tx.Create(&models.Workspace{Name: name}).Error; err != nil {
 					return err
@@ -91,7 +91,7 @@ func TestInTxStopsWhenCancelled(t *testing.T) {
 	s := &Service{DB: dbtest.Open(t, db.SQLite, nil)}
 	ctx, cancel := context.WithCancel(context.Background())
 	calls := 0
-	err := s.inTx(ctx, "taken", func(*gorm.DB) error {
+	err := s.inTx(ctx, func(*gorm.DB) error {
 		calls++
 		cancel()
 		return &pgconn.PgError{Code: "40P01"}
@@ -119,7 +119,7 @@ func TestInTxRetriesARealDeadlock(t *testing.T) {
 	var attempts atomic.Int64
 	lockBoth := func(first, second int64) error {
 		once := true
-		return s.inTx(ctx, "taken", func(tx *gorm.DB) error {
+		return s.inTx(ctx, func(tx *gorm.DB) error {
 			attempts.Add(1)
 			if err := tx.Exec("UPDATE workspaces SET name = name || '.' WHERE id = ?", first).Error; err != nil {
 				return err

@@ -79,7 +79,7 @@ func (s *Service) CreateRole(ctx context.Context, v *auth.Viewer, in RoleInput) 
 	}
 	now := s.now()
 	var role models.Role
-	err = s.inTx(ctx, roleNameTaken, func(tx *gorm.DB) error {
+	err = s.inTx(ctx, func(tx *gorm.DB) error {
 		// Built afresh on every attempt: a retried insert must not reuse the
 		// id the rolled-back one was given.
 		role = models.Role{WorkspaceID: v.WorkspaceID, Name: *in.Name, Description: emptyToNil(in.Description),
@@ -132,7 +132,7 @@ func (s *Service) UpdateRole(ctx context.Context, v *auth.Viewer, roleID int64, 
 		return nil, err
 	}
 	var role *models.Role
-	err = s.inTx(ctx, roleNameTaken, func(tx *gorm.DB) error {
+	err = s.inTx(ctx, func(tx *gorm.DB) error {
 		// Locked like deleteRole, so the two run one after the other: an
 		// update never sees a role that a concurrent delete is removing.
 		if err := s.lockWorkspace(tx, v.WorkspaceID); err != nil {
@@ -183,7 +183,7 @@ func (s *Service) DeleteRole(ctx context.Context, v *auth.Viewer, roleID int64) 
 	if err := requirePermission(v, models.PermRolesManage); err != nil {
 		return err
 	}
-	return s.inTx(ctx, "Conflict.", func(tx *gorm.DB) error {
+	return s.inTx(ctx, func(tx *gorm.DB) error {
 		if err := s.lockWorkspace(tx, v.WorkspaceID); err != nil {
 			return err
 		}

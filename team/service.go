@@ -80,18 +80,41 @@ const txAttempts = 5
 // collide again in step.
 var txBackoff = 5 * time.Millisecond
 
+// conflictMessages is what a client reads when a write breaks a unique
+// constraint, one message per constraint (db.UniqueConstraints) whichever
+// mutation broke it: most are checked before writing, so this is mostly the
+// answer to the loser of a race between two equal requests.
+var conflictMessages = map[string]string{
+	db.UniqueAccountEmail:    "This email already has an account; give its password.",
+	db.UniqueRoleName:        roleNameTaken,
+	db.UniqueAgentEmail:      "An agent with this email is already in the workspace.",
+	db.UniqueAgentRole:       "The agent already holds this role.",
+	db.UniqueActivationToken: "The new activation link could not be issued; try again.",
+	db.UniqueSessionToken:    "The session could not be started; try again.",
+}
+
+// conflictMessage answers a unique violation: the constraint's message, or,
+// for a constraint without one, a sentence that names no internals.
+func conflictMessage(err error) string {
+	if msg, ok := conflictMessages[db.UniqueConstraint(err)]; ok {
+		return msg
+	}
+	return "This would duplicate something that already exists."
+}
+
 // inTx runs fn in one transaction: the unit of every mutation, so a failed
-// mutation changes nothing. Unique violations become CONFLICT. A transaction
+// mutation changes nothing. Unique violations become CONFLICT, with the
+// message of the constraint (conflictMessages). A transaction
 // the database rolled back for losing a race (db.ErrRetryable) runs again,
 // up to txAttempts times, so fn must start from scratch on every call (assign,
 // don't append, to variables outside it); past that it answers CONFLICT, never
 // INTERNAL: the client did nothing wrong and may simply try again.
-func (s *Service) inTx(ctx context.Context, conflictMsg string, fn func(tx *gorm.DB) error) error {
+func (s *Service) inTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	for attempt := 1; ; attempt++ {
 		err := db.TranslateError(s.DB.WithContext(ctx).Transaction(fn))
 		switch {
 		case errors.Is(err, db.ErrUniqueViolation):
-			return apperr.New(apperr.Conflict, "%s", conflictMsg)
+			return apperr.New(apperr.Conflict, "%s", conflictMessage(err))
 		case !errors.Is(err, db.ErrRetryable):
 			return err
 		case attempt == txAttempts:
@@ -138,7 +161,7 @@ func agentInWorkspace(tx *gorm.DB, workspaceID, agentID int64) (*models.Agent, e
 
 // rolesInWorkspace loads the roles of ids, all of which must belong to the
 // workspace (BAD_USER_INPUT on field otherwise).
-func rolesInWorkspace(tx *gorm.DB, workspaceID int64, ids []int64, field string) ([]models.Role, error) {
+func rolesInWorkspace(tx *gorm.DB, workspaceID int64, ids []int64, field string) (models.Roles, error) {
 	if len(ids) == 0 {
 		return nil, apperr.Input(field, "Choose at least one role.")
 	}
@@ -179,30 +202,13 @@ func setRoles(tx *gorm.DB, agentID int64, roles []models.Role) error {
 	return tx.Create(&rows).Error
 }
 
-func hasOwnerRole(roles []models.Role) bool {
-	for i := range roles {
-		if roles[i].IsOwner() {
-			return true
-		}
-	}
-	return false
-}
-
-func permissionsOf(roles []models.Role) models.Permissions {
-	var ps models.Permissions
-	for _, r := range roles {
-		ps = ps.Union(r.Permissions)
-	}
-	return ps
-}
-
 // checkGrant enforces "no escalation": a caller grants only permissions it
 // holds, and only an Owner grants the Owner role.
-func checkGrant(v *auth.Viewer, granted []models.Role) error {
-	if hasOwnerRole(granted) && !v.IsOwner {
+func checkGrant(v *auth.Viewer, granted models.Roles) error {
+	if granted.HasOwner() && !v.IsOwner {
 		return apperr.New(apperr.Forbidden, "Only an Owner can grant the Owner role.")
 	}
-	if missing := v.Permissions.Missing(permissionsOf(granted)); len(missing) > 0 {
+	if missing := v.Permissions.Missing(granted.Permissions()); len(missing) > 0 {
 		return apperr.New(apperr.Forbidden, "You cannot grant permissions you do not hold: %v.", missing)
 	}
 	return nil
@@ -211,11 +217,12 @@ func checkGrant(v *auth.Viewer, granted []models.Role) error {
 // activeOwnerCount counts the ACTIVE agents holding the Owner role.
 func activeOwnerCount(tx *gorm.DB, workspaceID int64) (int64, error) {
 	var n int64
+	isOwner, args := models.OwnerRoleSQL()
 	err := tx.Model(&models.Agent{}).
 		Joins("JOIN agent_roles ON agent_roles.agent_id = agents.id").
 		Joins("JOIN roles ON roles.id = agent_roles.role_id").
-		Where("agents.workspace_id = ? AND agents.status = ? AND roles.system = ? AND roles.name = ?",
-			workspaceID, models.AgentActive, true, models.RoleOwner).
+		Where("agents.workspace_id = ? AND agents.status = ?", workspaceID, models.AgentActive).
+		Where(isOwner, args...).
 		Count(&n).Error
 	return n, err
 }

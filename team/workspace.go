@@ -71,7 +71,7 @@ func (s *Service) CreateWorkspace(ctx context.Context, in CreateWorkspaceInput) 
 	}
 
 	var res AuthResult
-	err = s.inTx(ctx, "This email already has an account.", func(tx *gorm.DB) error {
+	err = s.inTx(ctx, func(tx *gorm.DB) error {
 		now := s.now()
 		// account stays as read before the transaction, so a retried attempt
 		// creates again what the rolled-back one had created.
@@ -152,7 +152,7 @@ func (s *Service) UpdateWorkspace(ctx context.Context, v *auth.Viewer, in Update
 	}
 	var ws models.Workspace
 	nameUpdates, nameChanges := updates, changes
-	err := s.inTx(ctx, "Conflict.", func(tx *gorm.DB) error {
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
 		if err := s.lockWorkspace(tx, v.WorkspaceID); err != nil {
 			return err
 		}
@@ -276,7 +276,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*AuthResult, error)
 		return nil, apperr.Input("workspaceId", "This account is active in several workspaces; choose one with workspaceId.")
 	}
 	var res AuthResult
-	err = s.inTx(ctx, "Conflict.", func(tx *gorm.DB) error {
+	err = s.inTx(ctx, func(tx *gorm.DB) error {
 		token, exp, err := s.Sessions.Create(tx, agents[0].ID)
 		res = AuthResult{Token: token, ExpiresAt: exp, Agent: &agents[0]}
 		return err
