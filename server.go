@@ -65,6 +65,7 @@ type config struct {
 	MaxParserTokens   int           `env:"MAX_PARSER_TOKENS" envDefault:"15000"`
 	MaxDepth          int           `env:"MAX_DEPTH" envDefault:"12"`
 	MaxConcurrent     int           `env:"MAX_CONCURRENT_REQUESTS" envDefault:"32"`
+	MaxPerClient      int           `env:"MAX_REQUESTS_PER_CLIENT" envDefault:"16"`
 	MaxAliases        int           `env:"MAX_ALIASES" envDefault:"30"`
 	MaxDirectives     int           `env:"MAX_DIRECTIVES" envDefault:"50"`
 	MaxOperations     int           `env:"MAX_OPERATIONS" envDefault:"10"`
@@ -190,7 +191,7 @@ func run(args []string) error {
 			Complexity: cfg.MaxComplexity, Size: cfg.MaxQuerySize, Timeout: cfg.RequestTimeout},
 		RateLimits: graph.RateLimits{PerIP: cfg.RateLimitPerIP, PerSubject: cfg.RateLimitPerEmail, Period: cfg.RateLimitPeriod,
 			MaxKeys: cfg.RateLimitMaxKeys},
-		AllowedOrigins: cfg.AllowedOrigins, TrustedProxies: trusted, MaxConcurrent: cfg.MaxConcurrent,
+		AllowedOrigins: cfg.AllowedOrigins, TrustedProxies: trusted, MaxConcurrent: cfg.MaxConcurrent, MaxPerClient: cfg.MaxPerClient,
 		HSTS: strings.HasPrefix(cfg.PublicURL, "https://"), PrivateMetrics: cfg.MetricsAddr != ""})
 	srv := &http.Server{Addr: cfg.ListenAddr, Handler: handlers.Public, ReadHeaderTimeout: 10 * time.Second,
 		// Headers are bounded (the default is 1 MB per request); an idle

@@ -38,6 +38,8 @@ type Passwords struct {
 	// busy and peak count hashes in progress (peak: the most at once), for
 	// the test of the bound.
 	busy, peak atomic.Int64
+	// computed counts the hashes computed, for tests of what is hashed.
+	computed atomic.Int64
 }
 
 // NewPasswords returns a hasher with the given cost that computes at most
@@ -51,12 +53,16 @@ func NewPasswords(p Argon2Params) *Passwords {
 // MaxConcurrent is how many hashes may run at once.
 func (p *Passwords) MaxConcurrent() int { return cap(p.slots) }
 
+// Computed is how many hashes have been computed.
+func (p *Passwords) Computed() int64 { return p.computed.Load() }
+
 // PeakConcurrent is the most hashes that have run at once.
 func (p *Passwords) PeakConcurrent() int { return int(p.peak.Load()) }
 
 func (p *Passwords) idKey(password, salt []byte, params Argon2Params, keyLen uint32) []byte {
 	p.slots <- struct{}{}
 	defer func() { p.busy.Add(-1); <-p.slots }()
+	p.computed.Add(1)
 	n := p.busy.Add(1)
 	for peak := p.peak.Load(); n > peak && !p.peak.CompareAndSwap(peak, n); peak = p.peak.Load() {
 	}

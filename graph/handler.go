@@ -41,6 +41,9 @@ type Config struct {
 	// MaxConcurrent bounds the GraphQL requests served at once (0:
 	// DefaultMaxConcurrent).
 	MaxConcurrent int
+	// MaxPerClient bounds the GraphQL requests one client has in progress
+	// (0: DefaultMaxPerClient).
+	MaxPerClient int
 	// TrustedProxies may name the client in X-Forwarded-For.
 	TrustedProxies []netip.Prefix
 	// HSTS adds Strict-Transport-Security (PUBLIC_URL is https).
@@ -134,6 +137,7 @@ func NewHandlers(cfg Config) Handlers {
 	api = limitInFlight(concurrent, api)
 	// Bodies being received may hold twice what the running requests do.
 	api = readBodyWithin(semaphore.NewWeighted(2*int64(concurrent)*limits.BodyBytes), limits.BodyBytes, api)
+	api = limitPerClient(cmp.Or(cfg.MaxPerClient, DefaultMaxPerClient), api)
 	api = withTimeout(limits.Timeout, api)
 	api = withJSONStatus(api)
 	api = withTransportRules(api)

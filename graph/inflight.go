@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"sync"
 
 	"golang.org/x/sync/semaphore"
 )
@@ -118,4 +119,44 @@ func writeBusy(w http.ResponseWriter) {
 	w.Header().Set("Retry-After", "1")
 	w.WriteHeader(http.StatusServiceUnavailable)
 	_, _ = w.Write([]byte(`{"errors":[{"message":"The server is busy; try again shortly.","extensions":{"code":"RATE_LIMITED","retryAfterSeconds":1}}]}` + "\n"))
+}
+
+// DefaultMaxPerClient is how many GraphQL requests one client (an IPv4
+// address, an IPv6 /64) may have in progress at once unless
+// MAX_REQUESTS_PER_CLIENT says otherwise.
+const DefaultMaxPerClient = 16
+
+// limitPerClient refuses a client's request at once (429 RATE_LIMITED) while
+// it already has n in progress, receiving, running or being written. The
+// shared bounds above hold the server's memory; this keeps one client from
+// taking all of them: an outside test held every slot by not reading its
+// answers, and the whole body budget with thousands of connections that each
+// sent one byte. It counts only requests in progress, so it holds no memory
+// once they end. Behind a load balancer, TRUSTED_PROXIES must name it, or
+// every client is the balancer.
+func limitPerClient(n int, next http.Handler) http.Handler {
+	var mu sync.Mutex
+	inProgress := map[string]int{}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		client := rateKeyOfIP(ClientIP(r.Context()))
+		mu.Lock()
+		if inProgress[client] >= n {
+			mu.Unlock()
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+			_, _ = w.Write([]byte(`{"errors":[{"message":"Too many requests in progress from this client; wait for them to finish.","extensions":{"code":"RATE_LIMITED","retryAfterSeconds":1}}]}` + "\n"))
+			return
+		}
+		inProgress[client]++
+		mu.Unlock()
+		defer func() {
+			mu.Lock()
+			if inProgress[client]--; inProgress[client] == 0 {
+				delete(inProgress, client)
+			}
+			mu.Unlock()
+		}()
+		next.ServeHTTP(w, r)
+	})
 }

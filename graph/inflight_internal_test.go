@@ -112,3 +112,42 @@ func TestBodiesBeingReceivedShareABudget(t *testing.T) {
 		t.Error("the budget was not given back")
 	}
 }
+
+// TestOneClientCannotHoldEverySlot: a client with n requests in progress
+// gets 429 RATE_LIMITED for the next at once, while another client (IPv6:
+// another /64) is served; once its requests end, the client is served again
+// and nothing is kept for it.
+func TestOneClientCannotHoldEverySlot(t *testing.T) {
+	release := make(chan struct{})
+	entered := make(chan struct{}, 10)
+	h := limitPerClient(2, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/hold" {
+			entered <- struct{}{}
+			<-release
+		}
+		_, _ = w.Write([]byte("served"))
+	}))
+	from := func(ip, path string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		r := httptest.NewRequest(http.MethodPost, path, nil)
+		h.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), clientIPKey{}, ip)))
+		return rec
+	}
+	var wg sync.WaitGroup
+	for _, ip := range []string{"2001:db8:1:2::1", "2001:db8:1:2::99"} { // one /64
+		wg.Go(func() { from(ip, "/hold") })
+	}
+	<-entered
+	<-entered
+	if rec := from("2001:db8:1:2::7", "/"); rec.Code != http.StatusTooManyRequests || !strings.Contains(rec.Body.String(), `"code":"RATE_LIMITED"`) {
+		t.Fatalf("a third request of the client: %d %s", rec.Code, rec.Body)
+	}
+	if rec := from("2001:db8:1:3::1", "/"); rec.Body.String() != "served" {
+		t.Fatalf("another client: %d %s", rec.Code, rec.Body)
+	}
+	close(release)
+	wg.Wait()
+	if rec := from("2001:db8:1:2::7", "/"); rec.Body.String() != "served" {
+		t.Fatalf("the client once its requests ended: %d %s", rec.Code, rec.Body)
+	}
+}

@@ -163,6 +163,15 @@ func (l *shapeLimits) checkOperation(w *shapeWalker, op *ast.OperationDefinition
 	return nil
 }
 
+// messageBodyCost is the price of a message's body; introspectionCost of
+// a __schema or __type: the answer is large (GraphiQL's introspection of
+// agentdesk is about 100 KB), so thirty aliased ones were 3 MB of answer
+// for one small request. One still fits any limit.
+const (
+	messageBodyCost   = 40
+	introspectionCost = 1000
+)
+
 // complexityRoot prices lists by their size: a connection costs `first`
 // times what each of its items asks for, so `agents(first: 100)` with roles
 // costs a hundred times `agents(first: 1)`; its totalCount costs countCost
@@ -186,6 +195,9 @@ func complexityRoot(defaultFirst int) generated.ComplexityRoot {
 	c.Query.AuditLog = func(child int, first *int, _ *string) int { return page(child, first) }
 	c.Agent.AssignedConversations = func(child int, first *int, _ *string) int { return page(child, first) }
 	c.Conversation.Messages = func(child int, first *int, _ *string) int { return page(child, first) }
+	// A message body may be 10,000 characters (up to 40 KB): priced by its
+	// size, so that no query asks for more than about a hundred of them.
+	c.Message.Body = func(int) int { return messageBodyCost }
 	count := func(int) int { return countCost }
 	c.AgentConnection.TotalCount = count
 	c.ConversationConnection.TotalCount = count

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"agentdesk/graph"
 	"agentdesk/models"
 )
 
@@ -93,6 +94,9 @@ const pageInfoSel = `pageInfo { hasNextPage hasPreviousPage startCursor endCurso
 // (one more for totalCount, one per kind of reference it shows).
 func TestNestedConnectionStatementsDoNotGrowWithPageSize(t *testing.T) {
 	eachDB(t, func(t *testing.T, s *testServer) {
+		// Message bodies are priced by their size; these shapes test
+		// statements and equality, not prices.
+		s.serve(graph.Limits{Complexity: 1_000_000})
 		seed := seedNested(s, 44)
 		statements := func(q string, n int) int64 {
 			before := s.stmts.n.Load()
@@ -165,6 +169,9 @@ type assignedJSON struct {
 // viewer who sees everything and for one who sees only its own.
 func TestNestedConnectionsEqualEachParentAlone(t *testing.T) {
 	eachDB(t, func(t *testing.T, s *testServer) {
+		// Message bodies are priced by their size; these shapes test
+		// statements and equality, not prices.
+		s.serve(graph.Limits{Complexity: 1_000_000})
 		seed := seedNested(s, 20)
 		// The reader holds conversations too.
 		for _, c := range seed.convs[:3] {

@@ -327,8 +327,10 @@ func (w *shapeWalker) fieldCost(f *ast.Field) cost {
 		return cost{total: sat(1 + children.total), counts: children.counts}
 	}
 	typ := f.Definition.Type.Name()
-	if typ == "__Schema" { // as gqlgen: introspection has its own fixed shape
-		return cost{}
+	if typ == "__Schema" || (typ == "__Type" && f.Name == "__type") {
+		// Introspection has its own fixed shape: one costs a fixed price,
+		// however much of it is asked.
+		return cost{total: introspectionCost}
 	}
 	perItem, once := children.total, 0
 	if strings.HasSuffix(typ, "Connection") {

@@ -232,10 +232,30 @@ func capErrors(resp *graphql.Response) {
 		Message: fmt.Sprintf("%d more errors are not shown.", cut), Extensions: ext})
 }
 
+// maxResponseBytes bounds the data of one answer. An answer is held in
+// memory, in its request's slot, until the client has read it: a client
+// that asks for much and reads slowly held 16 to 63 MB per slot. Prices
+// (a message body, introspection) keep honest pages far below it; this is
+// the backstop, so the memory of the slots is at most slots × this.
+const maxResponseBytes = 4 << 20
+
+func capData(resp *graphql.Response) {
+	if len(resp.Data) <= maxResponseBytes {
+		return
+	}
+	n := len(resp.Data)
+	resp.Data = nil
+	resp.Errors = gqlerror.List{{
+		Message: fmt.Sprintf("The answer would be %.1f MB; at most %d MB are allowed. Ask for fewer items.",
+			float64(n)/(1<<20), maxResponseBytes>>20),
+		Extensions: map[string]any{"code": string(apperr.BadUserInput), "limit": "response"}}}
+}
+
 // writeResponse writes a response as json.Marshal would: {"data":…} when it
 // has data and nothing else (the data is the executor's compact JSON).
 func writeResponse(w io.Writer, resp *graphql.Response) {
 	capErrors(resp)
+	capData(resp)
 	if len(resp.Data) > 0 && len(resp.Errors) == 0 && len(resp.Extensions) == 0 &&
 		resp.Label == "" && len(resp.Path) == 0 && resp.HasNext == nil {
 		buf := make([]byte, 0, len(resp.Data)+len(`{"data":}`))

@@ -1,6 +1,7 @@
 package team_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -433,6 +434,27 @@ func TestSeatLimit(t *testing.T) {
 		}
 		if _, err := f.invite(f.owner, "fourth@example.com"); err != nil {
 			t.Fatalf("inviting into a freed seat: %v", err)
+		}
+	})
+}
+
+// TestOverlongPasswordIsNotHashed: no account has a password longer than
+// sign-up accepts, so login refuses one without spending a hash on it (a
+// megabyte cost more CPU than a normal attempt); a normal wrong password
+// still costs one hash, as for an unknown email.
+func TestOverlongPasswordIsNotHashed(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		f := newMailFixture(t, d)
+		before := f.svc.Passwords.Computed()
+		_, err := f.svc.Login(f.ctx, team.LoginInput{Email: "owner@example.com", Password: strings.Repeat("x", 1<<20)})
+		wantCode(t, err, apperr.InvalidCredentials)
+		if n := f.svc.Passwords.Computed() - before; n != 0 {
+			t.Fatalf("a 1 MB password was hashed %d times", n)
+		}
+		_, err = f.svc.Login(f.ctx, team.LoginInput{Email: "owner@example.com", Password: "wrong password"})
+		wantCode(t, err, apperr.InvalidCredentials)
+		if n := f.svc.Passwords.Computed() - before; n != 1 {
+			t.Fatalf("a wrong password was hashed %d times, want 1", n)
 		}
 	})
 }

@@ -237,3 +237,7 @@ func validPassword(field, pw string) error {
 	}
 	return nil
 }
+
+// maxPasswordBytes is the most bytes a password validPassword accepts can
+// have (128 characters of up to 4 bytes).
+const maxPasswordBytes = 4 * 128

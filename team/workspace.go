@@ -248,6 +248,12 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*AuthResult, error)
 	if err != nil {
 		return nil, err
 	}
+	// No password is longer than validPassword allows (128 characters, at
+	// most 512 bytes): a longer one is wrong for every account, and hashing
+	// a megabyte would cost more than a normal attempt.
+	if len(in.Password) > maxPasswordBytes {
+		return nil, fail
+	}
 	tx := s.DB.WithContext(ctx)
 	account, err := s.accountByEmail(tx, email)
 	if err != nil {
