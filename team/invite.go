@@ -197,30 +197,31 @@ const DefaultMailWorkspaceDailyLimit = 500
 // count and two invites cannot both take the last slot. (Emails leave the
 // table only with their activation token, a day after it died, so none
 // younger than a day is missing.)
-func (s *Service) checkDailyEmails(tx *gorm.DB, workspaceID int64, now time.Time) error {
+// It also says whether the workspace is young, for checkRecipient.
+func (s *Service) checkDailyEmails(tx *gorm.DB, workspaceID int64, now time.Time) (young bool, err error) {
 	normal := positiveOr(s.Config.MailWorkspaceDailyLimit, DefaultMailWorkspaceDailyLimit)
 	limit := normal
 	var ws models.Workspace
 	if err := tx.Select("created_at").Where("id = ?", workspaceID).Take(&ws).Error; err != nil {
-		return err
+		return false, err
 	}
 	established := ws.CreatedAt.Add(newWorkspaceAge)
-	young := established.After(now)
+	young = established.After(now)
 	if young {
 		limit = min(normal, positiveOr(s.Config.MailNewWorkspaceDailyLimit, DefaultMailNewWorkspaceDailyLimit))
 	}
 	sent, frees, err := emailsInWindow(tx, now, limit, "workspace_id = ?", workspaceID)
 	if err != nil || sent < int64(limit) {
-		return err
+		return young, err
 	}
 	if young && sent < int64(normal) {
 		// Every email of a young workspace is younger than the workspace,
 		// so none leaves the window before it turns a day old and gets the
 		// full limit.
-		return rateLimited(fmt.Sprintf("This workspace is new: it may send %d invitation emails in its first 24 hours; try again later.", limit),
+		return young, rateLimited(fmt.Sprintf("This workspace is new: it may send %d invitation emails in its first 24 hours; try again later.", limit),
 			established.Sub(now))
 	}
-	return rateLimited(fmt.Sprintf("This workspace has sent %d invitation emails in the last 24 hours, its limit; try again later.", sent),
+	return young, rateLimited(fmt.Sprintf("This workspace has sent %d invitation emails in the last 24 hours, its limit; try again later.", sent),
 		frees)
 }
 
@@ -244,11 +245,12 @@ func revokeLinks(tx *gorm.DB, agentID int64, now time.Time) error {
 // carries it, and records the link on the agent's invitation.
 func (s *Service) issueLink(tx *gorm.DB, v *auth.Viewer, agent *models.Agent, resend bool) error {
 	now := s.now()
-	if err := s.checkDailyEmails(tx, v.WorkspaceID, now); err != nil {
+	young, err := s.checkDailyEmails(tx, v.WorkspaceID, now)
+	if err != nil {
 		return err
 	}
 	recipient := RecipientKey(agent.Email)
-	if err := s.checkRecipient(tx, recipient, now); err != nil {
+	if err := s.checkRecipient(tx, v.WorkspaceID, young, recipient, now); err != nil {
 		return err
 	}
 	token, hash := auth.NewToken()

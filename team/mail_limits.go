@@ -12,10 +12,14 @@ import (
 )
 
 // The mail limits beyond the per-workspace ones of BEHAVIOUR.md §8: sign-up
-// is public, so every workspace is a sender anyone can make. What one
-// address receives is therefore bounded across all workspaces together
-// (checkRecipient), and a workspace sends little until it is a day old
-// (checkDailyEmails).
+// is public, so every workspace is a sender anyone can make, and a workspace
+// sends little until it is a day old (checkDailyEmails). What one address
+// receives is bounded by checkRecipient: across all workspaces one email per
+// RESEND_COOLDOWN; from one workspace MAIL_ADDRESS_DAILY_LIMIT a day; and
+// from young workspaces together MAIL_ADDRESS_DAILY_LIMIT a day. That last
+// cap binds only young senders: were it to bind every sender, a stranger's
+// free workspace could spend an address's allowance and lock its real
+// employer out for a day (the outside tester's round-2 F3).
 
 // DefaultMailAddressDailyLimit is MAIL_ADDRESS_DAILY_LIMIT's default.
 const DefaultMailAddressDailyLimit = 5
@@ -52,14 +56,15 @@ const recipientLockClass int32 = 0x6d61696c // "mail"
 
 // checkRecipient answers RATE_LIMITED when the recipient (a RecipientKey)
 // was sent an activation email by any workspace within RESEND_COOLDOWN, or
-// has received MAIL_ADDRESS_DAILY_LIMIT of them in the last 24 hours.
-// Counted from the emails table in the caller's transaction. The workspace
-// lock does not serialise two workspaces mailing one address, so on
-// PostgreSQL the recipient gets its own transaction lock, taken after the
-// workspace's (every caller locks in that order, so no deadlock); SQLite's
-// single connection already runs one transaction at a time. The messages
-// say nothing of who else mailed the address.
-func (s *Service) checkRecipient(tx *gorm.DB, key string, now time.Time) error {
+// has received MAIL_ADDRESS_DAILY_LIMIT of them in the last 24 hours from
+// this workspace, or (when this workspace is young) from workspaces that
+// were young when they sent. Counted from the emails table in the caller's
+// transaction. The workspace lock does not serialise two workspaces mailing
+// one address, so on PostgreSQL the recipient gets its own transaction
+// lock, taken after the workspace's (every caller locks in that order, so no
+// deadlock); SQLite's single connection already runs one transaction at a
+// time. The messages say nothing of who else mailed the address.
+func (s *Service) checkRecipient(tx *gorm.DB, workspaceID int64, young bool, key string, now time.Time) error {
 	if s.DB.Dialect == db.Postgres {
 		h := fnv.New32a()
 		h.Write([]byte(key))
@@ -67,6 +72,8 @@ func (s *Service) checkRecipient(tx *gorm.DB, key string, now time.Time) error {
 			return err
 		}
 	}
+	// Across all workspaces: the worst a stranger does to an established
+	// sender is delay its email by up to the cooldown.
 	var last []models.Email
 	if err := tx.Model(&models.Email{}).Select("created_at").Where("recipient_key = ?", key).
 		Order("created_at DESC").Limit(1).Find(&last).Error; err != nil {
@@ -78,11 +85,56 @@ func (s *Service) checkRecipient(tx *gorm.DB, key string, now time.Time) error {
 		}
 	}
 	limit := positiveOr(s.Config.MailAddressDailyLimit, DefaultMailAddressDailyLimit)
-	sent, frees, err := emailsInWindow(tx, now, limit, "recipient_key = ?", key)
-	if err != nil || sent < int64(limit) {
+	// From this workspace, young or not: an established workspace may not
+	// mail one person once per cooldown all day either.
+	sent, frees, err := emailsInWindow(tx, now, limit, "workspace_id = ? AND recipient_key = ?", workspaceID, key)
+	if err != nil {
+		return err
+	}
+	if sent >= int64(limit) {
+		return rateLimited("This workspace has sent this address as many invitation emails as it may in 24 hours; try again later.", frees)
+	}
+	if !young {
+		return nil
+	}
+	frees, full, err := youngSendersFull(tx, key, now, limit)
+	if err != nil || !full {
 		return err
 	}
 	return rateLimited("This address has received as many invitation emails as it may in 24 hours; try again later.", frees)
+}
+
+// youngSendersFull says whether the recipient got limit or more emails in
+// the last 24 hours from workspaces younger than a day when they sent, and
+// how long until fewer than limit remain. "Young when it sent" compares two
+// timestamps of a row, which SQLite's text times cannot do in SQL, so the
+// candidate rows are read and compared here: only emails of the last day
+// from workspaces of the last two days (older ones were not young for any
+// of it). They are at most one per RESEND_COOLDOWN (checked above, under
+// the recipient lock): 1,440 a day with the default, two times per row.
+// Workspaces are never deleted, so the join loses no email.
+func youngSendersFull(tx *gorm.DB, key string, now time.Time, limit int) (frees time.Duration, full bool, err error) {
+	var rows []struct {
+		Sent             time.Time
+		WorkspaceCreated time.Time
+	}
+	if err := tx.Table("emails").Select("emails.created_at AS sent, workspaces.created_at AS workspace_created").
+		Joins("JOIN workspaces ON workspaces.id = emails.workspace_id").
+		Where("emails.recipient_key = ? AND emails.created_at > ? AND workspaces.created_at > ?",
+			key, now.Add(-mailWindow), now.Add(-mailWindow-newWorkspaceAge)).
+		Order("emails.created_at, emails.id").Scan(&rows).Error; err != nil {
+		return 0, false, err
+	}
+	var young []time.Time // oldest first
+	for _, r := range rows {
+		if r.Sent.Before(r.WorkspaceCreated.Add(newWorkspaceAge)) {
+			young = append(young, r.Sent)
+		}
+	}
+	if len(young) < limit {
+		return 0, false, nil
+	}
+	return young[len(young)-limit].Add(mailWindow).Sub(now), true, nil
 }
 
 // emailsInWindow counts the emails matching where queued in the last 24

@@ -51,8 +51,8 @@ func TestAddressCooldownHoldsAcrossWorkspaces(t *testing.T) {
 }
 
 // MAIL_ADDRESS_DAILY_LIMIT: an address receives at most 5 activation
-// emails in any 24 hours from all workspaces together (re-sends included);
-// a slot frees when its oldest email is a day old.
+// emails in any 24 hours from young workspaces together (re-sends
+// included); a slot frees when its oldest email is a day old.
 func TestAddressDailyLimitAcrossWorkspaces(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
 		f := newMailFixture(t, d)
@@ -89,13 +89,99 @@ func TestAddressDailyLimitAcrossWorkspaces(t *testing.T) {
 			t.Fatal(err)
 		}
 
+		// The senders are a day old now, and no longer bound by this cap;
+		// workspaces made today are.
 		f.now = start.Add(24 * time.Hour)
-		if _, err := f.invite(senders[5], "victim@x.test"); err != nil {
+		if _, err := f.invite(f.signup(t, "fresh1@example.com"), "victim@x.test"); err != nil {
 			t.Fatalf("invite once the oldest email is a day old: %v", err)
 		}
 		f.now = f.now.Add(time.Minute)
-		_, err = f.invite(senders[4], "victim@x.test")
+		_, err = f.invite(f.signup(t, "fresh2@example.com"), "victim@x.test")
 		rateLimited(t, err, 3600-60)
+	})
+}
+
+// The outside tester's lockout (round 2, F3): a stranger's fresh workspace
+// mailed victim+0..victim+4@ once a minute, and the employer's invite of
+// victim@ then answered RATE_LIMITED for a day. Only young senders' emails
+// count against young senders now: the established employer invites once
+// the cooldown has passed, and re-sends; fresh workspaces stay capped.
+func TestStrangerCannotLockAnAddressOut(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		f := newMailFixture(t, d)
+		employer := f.owner
+		f.now = f.now.Add(25 * time.Hour)
+		attacker := f.signup(t, "attacker@example.com")
+		start := f.now
+		for i := range team.DefaultMailAddressDailyLimit {
+			f.now = start.Add(time.Duration(i) * time.Minute)
+			if _, err := f.invite(attacker, fmt.Sprintf("victim+%d@corp.test", i)); err != nil {
+				t.Fatalf("attacker's invite %d: %v", i, err)
+			}
+		}
+		// A sixth from a young workspace, the same or another, is refused
+		// until the first leaves the window.
+		f.now = f.now.Add(30 * time.Second)
+		_, err := f.invite(attacker, "victim+5@corp.test")
+		rateLimited(t, err, 30)
+		f.now = f.now.Add(time.Minute)
+		_, err = f.invite(attacker, "victim+5@corp.test")
+		rateLimited(t, err, int(start.Add(24*time.Hour).Sub(f.now).Seconds()))
+		_, err = f.invite(f.signup(t, "accomplice@example.com"), "Victim@corp.test")
+		rateLimited(t, err, int(start.Add(24*time.Hour).Sub(f.now).Seconds()))
+
+		agent, err := f.invite(employer, "victim@corp.test")
+		if err != nil {
+			t.Fatalf("the employer was locked out: %v", err)
+		}
+		f.now = f.now.Add(time.Minute)
+		if _, err := f.svc.ResendActivationLink(f.ctx, employer, agent.ID); err != nil {
+			t.Fatalf("the employer's re-send was refused: %v", err)
+		}
+		if n := f.emails(t, "recipient_key = ?", "victim@corp.test"); n != 7 {
+			t.Fatalf("%d emails to the victim, want 7", n)
+		}
+	})
+}
+
+// MAIL_ADDRESS_DAILY_LIMIT per workspace: an established workspace sends
+// one address at most 5 emails in any 24 hours (invites, re-sends and
+// re-invites, any +tag), not one per cooldown all day; another established
+// workspace is not bound by the first one's count.
+func TestEstablishedWorkspaceDailyCapPerAddress(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		f := newMailFixture(t, d)
+		other := f.signup(t, "other@example.com")
+		f.now = f.now.Add(25 * time.Hour)
+		start := f.now
+		agent, err := f.invite(f.owner, "victim@corp.test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 1; i < team.DefaultMailAddressDailyLimit; i++ {
+			f.now = start.Add(time.Duration(i) * time.Hour)
+			if _, err := f.svc.ResendActivationLink(f.ctx, f.owner, agent.ID); err != nil {
+				t.Fatalf("re-send %d: %v", i, err)
+			}
+		}
+		f.now = start.Add(10 * time.Hour)
+		_, err = f.svc.ResendActivationLink(f.ctx, f.owner, agent.ID)
+		rateLimited(t, err, 14*3600)
+		_, err = f.invite(f.owner, "Victim+x@corp.test")
+		rateLimited(t, err, 14*3600)
+		if n := f.emails(t, "workspace_id = ?", f.owner.WorkspaceID); n != 5 {
+			t.Fatalf("%d emails, want 5", n)
+		}
+		if _, err := f.invite(other, "victim@corp.test"); err != nil {
+			t.Fatalf("another established workspace was limited: %v", err)
+		}
+		if _, err := f.invite(f.owner, "someone.else@corp.test"); err != nil {
+			t.Fatalf("another address was limited: %v", err)
+		}
+		f.now = start.Add(24 * time.Hour)
+		if _, err := f.svc.ResendActivationLink(f.ctx, f.owner, agent.ID); err != nil {
+			t.Fatalf("re-send once the oldest email is a day old: %v", err)
+		}
 	})
 }
 

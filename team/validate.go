@@ -73,11 +73,39 @@ func validEmail(field, raw string) (string, error) {
 		return "", bad
 	}
 	at := strings.LastIndexByte(email, '@')
-	domain := email[at+1:]
-	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") {
+	if !validDomain(email[at+1:]) {
 		return "", bad
 	}
 	return email, nil
+}
+
+// validDomain: a host name of at least two dot-separated labels, each of
+// letters (any script, with their combining marks), digits and hyphens, not
+// starting or ending with a hyphen; the last label not all digits. Whatever
+// mail.ParseAddress lets through beyond that is refused: an IP literal
+// (a@[10.0.0.1], or a@10.0.0.1 written bare) would let whoever invites pick
+// the host our mail relay connects to, internal ones included, and a '#'
+// or other punctuation in a domain names no host at all.
+func validDomain(domain string) bool {
+	labels := strings.Split(domain, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, label := range labels {
+		if label == "" || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i, r := range label {
+			switch {
+			case unicode.IsLetter(r), r >= '0' && r <= '9', r == '-':
+			case unicode.Is(unicode.M, r) && i > 0: // a mark after the letter it marks
+			default:
+				return false
+			}
+		}
+	}
+	tld := labels[len(labels)-1]
+	return strings.ContainsFunc(tld, func(r rune) bool { return r < '0' || r > '9' })
 }
 
 // nameProblem says why s cannot be a name, or "" when it can.

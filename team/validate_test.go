@@ -29,6 +29,29 @@ func TestValidEmail(t *testing.T) {
 	}
 }
 
+// The outside tester's round 2, F4: mail.ParseAddress accepts domains that
+// name no host we should mail (an IP literal picks any host, internal ones
+// included; '#' and other punctuation). The domain is dot-separated labels
+// of letters, digits and hyphens; the local part is as before.
+func TestValidEmailDomain(t *testing.T) {
+	for _, in := range []string{"a@x-y.example.com", "a@b.co", "a@bücher.de", "a@пример.рф", "a@例子.中国",
+		"a@भारत.भारत", "a@x1.io", "a@123.example.com", "victim+tag@corp.test", "a.b!#$%&'*/=?^_`{|}~-@corp.test"} {
+		if got, err := validEmail("email", in); err != nil || got != in {
+			t.Errorf("validEmail(%q) = %q, %v; want it accepted", in, got, err)
+		}
+	}
+	for _, in := range []string{"victim@[1.2.3.4]", "victim@[ipv6:::1]", "victim@1.2.3.4", "victim@127.0.0.1",
+		"victim@corp.test#x", "victim@corp#.test", "victim@corp.test!", "victim@corp_x.test", "victim@corp.test:25",
+		"victim@-corp.test", "victim@corp-.test", "victim@corp.-test", "victim@corp..test", "victim@localhost",
+		"victim@corp.test.", "victim@corp.t%st", "victim@corp.t'est", "victim@corp.t{est", "victim@́corp.test",
+		"victim@corp.test/x", "victim@x.123"} {
+		_, err := validEmail("email", in)
+		if e, ok := apperr.As(err); !ok || e.Code != apperr.BadUserInput || e.Field != "email" {
+			t.Errorf("validEmail(%q) = %v; want BAD_USER_INPUT on email", in, err)
+		}
+	}
+}
+
 func TestValidTextCountsCharactersNotBytes(t *testing.T) {
 	if _, err := validText("name", strings.Repeat("é", 100), 1, 100, "Name"); err != nil {
 		t.Fatalf("100 two-byte characters refused: %v", err)
