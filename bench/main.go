@@ -101,7 +101,9 @@ func run() error {
 		"RATE_LIMIT_PER_IP=100000000", "RATE_LIMIT_PER_EMAIL=100000000", "PPROF_ADDR="+pprofAddr,
 		// The inviteAgent scenario measures the write path of a seeded (so
 		// new) workspace, far beyond what the mail limits let one send.
-		"MAIL_WORKSPACE_DAILY_LIMIT=100000000", "MAIL_NEW_WORKSPACE_DAILY_LIMIT=100000000")
+		"MAIL_WORKSPACE_DAILY_LIMIT=100000000", "MAIL_NEW_WORKSPACE_DAILY_LIMIT=100000000",
+		// The load generator is one client standing for many.
+		"MAX_REQUESTS_PER_CLIENT=100000")
 	server.Stdout, server.Stderr = io.Discard, io.Discard
 	if o.serverLog != "" {
 		logFile, err := os.OpenFile(o.serverLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
