@@ -67,7 +67,7 @@ func TestQueryCachesHoldBoundedMemory(t *testing.T) {
 func TestParsedQueryCacheIsChargedByItsTree(t *testing.T) {
 	s := newServer(t, db.SQLite)
 	owner := s.createWorkspace("Acme")
-	ids := strings.Repeat(`1,`, 2_700)
+	ids, defaults := strings.Repeat(`1,`, 2_700), strings.Repeat(`1,`, 2_400)
 	s.must(owner.Token, "{ __typename }", nil, nil) // warm up
 	before := heapAfterGC()
 	for i := range 400 {
@@ -75,10 +75,17 @@ func TestParsedQueryCacheIsChargedByItsTree(t *testing.T) {
 		if res := s.query(owner.Token, q, nil); res.code() != "BAD_USER_INPUT" {
 			t.Fatalf("a list of 2,700 ids: %.300s", res.raw)
 		}
+		// The same tree as a variable's default value, anonymous (found
+		// from outside after the first fix: defaults were not counted).
+		// (2,400: the size limit counts a default at its definition and use.)
+		q = fmt.Sprintf("query d%d($a: [ID!] = [%s]) { agents(filter: {roleIds: $a}) { totalCount } }", i, defaults)
+		if res := s.query("", q, nil); res.code() != "UNAUTHENTICATED" {
+			t.Fatalf("a default of 2,400 ids: %.300s", res.raw)
+		}
 	}
 	after := heapAfterGC()
 	grown := int64(after) - int64(before)
-	t.Logf("heap %d KB before, %d KB after 400 queries of %d bytes", before>>10, after>>10, len(ids)+60)
+	t.Logf("heap %d KB before, %d KB after 800 queries of %d bytes", before>>10, after>>10, len(ids)+60)
 	// The cache may hold 8 MB; the rest is the test's own and noise.
 	if grown > 12<<20 {
 		t.Fatalf("the heap grew by %d MB and stays so", grown>>20)

@@ -83,7 +83,12 @@ func astNodes(doc *ast.QueryDocument) int {
 		}
 	}
 	for _, op := range doc.Operations {
-		n += 1 + len(op.VariableDefinitions)
+		n++
+		for _, v := range op.VariableDefinitions {
+			n++
+			value(v.DefaultValue) // a default value is a tree like any argument
+			directives(v.Directives)
+		}
 		directives(op.Directives)
 		selections(op.SelectionSet)
 	}
