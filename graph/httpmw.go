@@ -118,6 +118,9 @@ func withJSONStatus(next http.Handler) http.Handler {
 
 type jsonStatusWriter struct{ http.ResponseWriter }
 
+// Unwrap lets http.ResponseController reach the connection (deadlines).
+func (w jsonStatusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 func (w jsonStatusWriter) WriteHeader(code int) {
 	if code == http.StatusUnprocessableEntity && strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") {
 		code = http.StatusOK

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -262,7 +263,7 @@ func writeResponse(w io.Writer, resp *graphql.Response) {
 		buf = append(buf, `{"data":`...)
 		buf = append(buf, resp.Data...)
 		buf = append(buf, '}')
-		_, _ = w.Write(buf)
+		writeSteadily(w, buf)
 		return
 	}
 	b, err := json.Marshal(resp)
@@ -271,7 +272,35 @@ func writeResponse(w io.Writer, resp *graphql.Response) {
 		// client gets what gqlgen itself would send for any other error.
 		b = []byte(`{"errors":[{"message":"internal system error"}],"data":null}`)
 	}
-	_, _ = w.Write(b)
+	writeSteadily(w, b)
+}
+
+// writeChunk and writeProgress set the pace a client must read its answer
+// at: each writeChunk bytes must be taken within writeProgress (13 KB/s, far
+// below any real network). A client that stops reading is cut off then,
+// and its request gives back its slot: an outside test held every slot for
+// the whole request timeout with answers it never read.
+const (
+	writeChunk    = 64 << 10
+	writeProgress = 5 * time.Second
+)
+
+// writeSteadily writes b a chunk at a time, each with its own deadline.
+func writeSteadily(w io.Writer, b []byte) {
+	rw, ok := w.(http.ResponseWriter)
+	if !ok {
+		_, _ = w.Write(b)
+		return
+	}
+	rc := http.NewResponseController(rw)
+	for len(b) > 0 {
+		n := min(len(b), writeChunk)
+		_ = rc.SetWriteDeadline(time.Now().Add(writeProgress)) // unsupported only by test recorders
+		if _, err := w.Write(b[:n]); err != nil {
+			return
+		}
+		b = b[n:]
+	}
 }
 
 // responseContentType picks the response media type from the Accept header

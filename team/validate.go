@@ -76,6 +76,11 @@ func validEmail(field, raw string) (string, error) {
 	if !validDomain(email[at+1:]) {
 		return "", bad
 	}
+	// '%' and '!' in a local part are old source-routing syntax
+	// (user%host@relay, host!user): some relays still forward on them.
+	if strings.ContainsAny(email[:at], "%!") {
+		return "", bad
+	}
 	return email, nil
 }
 

@@ -35,13 +35,13 @@ func TestValidEmail(t *testing.T) {
 // of letters, digits and hyphens; the local part is as before.
 func TestValidEmailDomain(t *testing.T) {
 	for _, in := range []string{"a@x-y.example.com", "a@b.co", "a@bücher.de", "a@пример.рф", "a@例子.中国",
-		"a@भारत.भारत", "a@x1.io", "a@123.example.com", "victim+tag@corp.test", "a.b!#$%&'*/=?^_`{|}~-@corp.test"} {
+		"a@भारत.भारत", "a@x1.io", "a@123.example.com", "victim+tag@corp.test", "a.b#$&'*/=?^_`{|}~-@corp.test"} {
 		if got, err := validEmail("email", in); err != nil || got != in {
 			t.Errorf("validEmail(%q) = %q, %v; want it accepted", in, got, err)
 		}
 	}
 	for _, in := range []string{"victim@[1.2.3.4]", "victim@[ipv6:::1]", "victim@1.2.3.4", "victim@127.0.0.1",
-		"victim@corp.test#x", "victim@corp#.test", "victim@corp.test!", "victim@corp_x.test", "victim@corp.test:25",
+		"victim@corp.test#x", "victim%x@corp.test", "victim!x@corp.test", "host!victim@corp.test", "victim@corp#.test", "victim@corp.test!", "victim@corp_x.test", "victim@corp.test:25",
 		"victim@-corp.test", "victim@corp-.test", "victim@corp.-test", "victim@corp..test", "victim@localhost",
 		"victim@corp.test.", "victim@corp.t%st", "victim@corp.t'est", "victim@corp.t{est", "victim@́corp.test",
 		"victim@corp.test/x", "victim@x.123"} {
