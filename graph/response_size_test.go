@@ -10,7 +10,7 @@ import (
 // one small request answer with tens of megabytes (an outside test got
 // 16 MB, 63 MB with emoji, from 16 aliases of 100 bodies of 10,000
 // characters, and held them in every slot by not reading): bodies are
-// priced by their size, and an answer over 4 MB is refused.
+// priced by their size, and an answer over 2 MB is refused.
 func TestAnswersAreBoundedInSize(t *testing.T) {
 	eachDB(t, func(t *testing.T, s *testServer) {
 		owner := s.createWorkspace("Big")
@@ -34,6 +34,6 @@ func TestAnswersAreBoundedInSize(t *testing.T) {
 			t.Fatalf("110 bodies of 40 KB: %.300s", res.raw)
 		}
 		// A conversation page of ordinary size is answered.
-		s.must(owner.Token, `query($c: ID!) { conversation(id: $c) { messages(first: 50) { edges { node { body } } } } }`, map[string]any{"c": conv}, nil)
+		s.must(owner.Token, `query($c: ID!) { conversation(id: $c) { messages(first: 30) { edges { node { body } } } } }`, map[string]any{"c": conv}, nil)
 	})
 }

@@ -109,16 +109,21 @@ func TestUnreadAnswersGiveBackTheirSlot(t *testing.T) {
 	owner := s.createWorkspace("Slow")
 	conv := s.conversation(owner.Token, "EMAIL")
 	body := strings.Repeat("😀", 10_000) // 40 KB
-	for range 80 {
+	for range 50 {
 		s.must(owner.Token, sendQ, map[string]any{"c": conv, "b": body}, nil)
 	}
 	h := graph.NewHandler(graph.Config{Team: s.svc, Sessions: s.svc.Sessions, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Ready: s.db.Ping, MaxConcurrent: 1, Limits: graph.Limits{Timeout: 12 * time.Second}})
-	srv := httptest.NewServer(h)
+	// The server's side of each connection gets a small send buffer, as
+	// on a real link, so that an unread answer blocks its write instead of
+	// vanishing into loopback's large kernel buffers.
+	srv := httptest.NewUnstartedServer(h)
+	srv.Listener = smallSendBuffers{srv.Listener}
+	srv.Start()
 	defer srv.Close()
 
 	// A reader with a 4 KB window that never reads: the server's write of
-	// a 3 MB answer blocks as soon as the kernel's buffers are full.
+	// a 2 MB answer blocks as soon as the kernel's buffers are full.
 	dialer := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
 		return c.Control(func(fd uintptr) { _ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
 	}}
@@ -127,7 +132,7 @@ func TestUnreadAnswersGiveBackTheirSlot(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	q := fmt.Sprintf(`{"query":"{ conversation(id: \"%s\") { messages(first: 80) { edges { node { body } } } } }"}`, conv)
+	q := fmt.Sprintf(`{"query":"{ conversation(id: \"%s\") { messages(first: 50) { edges { node { body } } } } }"}`, conv)
 	fmt.Fprintf(conn, "POST /query HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", owner.Token, len(q), q)
 	time.Sleep(500 * time.Millisecond) // let it take the slot (ordering only)
 
@@ -142,4 +147,15 @@ func TestUnreadAnswersGiveBackTheirSlot(t *testing.T) {
 	if res.StatusCode != http.StatusOK || !strings.Contains(string(answer), `"__typename":"Query"`) {
 		t.Fatalf("the next request, while an answer stays unread: %d %s", res.StatusCode, answer)
 	}
+}
+
+// smallSendBuffers gives every accepted connection a 16 KB send buffer.
+type smallSendBuffers struct{ net.Listener }
+
+func (l smallSendBuffers) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetWriteBuffer(16 << 10)
+	}
+	return c, err
 }

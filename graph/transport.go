@@ -235,10 +235,12 @@ func capErrors(resp *graphql.Response) {
 
 // maxResponseBytes bounds the data of one answer. An answer is held in
 // memory, in its request's slot, until the client has read it: a client
-// that asks for much and reads slowly held 16 to 63 MB per slot. Prices
+// that asks for much and reads slowly held 16 to 63 MB per slot, and 32
+// slots of 4 MB answers (with their encoding copies) took the process to
+// 334 MB. Prices
 // (a message body, introspection) keep honest pages far below it; this is
 // the backstop, so the memory of the slots is at most slots × this.
-const maxResponseBytes = 4 << 20
+const maxResponseBytes = 2 << 20
 
 func capData(resp *graphql.Response) {
 	if len(resp.Data) <= maxResponseBytes {
@@ -283,9 +285,15 @@ func writeResponse(w io.Writer, resp *graphql.Response) {
 const (
 	writeChunk    = 64 << 10
 	writeProgress = 5 * time.Second
+	// writeWithin bounds the writing of a whole answer: 2 MB in 20 s is
+	// 100 KB/s, a slow mobile link.
+	writeWithin = 20 * time.Second
 )
 
-// writeSteadily writes b a chunk at a time, each with its own deadline.
+// writeSteadily writes b a chunk at a time, each with its own deadline,
+// and never past the deadline of the whole answer (writeWithin from now),
+// so that a client reading just fast enough cannot keep its slot for long
+// either.
 func writeSteadily(w io.Writer, b []byte) {
 	rw, ok := w.(http.ResponseWriter)
 	if !ok {
@@ -293,9 +301,14 @@ func writeSteadily(w io.Writer, b []byte) {
 		return
 	}
 	rc := http.NewResponseController(rw)
+	whole := time.Now().Add(writeWithin)
 	for len(b) > 0 {
 		n := min(len(b), writeChunk)
-		_ = rc.SetWriteDeadline(time.Now().Add(writeProgress)) // unsupported only by test recorders
+		deadline := time.Now().Add(writeProgress)
+		if deadline.After(whole) {
+			deadline = whole
+		}
+		_ = rc.SetWriteDeadline(deadline) // unsupported only by test recorders
 		if _, err := w.Write(b[:n]); err != nil {
 			return
 		}
