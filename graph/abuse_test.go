@@ -1,7 +1,6 @@
 package graph_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -39,23 +38,11 @@ func (s *testServer) limitedServer(rates graph.RateLimits, trusted ...string) {
 func (s *testServer) queryFrom(forwardedFor []string, q string, vars map[string]any) gqlResponse {
 	s.t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": q, "variables": vars})
-	req, _ := http.NewRequest(http.MethodPost, s.http.URL+"/query", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	for _, line := range forwardedFor {
-		req.Header.Add("X-Forwarded-For", line)
-	}
-	res, err := s.http.Client().Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var out gqlResponse
-	raw, _ := io.ReadAll(res.Body)
-	if err := json.Unmarshal(raw, &out); err != nil {
-		s.t.Fatalf("decode %q: %v", raw, err)
-	}
-	out.raw = string(raw)
-	return out
+	return s.postRequest(body, func(req *http.Request) {
+		for _, line := range forwardedFor {
+			req.Header.Add("X-Forwarded-For", line)
+		}
+	})
 }
 
 var rateLimitKeys = regexp.MustCompile(`(?m)^agentdesk_ratelimit_keys\{limiter="(\w+)"\} (\d+)$`)

@@ -150,11 +150,26 @@ func (r gqlResponse) empty() bool {
 func (s *testServer) query(token, q string, vars map[string]any) gqlResponse {
 	s.t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": q, "variables": vars})
+	return s.post(token, body)
+}
+
+// post sends a request body as it is, with the bearer token (if any).
+func (s *testServer) post(token string, body []byte) gqlResponse {
+	s.t.Helper()
+	return s.postRequest(body, func(req *http.Request) {
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+	})
+}
+
+// postRequest sends a JSON request body, lets prepare add headers, and
+// decodes the response.
+func (s *testServer) postRequest(body []byte, prepare func(*http.Request)) gqlResponse {
+	s.t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, s.http.URL+"/query", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
+	prepare(req)
 	res, err := s.http.Client().Do(req)
 	if err != nil {
 		s.t.Fatalf("POST /query: %v", err)
@@ -163,7 +178,7 @@ func (s *testServer) query(token, q string, vars map[string]any) gqlResponse {
 	raw, _ := io.ReadAll(res.Body)
 	var out gqlResponse
 	if err := json.Unmarshal(raw, &out); err != nil {
-		s.t.Fatalf("decode response %q: %v", raw, err)
+		s.t.Fatalf("decode response %.300q: %v", raw, err)
 	}
 	out.raw = string(raw)
 	return out

@@ -1,11 +1,8 @@
 package graph_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"strings"
 	"syscall"
 	"testing"
@@ -127,28 +124,6 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// post sends one request and returns its decoded answer.
-func (s *testServer) post(token string, body []byte) gqlResponse {
-	s.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, s.http.URL+"/query", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := s.http.Client().Do(req)
-	if err != nil {
-		s.t.Fatalf("POST /query: %v", err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	var out gqlResponse
-	if err := json.Unmarshal(raw, &out); err != nil {
-		s.t.Fatalf("decode response %.300q: %v", raw, err)
-	}
-	out.raw = string(raw)
-	return out
 }
 
 // Every hostile shape is refused (or answered) by the right check. The CPU

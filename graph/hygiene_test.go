@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -243,23 +241,7 @@ func (s *testServer) queryRawValue(token, q string, vars map[string]any, value s
 		raw = value
 	}
 	body = bytes.Replace(body, []byte(mark), []byte(raw), 1)
-	req, _ := http.NewRequest(http.MethodPost, s.http.URL+"/query", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := s.http.Client().Do(req)
-	if err != nil {
-		s.t.Fatalf("POST /query: %v", err)
-	}
-	defer res.Body.Close()
-	out, _ := io.ReadAll(res.Body)
-	var r gqlResponse
-	if err := json.Unmarshal(out, &r); err != nil {
-		s.t.Fatalf("decode response %q: %v", out, err)
-	}
-	r.raw = string(out)
-	return r
+	return s.post(token, body)
 }
 
 func asMap(v any) map[string]any {

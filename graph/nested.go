@@ -145,7 +145,7 @@ func (r *Resolver) assignedConversations(ctx context.Context, v *auth.Viewer, ob
 					ids = append(ids, a.ID)
 				}
 			}
-			if ids = uniqueIDs(ids); len(ids) == 0 {
+			if ids = team.UniqueIDs(ids); len(ids) == 0 {
 				return nil, nil
 			}
 			pages, err := r.Team.AssignedConversationPages(ctx, v, ids, p)
@@ -183,7 +183,7 @@ func (r *Resolver) conversationMessages(ctx context.Context, v *auth.Viewer, obj
 			for i, c := range convs {
 				ids[i] = c.ID
 			}
-			ids = uniqueIDs(ids)
+			ids = team.UniqueIDs(ids)
 			pages, err := r.Team.MessagePages(ctx, ids, p)
 			if err != nil {
 				return nil, err
@@ -204,20 +204,6 @@ func (r *Resolver) conversationMessages(ctx context.Context, v *auth.Viewer, obj
 			}
 			return out, nil
 		})
-}
-
-// uniqueIDs drops repeated ids (one object listed at two places of a level),
-// keeping the first.
-func uniqueIDs(ids []int64) []int64 {
-	seen := make(map[int64]bool, len(ids))
-	out := ids[:0]
-	for _, id := range ids {
-		if !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
-	return out
 }
 
 // deref is the value of an optional argument ("" when absent).

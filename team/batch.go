@@ -42,7 +42,7 @@ func (s *Service) RolesByAgent(ctx context.Context, agentIDs []int64) (map[int64
 // Callers pass one id per reference (a page's 50 inviters are often one
 // agent), so the ids are deduplicated first.
 func byID[T any, P scannable[T]](ctx context.Context, s *Service, table, columns string, workspaceID int64, ids []int64, id func(*T) int64) (map[int64]*T, error) {
-	ids = uniqueIDs(ids)
+	ids = UniqueIDs(ids)
 	q := s.DB.WithContext(ctx).Table(table).Select(columns).Where("workspace_id = ? AND id IN ?", workspaceID, ids)
 	rows, err := scanAll[T, P](q, len(ids))
 	if err != nil {
@@ -73,27 +73,10 @@ func (s *Service) RolesByID(ctx context.Context, workspaceID int64, ids []int64)
 // Checks no permission: a field of a role, readable by every agent (see
 // Roles).
 func (s *Service) AgentCountByRole(ctx context.Context, roleIDs []int64) (map[int64]int, error) {
-	var rows []struct {
-		RoleID int64
-		N      int
-	}
-	err := s.DB.WithContext(ctx).Table("agent_roles").
-		Select("agent_roles.role_id, COUNT(*) AS n").
+	q := s.DB.WithContext(ctx).Table("agent_roles").
 		Joins("JOIN agents ON agents.id = agent_roles.agent_id").
-		Where("agent_roles.role_id IN ? AND agents.status IN ?", roleIDs,
-			models.SeatStatuses).
-		Group("agent_roles.role_id").Find(&rows).Error
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[int64]int, len(roleIDs))
-	for _, id := range roleIDs {
-		out[id] = 0
-	}
-	for _, r := range rows {
-		out[r.RoleID] = r.N
-	}
-	return out, nil
+		Where("agents.status IN ?", models.SeatStatuses)
+	return countPerParent(q, "agent_roles.role_id", roleIDs)
 }
 
 // Invitation is the activation link of a PENDING agent as the Agents page

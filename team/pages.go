@@ -84,7 +84,7 @@ func (s *Service) AssignedConversationPages(ctx context.Context, v *auth.Viewer,
 	if err := CheckFirst(p.First); err != nil {
 		return nil, err
 	}
-	agentIDs = uniqueIDs(agentIDs)
+	agentIDs = UniqueIDs(agentIDs)
 	if len(agentIDs) == 1 {
 		// One parent: the plain list, whose index range scan needs no window.
 		id := agentIDs[0]
@@ -132,7 +132,7 @@ func (s *Service) MessagePages(ctx context.Context, conversationIDs []int64, p P
 	if err := CheckFirst(p.First); err != nil {
 		return nil, err
 	}
-	conversationIDs = uniqueIDs(conversationIDs)
+	conversationIDs = UniqueIDs(conversationIDs)
 	if len(conversationIDs) == 1 {
 		id := conversationIDs[0]
 		rows, hasNext, err := s.Messages(ctx, id, p)
@@ -167,7 +167,7 @@ func (s *Service) CountMessagesOf(ctx context.Context, conversationIDs []int64) 
 
 // countPerParent counts the rows of q per parent (every parent present).
 func countPerParent(q *gorm.DB, parent string, ids []int64) (map[int64]int, error) {
-	ids = uniqueIDs(ids)
+	ids = UniqueIDs(ids)
 	var rows []struct {
 		Parent int64
 		N      int

@@ -165,7 +165,7 @@ func rolesInWorkspace(tx *gorm.DB, workspaceID int64, ids []int64, field string)
 	if len(ids) == 0 {
 		return nil, apperr.Input(field, "Choose at least one role.")
 	}
-	ids = uniqueIDs(ids)
+	ids = UniqueIDs(ids)
 	var roles []models.Role
 	if err := tx.Where("workspace_id = ? AND id IN ?", workspaceID, ids).Order("id").Find(&roles).Error; err != nil {
 		return nil, err
@@ -176,7 +176,8 @@ func rolesInWorkspace(tx *gorm.DB, workspaceID int64, ids []int64, field string)
 	return roles, nil
 }
 
-func uniqueIDs(ids []int64) []int64 {
+// UniqueIDs drops repeated ids, keeping the first of each, in a new slice.
+func UniqueIDs(ids []int64) []int64 {
 	seen := make(map[int64]bool, len(ids))
 	out := ids[:0:0]
 	for _, id := range ids {
