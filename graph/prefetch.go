@@ -35,7 +35,7 @@ func selectsIn(op *graphql.OperationContext, set ast.SelectionSet, path []string
 // viewer, agent(id)) when the selection asks for them, so the batch
 // resolvers find them without waiting for a loader batch.
 func (r *Resolver) prefetchAgent(ctx context.Context, a *models.Agent) error {
-	if a == nil || !(selects(ctx, "roles") || selects(ctx, "permissions")) {
+	if a == nil || !(selects(ctx, "roles") || selects(ctx, "permissions") || selects(ctx, "viewerCan")) {
 		return nil
 	}
 	// The viewer's roles were read when its session was checked.
@@ -68,7 +68,8 @@ func (r *Resolver) prefetchAgentPage(ctx context.Context, workspaceID int64, age
 	for i, a := range agents {
 		ids[i] = a.ID
 	}
-	if selects(ctx, "edges", "node", "roles") || selects(ctx, "edges", "node", "permissions") {
+	if selects(ctx, "edges", "node", "roles") || selects(ctx, "edges", "node", "permissions") ||
+		selects(ctx, "edges", "node", "viewerCan") {
 		roles, err := r.Team.RolesByAgent(ctx, ids)
 		if err != nil {
 			return err

@@ -88,6 +88,9 @@ type Invitation struct {
 	SendCount      int
 	DeliveryStatus models.EmailDeliveryStatus
 	InvitedByID    *int64
+	// ResendAvailableAt is the earliest moment ResendActivationLink is
+	// accepted: RESEND_COOLDOWN after SentAt (checkCooldown).
+	ResendAvailableAt time.Time
 }
 
 // InvitationOf returns the agent's invitation while it is PENDING, else nil.
@@ -98,5 +101,6 @@ func (s *Service) InvitationOf(a *models.Agent) *Invitation {
 		return nil
 	}
 	return &Invitation{SentAt: a.LinkSentAt, ExpiresAt: a.LinkExpiresAt, Expired: !s.now().Before(a.LinkExpiresAt),
-		SendCount: a.LinkSendCount, DeliveryStatus: a.LinkDeliveryState, InvitedByID: a.InvitedByID}
+		SendCount: a.LinkSendCount, DeliveryStatus: a.LinkDeliveryState, InvitedByID: a.InvitedByID,
+		ResendAvailableAt: a.LinkSentAt.Add(s.Config.ResendCooldown)}
 }

@@ -1,0 +1,87 @@
+package graph
+
+import (
+	"context"
+	"sync"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"agentdesk/apperr"
+	"agentdesk/auth"
+	"agentdesk/graph/model"
+	"agentdesk/models"
+	"agentdesk/team"
+)
+
+// requestFacts holds the workspace counts the permission hints of one
+// request need (team.WorkspaceFacts), made on first use: every agent's
+// viewerCan in the response shares them, so a page of fifty costs the
+// counts once.
+type requestFacts struct {
+	once  sync.Once
+	facts *team.WorkspaceFacts
+}
+
+func (r *Resolver) workspaceFacts(ctx context.Context, v *auth.Viewer) *team.WorkspaceFacts {
+	f := &loadersFrom(ctx).facts
+	f.once.Do(func() { f.facts = r.Team.NewWorkspaceFacts(ctx, v) })
+	return f.facts
+}
+
+// agentActions answers viewerCan for a batch of agents: their roles come
+// through the request's loader (primed for a whole page by
+// prefetchAgentPage), the workspace counts from workspaceFacts.
+func (r *Resolver) agentActions(ctx context.Context, agents []*models.Agent) ([]*model.AgentActions, error) {
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	roles, err := rolesOfAgents(ctx, agents)
+	if err != nil {
+		return nil, err
+	}
+	byAgent := make(map[int64][]models.Role, len(agents))
+	for i, a := range agents {
+		byAgent[a.ID] = roles[i]
+	}
+	actions, err := r.Team.AgentActions(v, agents, byAgent, r.workspaceFacts(ctx, v))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.AgentActions, len(actions))
+	for i := range actions {
+		out[i] = agentActionsModel(&actions[i])
+	}
+	return out, nil
+}
+
+func agentActionsModel(a *team.AgentActions) *model.AgentActions {
+	blocked := make([]*model.BlockedAgentAction, len(a.Blocked))
+	for i, b := range a.Blocked {
+		blocked[i] = &model.BlockedAgentAction{Action: b.Action, Code: string(b.Code), Message: b.Message}
+	}
+	return &model.AgentActions{ResendActivationLink: a.ResendActivationLink, Remove: a.Remove,
+		UpdateRoles: a.UpdateRoles, Reinvite: a.Reinvite, Blocked: blocked}
+}
+
+// inviteAgentsPayload turns a bulk invitation's outcome into its payload.
+// A failure that is no rule's answer (a failed statement) is reported as
+// INTERNAL, its text going to the log through the request's errors, like
+// any other internal error.
+func inviteAgentsPayload(ctx context.Context, invited []*models.Agent, failures []team.InviteFailure) *model.InviteAgentsPayload {
+	out := &model.InviteAgentsPayload{Invited: invited, Failures: make([]*model.InviteFailure, len(failures))}
+	for i, f := range failures {
+		if e, ok := apperr.As(f.Err); ok {
+			out.Failures[i] = &model.InviteFailure{Email: f.Email, Code: string(e.Code), Message: e.Message}
+			continue
+		}
+		graphql.AddError(ctx, f.Err)
+		out.Failures[i] = &model.InviteFailure{Email: f.Email, Code: string(apperr.Internal),
+			Message: "This address could not be invited because of an error on our side; try it again."}
+	}
+	return out
+}
+
+func agentCountsModel(c team.AgentCounts) *model.AgentCounts {
+	return &model.AgentCounts{Pending: c.Pending, Active: c.Active, Removed: c.Removed}
+}
