@@ -5,10 +5,10 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 
-	"agentdesk/apperr"
 	"agentdesk/auth"
 	"agentdesk/graph/generated"
 	"agentdesk/models"
+	"agentdesk/team"
 )
 
 // directives implements the schema's auth directives, once, for every field
@@ -38,7 +38,7 @@ func hasPermission(ctx context.Context, _ any, next graphql.Resolver, permission
 		return nil, err
 	}
 	if missing := v.Permissions.Missing(permissions); len(missing) > 0 {
-		return nil, apperr.New(apperr.Forbidden, "You need the %v permission to do this.", missing)
+		return nil, team.MissingPermissions(missing)
 	}
 	return next(ctx)
 }

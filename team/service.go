@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -230,7 +231,22 @@ func activeOwnerCount(tx *gorm.DB, workspaceID int64) (int64, error) {
 
 func requirePermission(v *auth.Viewer, p models.Permission) error {
 	if !v.Can(p) {
-		return apperr.New(apperr.Forbidden, "You need the %s permission to do this.", p)
+		return MissingPermissions([]models.Permission{p})
 	}
 	return nil
+}
+
+// MissingPermissions is the FORBIDDEN answer to a caller that lacks
+// permissions, the same sentence wherever it is checked (the rules here, the
+// GraphQL @hasPermission directive), so a permission hint's message
+// (AgentActions) is the one the mutation answers.
+func MissingPermissions(missing []models.Permission) *apperr.Error {
+	names := make([]string, len(missing))
+	for i, p := range missing {
+		names[i] = string(p)
+	}
+	if len(names) == 1 {
+		return apperr.New(apperr.Forbidden, "You need the %s permission to do this.", names[0])
+	}
+	return apperr.New(apperr.Forbidden, "You need the %s permissions to do this.", strings.Join(names, ", "))
 }
