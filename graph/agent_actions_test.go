@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -292,5 +293,108 @@ func TestGrantableRolesAreWhatInviteAccepts(t *testing.T) {
 				}
 			}
 		}
+	})
+}
+
+// viewerCan on a page costs what the page's agents need once (their roles,
+// the active Owners, the seats), never a statement per agent.
+func TestViewerCanStatementsDoNotGrowWithPageSize(t *testing.T) {
+	eachDB(t, func(t *testing.T, s *testServer) {
+		owner := s.createWorkspace("Hints page")
+		s.member(owner, "second-owner@example.com", "Owner")
+		for i := range 110 {
+			id := s.invite(owner.Token, fmt.Sprintf("h%03d@example.com", i), "Agent")
+			if i%3 == 0 {
+				s.must(owner.Token, removeQ, map[string]any{"id": id}, nil)
+			}
+		}
+		// A seat limit and links past their cooldown: the seat check of the
+		// removed agents' re-invite reads the workspace and its seats.
+		s.must(owner.Token, `mutation { updateWorkspace(input: {seatLimit: 500}) { workspace { id } } }`, nil, nil)
+		s.clock.Advance(time.Hour)
+		page := func(withHints bool, n int) int64 {
+			hints := ""
+			if withHints {
+				hints = "viewerCan { resendActivationLink remove updateRoles reinvite blocked { action code message } }"
+			}
+			q := `query($first: Int!) { agents(first: $first, filter: {status: [PENDING, ACTIVE, REMOVED]}, orderBy: {field: EMAIL, direction: DESC}) {
+				edges { node { roles { name } ` + hints + ` } } } }`
+			before := s.stmts.n.Load()
+			var out struct {
+				Agents struct{ Edges []json.RawMessage }
+			}
+			s.must(owner.Token, q, map[string]any{"first": n}, &out)
+			if len(out.Agents.Edges) != n {
+				t.Fatalf("page of %d has %d agents", n, len(out.Agents.Edges))
+			}
+			return s.stmts.n.Load() - before
+		}
+		at10, at100, without := page(true, 10), page(true, 100), page(false, 100)
+		t.Logf("%s: %d statements for 10 agents with viewerCan, %d for 100, %d for 100 without", s.dialect, at10, at100, without)
+		if at10 != at100 {
+			t.Fatalf("viewerCan statements grow with the page: %d for 10, %d for 100", at10, at100)
+		}
+		// The active Owners (the second Owner heads the page) and the seat
+		// check (removed agents are on it): the workspace row and the seats
+		// used; each once.
+		if at100-without != 3 {
+			t.Fatalf("viewerCan costs %d statements over the page, want 3", at100-without)
+		}
+	})
+}
+
+// agentCounts equals the lists' totalCount per status under the same search
+// and roleIds, ignores the filter's status, and is one statement.
+func TestAgentCountsMatchTotalCounts(t *testing.T) {
+	eachDB(t, func(t *testing.T, s *testServer) {
+		owner := s.createWorkspace("Counts")
+		s.member(owner, "sam.active@example.com", "Supervisor")
+		s.member(owner, "ann.active@example.com", "Agent")
+		for i, roles := range [][]string{{"Agent"}, {"Supervisor"}, {"Agent", "Supervisor"}, {"Agent"}, {"Supervisor"}} {
+			id := s.invite(owner.Token, fmt.Sprintf("sam%d@example.com", i), roles...)
+			if i%2 == 0 {
+				s.must(owner.Token, removeQ, map[string]any{"id": id}, nil)
+			}
+		}
+		supervisor := s.roleID(owner.Token, "Supervisor")
+		filters := []map[string]any{
+			nil,
+			{"search": "SAM"},
+			{"roleIds": []string{supervisor}},
+			{"search": "sam", "roleIds": []string{supervisor}, "status": []string{"REMOVED"}},
+			{"search": "nobody"},
+		}
+		for _, f := range filters {
+			var counts struct{ AgentCounts map[string]int }
+			before := s.stmts.n.Load()
+			s.must(owner.Token, `query($f: AgentFilter) { agentCounts(filter: $f) { pending active removed } }`, map[string]any{"f": f}, &counts)
+			used := s.stmts.n.Load() - before
+			before = s.stmts.n.Load()
+			// viewer { id } is the session's statements plus one (the agent row).
+			s.must(owner.Token, `{ viewer { id } }`, nil, nil)
+			if oneRead := s.stmts.n.Load() - before; used != oneRead {
+				t.Errorf("filter %v: agentCounts took %d statements, a request with one read %d; want the same", f, used, oneRead)
+			}
+			total := 0
+			for _, status := range []string{"PENDING", "ACTIVE", "REMOVED"} {
+				lf := map[string]any{"status": []string{status}}
+				for k, v := range f {
+					if k != "status" {
+						lf[k] = v
+					}
+				}
+				var list struct{ Agents struct{ TotalCount int } }
+				s.must(owner.Token, `query($f: AgentFilter) { agents(filter: $f) { totalCount } }`, map[string]any{"f": lf}, &list)
+				if got := counts.AgentCounts[strings.ToLower(status)]; got != list.Agents.TotalCount {
+					t.Errorf("filter %v: agentCounts.%s = %d, agents totalCount = %d", f, strings.ToLower(status), got, list.Agents.TotalCount)
+				}
+				total += list.Agents.TotalCount
+			}
+			if f == nil && total != 8 {
+				t.Fatalf("unfiltered counts add up to %d, want 8", total)
+			}
+		}
+		agent := s.member(owner, "plain@example.com", "Agent")
+		s.expectCode(agent.Token, `{ agentCounts { pending } }`, nil, "FORBIDDEN")
 	})
 }
