@@ -208,7 +208,9 @@ func keepAnOwner(target *models.Agent, facts *WorkspaceFacts) error {
 }
 
 // AgentActions answers, for each agent, what the viewer may do to it now:
-// the checks the mutations run, on the same facts. roles holds each agent's
+// the checks the mutations run, on the same facts. A viewer who may not see
+// an agent's details (auth.SeesAgentDetails) gets every action refused
+// with the AGENTS_READ answer instead: the checks read the agent's roles. roles holds each agent's
 // roles (by id); facts comes from NewWorkspaceFacts, one per request, so a
 // page costs the workspace counts once, not once per agent. The mail volume
 // limits (the workspace's and an address's daily emails) are not asked:
@@ -220,6 +222,17 @@ func (s *Service) AgentActions(v *auth.Viewer, agents []*models.Agent, roles map
 	for i, a := range agents {
 		rs := models.Roles(roles[a.ID])
 		res := &out[i]
+		if !v.SeesAgentDetails(a.ID) {
+			// The hints are drawn from the agent's roles, which this viewer
+			// may not see (an assignee or author reached through a
+			// conversation): it gets no hint that would tell an Owner from
+			// anyone else.
+			hide := MissingPermissions([]models.Permission{models.PermAgentsRead})
+			for _, action := range []AgentAction{ActionResendActivationLink, ActionRemove, ActionUpdateRoles, ActionReinvite} {
+				res.Blocked = append(res.Blocked, BlockedAction{Action: action, Code: hide.Code, Message: hide.Message})
+			}
+			continue
+		}
 		var err error
 		if res.ResendActivationLink, err = allowed(res, ActionResendActivationLink, checkResend(v, a)); err != nil {
 			return nil, err

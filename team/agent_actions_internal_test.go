@@ -73,6 +73,9 @@ func TestAgentActionRules(t *testing.T) {
 			apperr.Forbidden, apperr.Forbidden, apperr.Forbidden, apperr.Forbidden},
 		{"remover on an active agent", remover, agent(10, models.AgentActive, long), models.Roles{agentRole}, knownFacts(1, nil),
 			apperr.Forbidden, "", apperr.Forbidden, apperr.Forbidden},
+		{"remover without AGENTS_READ on an owner", &auth.Viewer{AgentID: 6, WorkspaceID: 1, Permissions: models.NewPermissions(models.PermAgentsRemove)},
+			agent(10, models.AgentActive, long), models.Roles{ownerRole}, knownFacts(2, nil),
+			apperr.Forbidden, apperr.Forbidden, apperr.Forbidden, apperr.Forbidden},
 		{"no permission", nobody, agent(10, models.AgentActive, long), models.Roles{agentRole}, knownFacts(1, nil),
 			apperr.Forbidden, apperr.Forbidden, apperr.Forbidden, apperr.Forbidden},
 	}
@@ -111,5 +114,36 @@ func TestAgentActionRules(t *testing.T) {
 				t.Errorf("%s, %s: AgentActions says %v blocked %q, the check %q", c.name, a, flags[i], blocked[a], want[i])
 			}
 		}
+	}
+}
+
+// A viewer that may not see an agent's details gets no hint drawn from its
+// roles: every action refused with the AGENTS_READ answer, even one its
+// mutation would accept.
+func TestAgentActionsHideWhatTheViewerMayNotSee(t *testing.T) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	s := &Service{Config: Config{ResendCooldown: time.Minute}, Now: func() time.Time { return now }}
+	remover := &auth.Viewer{AgentID: 6, WorkspaceID: 1, Permissions: models.NewPermissions(models.PermAgentsRemove)}
+	target := &models.Agent{ID: 10, WorkspaceID: 1, Status: models.AgentActive}
+	if err := checkRemove(remover, target, nil, knownFacts(1, nil)); err != nil {
+		t.Fatalf("the mutation's check refuses: %v", err)
+	}
+	acts, err := s.AgentActions(remover, []*models.Agent{target}, nil, knownFacts(1, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := acts[0]
+	if a.Remove || a.ResendActivationLink || a.UpdateRoles || a.Reinvite || len(a.Blocked) != 4 {
+		t.Fatalf("hints for a hidden agent: %+v", a)
+	}
+	for _, b := range a.Blocked {
+		if b.Code != apperr.Forbidden || b.Message != "You need the AGENTS_READ permission to do this." {
+			t.Fatalf("%s blocked with %s %q", b.Action, b.Code, b.Message)
+		}
+	}
+	// The viewer itself is never hidden from itself.
+	self := &models.Agent{ID: 6, WorkspaceID: 1, Status: models.AgentActive}
+	if acts, _ := s.AgentActions(remover, []*models.Agent{self}, nil, knownFacts(1, nil)); acts[0].Blocked[0].Message == "You need the AGENTS_READ permission to do this." {
+		t.Fatalf("own hints hidden: %+v", acts[0])
 	}
 }
