@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -36,13 +37,21 @@ func (r *Resolver) agentActions(ctx context.Context, agents []*models.Agent) ([]
 	if err != nil {
 		return nil, err
 	}
-	roles, err := rolesOfAgents(ctx, agents)
-	if err != nil {
-		return nil, err
+	// Roles only of the agents whose details the viewer sees: the others'
+	// hints are refused without them (team.AgentActions).
+	shown := agents
+	if slices.ContainsFunc(agents, func(a *models.Agent) bool { return !v.SeesAgentDetails(a.ID) }) {
+		shown = slices.DeleteFunc(slices.Clone(agents), func(a *models.Agent) bool { return !v.SeesAgentDetails(a.ID) })
 	}
-	byAgent := make(map[int64][]models.Role, len(agents))
-	for i, a := range agents {
-		byAgent[a.ID] = roles[i]
+	byAgent := make(map[int64][]models.Role, len(shown))
+	if len(shown) > 0 {
+		roles, err := rolesOfAgents(ctx, shown)
+		if err != nil {
+			return nil, err
+		}
+		for i, a := range shown {
+			byAgent[a.ID] = roles[i]
+		}
 	}
 	actions, err := r.Team.AgentActions(v, agents, byAgent, r.workspaceFacts(ctx, v))
 	if err != nil {

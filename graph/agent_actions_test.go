@@ -398,3 +398,59 @@ func TestAgentCountsMatchTotalCounts(t *testing.T) {
 		s.expectCode(agent.Token, `{ agentCounts { pending } }`, nil, "FORBIDDEN")
 	})
 }
+
+// An agent reached through a conversation by a viewer without AGENTS_READ
+// shows no hint drawn from its roles: every action refused with the
+// AGENTS_READ answer, even the removal this viewer's AGENTS_REMOVE would
+// allow (the README's decision: the roles stay hidden).
+func TestViewerCanHiddenWithoutAgentsRead(t *testing.T) {
+	eachDB(t, func(t *testing.T, s *testServer) {
+		owner := s.createWorkspace("Hidden hints")
+		s.must(owner.Token, `mutation { createRole(input: {name: "Remover", permissions: [CONVERSATIONS_REPLY, AGENTS_REMOVE]}) { role { id } } }`, nil, nil)
+		viewer := s.member(owner, "remover@example.com", "Remover")
+		colleague := s.member(owner, "colleague@example.com", "Agent")
+		conv := s.conversation(owner.Token, "EMAIL")
+		s.assign(owner.Token, conv, colleague.ID)
+		s.must(colleague.Token, sendQ, map[string]any{"c": conv, "b": "On it"}, nil)
+		s.assign(owner.Token, conv, viewer.ID)
+		var out struct {
+			Conversation struct {
+				Messages struct {
+					Edges []struct {
+						Node struct {
+							Author *struct {
+								ID        string
+								Roles     []struct{ Name string }
+								ViewerCan struct {
+									Remove  bool
+									Blocked []blockedAction
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+		s.must(viewer.Token, `query($id: ID!) { conversation(id: $id) { messages { edges { node { author { id roles { name }
+			viewerCan { remove blocked { action code message } } } } } } } }`, map[string]any{"id": conv}, &out)
+		seen := false
+		for _, e := range out.Conversation.Messages.Edges {
+			a := e.Node.Author
+			if a == nil || a.ID != colleague.ID {
+				continue
+			}
+			seen = true
+			if len(a.Roles) != 0 || a.ViewerCan.Remove || len(a.ViewerCan.Blocked) != 4 {
+				t.Fatalf("hidden colleague: roles %v, hints %+v", a.Roles, a.ViewerCan)
+			}
+			for _, b := range a.ViewerCan.Blocked {
+				if b.Code != "FORBIDDEN" || !strings.Contains(b.Message, "AGENTS_READ") {
+					t.Fatalf("blocked %+v, want the AGENTS_READ answer", b)
+				}
+			}
+		}
+		if !seen {
+			t.Fatalf("the colleague's message is not in the conversation: %+v", out)
+		}
+	})
+}
