@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"agentdesk/apperr"
 	"agentdesk/auth"
@@ -23,7 +24,13 @@ type requestFacts struct {
 	facts *team.WorkspaceFacts
 }
 
+//
+// In a mutation each call reads its own: a request's mutations run one after
+// the other, and counts read after the first would be stale for the next.
 func (r *Resolver) workspaceFacts(ctx context.Context, v *auth.Viewer) *team.WorkspaceFacts {
+	if graphql.HasOperationContext(ctx) && graphql.GetOperationContext(ctx).Operation.Operation == ast.Mutation {
+		return r.Team.NewWorkspaceFacts(ctx, v)
+	}
 	f := &loadersFrom(ctx).facts
 	f.once.Do(func() { f.facts = r.Team.NewWorkspaceFacts(ctx, v) })
 	return f.facts

@@ -396,6 +396,15 @@ func TestAgentCountsMatchTotalCounts(t *testing.T) {
 		}
 		agent := s.member(owner, "plain@example.com", "Agent")
 		s.expectCode(agent.Token, `{ agentCounts { pending } }`, nil, "FORBIDDEN")
+		// Priced like a totalCount (each reads every matching agent).
+		var aliased strings.Builder
+		for i := range 11 {
+			fmt.Fprintf(&aliased, "c%d: agentCounts { pending } ", i)
+		}
+		res := s.expectCode(owner.Token, "{ "+aliased.String()+"}", nil, "BAD_USER_INPUT")
+		if res.Errors[0].Extensions["limit"] != "complexity" {
+			t.Fatalf("11 agentCounts: %s, want the complexity limit", res.raw)
+		}
 	})
 }
 
@@ -451,6 +460,68 @@ func TestViewerCanHiddenWithoutAgentsRead(t *testing.T) {
 		}
 		if !seen {
 			t.Fatalf("the colleague's message is not in the conversation: %+v", out)
+		}
+	})
+}
+
+// A request's mutations run one after the other: the hints in each one's
+// payload are read after it, never from counts an earlier one read.
+func TestViewerCanInMutationsIsReadAfterEach(t *testing.T) {
+	eachDB(t, func(t *testing.T, s *testServer) {
+		owner := s.createWorkspace("Stale hints")
+		writer := s.member(owner, "writer@example.com", "Agent")
+		conv := s.conversation(owner.Token, "EMAIL")
+		s.assign(owner.Token, conv, writer.ID)
+		s.must(writer.Token, sendQ, map[string]any{"c": conv, "b": "Looking into it"}, nil)
+		s.assign(owner.Token, conv, owner.ID)
+		s.must(owner.Token, removeQ, map[string]any{"id": writer.ID}, nil)
+		s.invite(owner.Token, "x@example.com", "Agent")
+		s.must(owner.Token, `mutation { updateWorkspace(input: {seatLimit: 3}) { workspace { id } } }`, nil, nil) // one seat free
+		s.clock.Advance(time.Hour)
+		authorHints := `conversation { messages { edges { node { author { id viewerCan { reinvite blocked { action code } } } } } } }`
+		q := `mutation($c: ID!, $e: String!, $r: [ID!]!) {
+			before: assignConversation(input: {conversationId: $c, agentId: null}) { ` + authorHints + ` }
+			fill: inviteAgent(input: {email: $e, roleIds: $r}) { agent { id } }
+			after: assignConversation(input: {conversationId: $c, agentId: null}) { ` + authorHints + ` } }`
+		type hints struct {
+			Conversation struct {
+				Messages struct {
+					Edges []struct {
+						Node struct {
+							Author *struct {
+								ID        string
+								ViewerCan struct {
+									Reinvite bool
+									Blocked  []struct{ Action, Code string }
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+		var out struct{ Before, After hints }
+		s.must(owner.Token, q, map[string]any{"c": conv, "e": "y@example.com", "r": []string{s.roleID(owner.Token, "Agent")}}, &out)
+		reinvite := func(h hints) (bool, string) {
+			for _, e := range h.Conversation.Messages.Edges {
+				if a := e.Node.Author; a != nil && a.ID == writer.ID {
+					code := ""
+					for _, b := range a.ViewerCan.Blocked {
+						if b.Action == "REINVITE" {
+							code = b.Code
+						}
+					}
+					return a.ViewerCan.Reinvite, code
+				}
+			}
+			t.Fatalf("the removed writer's message is missing: %+v", h)
+			return false, ""
+		}
+		if ok, code := reinvite(out.Before); !ok {
+			t.Fatalf("one seat free: reinvite refused with %s", code)
+		}
+		if ok, code := reinvite(out.After); ok || code != "SEAT_LIMIT_REACHED" {
+			t.Fatalf("after the last seat was taken in the same request: reinvite %v (%s), want SEAT_LIMIT_REACHED", ok, code)
 		}
 	})
 }

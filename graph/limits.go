@@ -210,6 +210,8 @@ func complexityRoot(defaultFirst int) generated.ComplexityRoot {
 		return sat(1 + child + bulkInviteCost*len(in.Emails))
 	}
 	count := func(int) int { return countCost }
+	// The tabs' counts read every agent the filter matches, like a totalCount.
+	c.Query.AgentCounts = func(int, *model.AgentFilter) int { return countCost }
 	c.AgentConnection.TotalCount = count
 	c.ConversationConnection.TotalCount = count
 	c.MessageConnection.TotalCount = count
