@@ -24,7 +24,6 @@ type requestFacts struct {
 	facts *team.WorkspaceFacts
 }
 
-//
 // In a mutation each call reads its own: a request's mutations run one after
 // the other, and counts read after the first would be stale for the next.
 func (r *Resolver) workspaceFacts(ctx context.Context, v *auth.Viewer) *team.WorkspaceFacts {
