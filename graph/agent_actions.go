@@ -24,7 +24,8 @@ type requestFacts struct {
 	facts *team.WorkspaceFacts
 }
 
-// In a mutation each call reads its own: a request's mutations run one after
+// workspaceFacts returns the request's shared facts for a query. In a
+// mutation each call reads its own: a request's mutations run one after
 // the other, and counts read after the first would be stale for the next.
 func (r *Resolver) workspaceFacts(ctx context.Context, v *auth.Viewer) *team.WorkspaceFacts {
 	if graphql.HasOperationContext(ctx) && graphql.GetOperationContext(ctx).Operation.Operation == ast.Mutation {
