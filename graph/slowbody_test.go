@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"agentdesk/db"
-	"agentdesk/graph"
+	"agentdesk/httpapi"
 )
 
 // TestTrickledBodyIsCutOffAtTheRequestTimeout: a client that announces a
@@ -23,8 +23,8 @@ import (
 // deadline below only keeps a failing run from hanging; nothing is timed.)
 func TestTrickledBodyIsCutOffAtTheRequestTimeout(t *testing.T) {
 	s := newServer(t, db.SQLite)
-	h := graph.NewHandler(graph.Config{Team: s.svc, Sessions: s.svc.Sessions, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Ready: s.db.Ping, Limits: graph.Limits{Timeout: 200 * time.Millisecond}})
+	h := httpapi.NewHandler(httpapi.Config{Team: s.svc, Sessions: s.svc.Sessions, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Ready: s.db.Ping, Timeout: 200 * time.Millisecond})
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 
@@ -65,8 +65,8 @@ func TestTrickledBodyIsCutOffAtTheRequestTimeout(t *testing.T) {
 // connections kept all 32 slots for good.)
 func TestSlowBodiesDoNotTakeTheSlots(t *testing.T) {
 	s := newServer(t, db.SQLite)
-	h := graph.NewHandler(graph.Config{Team: s.svc, Sessions: s.svc.Sessions, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Ready: s.db.Ping, MaxConcurrent: 1, Limits: graph.Limits{Timeout: 5 * time.Second}})
+	h := httpapi.NewHandler(httpapi.Config{Team: s.svc, Sessions: s.svc.Sessions, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Ready: s.db.Ping, MaxConcurrent: 1, Timeout: 5 * time.Second})
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 
@@ -112,8 +112,8 @@ func TestUnreadAnswersGiveBackTheirSlot(t *testing.T) {
 	for range 50 {
 		s.must(owner.Token, sendQ, map[string]any{"c": conv, "b": body}, nil)
 	}
-	h := graph.NewHandler(graph.Config{Team: s.svc, Sessions: s.svc.Sessions, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Ready: s.db.Ping, MaxConcurrent: 1, Limits: graph.Limits{Timeout: 12 * time.Second}})
+	h := httpapi.NewHandler(httpapi.Config{Team: s.svc, Sessions: s.svc.Sessions, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Ready: s.db.Ping, MaxConcurrent: 1, Timeout: 12 * time.Second})
 	// The server's side of each connection gets a small send buffer, as
 	// on a real link, so that an unread answer blocks its write instead of
 	// vanishing into loopback's large kernel buffers.
