@@ -1,12 +1,15 @@
 package graph
 
 import (
+	"cmp"
 	"context"
+	"log/slog"
 	"math"
 	"net/netip"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 
 	"agentdesk/apperr"
 	"agentdesk/auth"
@@ -24,7 +27,18 @@ type RateLimits struct {
 	// ratelimit.DefaultMaxKeys. See package ratelimit for what happens when
 	// it is full.
 	MaxKeys int
+	// Redis, when set (REDIS_URL), holds the buckets for every replica, keys
+	// under RedisPrefix; nil keeps them in this process.
+	Redis       *redis.Client
+	RedisPrefix string
 }
+
+// DefaultRedisPrefix is where the limits' buckets live in Redis.
+const DefaultRedisPrefix = "agentdesk:ratelimit:"
+
+// sharedDownRetry is the retry hint when the shared limiter cannot be asked:
+// long enough not to hammer a Redis that is down, short enough for a person.
+const sharedDownRetry = 10 * time.Second
 
 // DefaultRateLimits: 30 attempts per IP and 5 per email a minute.
 var DefaultRateLimits = RateLimits{PerIP: 30, PerSubject: 5, Period: time.Minute}
@@ -36,22 +50,35 @@ var DefaultRateLimits = RateLimits{PerIP: 30, PerSubject: 5, Period: time.Minute
 const passwordOperation = "password"
 
 type abuseGuard struct {
-	byIP, bySubject *ratelimit.Limiter
+	byIP, bySubject ratelimit.Checker
+	log             *slog.Logger
 }
 
-func newAbuseGuard(l RateLimits, now func() time.Time) *abuseGuard {
-	return &abuseGuard{byIP: ratelimit.New(l.PerIP, l.Period, l.MaxKeys, now),
-		bySubject: ratelimit.New(l.PerSubject, l.Period, l.MaxKeys, now)}
-}
-
-// collectors expose the limiters' table sizes on /metrics.
-func (g *abuseGuard) collectors() []prometheus.Collector {
-	gauge := func(limiter string, l *ratelimit.Limiter) prometheus.Collector {
-		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "agentdesk_ratelimit_keys",
-			Help: "Rate-limit buckets held, by limiter.", ConstLabels: prometheus.Labels{"limiter": limiter}},
-			func() float64 { return float64(l.Len()) })
+func newAbuseGuard(l RateLimits, now func() time.Time, log *slog.Logger) *abuseGuard {
+	if log == nil {
+		log = slog.Default()
 	}
-	return []prometheus.Collector{gauge("ip", g.byIP), gauge("subject", g.bySubject)}
+	if l.Redis != nil {
+		prefix := cmp.Or(l.RedisPrefix, DefaultRedisPrefix)
+		return &abuseGuard{byIP: ratelimit.NewShared(l.Redis, prefix+"ip:", l.PerIP, l.Period),
+			bySubject: ratelimit.NewShared(l.Redis, prefix+"subject:", l.PerSubject, l.Period), log: log}
+	}
+	return &abuseGuard{byIP: ratelimit.New(l.PerIP, l.Period, l.MaxKeys, now),
+		bySubject: ratelimit.New(l.PerSubject, l.Period, l.MaxKeys, now), log: log}
+}
+
+// collectors expose the in-process limiters' table sizes on /metrics
+// (Redis bounds its own: each key expires when its bucket is full).
+func (g *abuseGuard) collectors() []prometheus.Collector {
+	var out []prometheus.Collector
+	for name, c := range map[string]ratelimit.Checker{"ip": g.byIP, "subject": g.bySubject} {
+		if l, ok := c.(*ratelimit.Limiter); ok {
+			out = append(out, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "agentdesk_ratelimit_keys",
+				Help: "Rate-limit buckets held, by limiter.", ConstLabels: prometheus.Labels{"limiter": name}},
+				func() float64 { return float64(l.Len()) }))
+		}
+	}
+	return out
 }
 
 // check spends one attempt of operation for the request's IP and subject
@@ -59,10 +86,18 @@ func (g *abuseGuard) collectors() []prometheus.Collector {
 // RATE_LIMITED with retryAfterSeconds. A refused IP spends nothing of the
 // subject's budget and creates no bucket for it, so one client cannot fill
 // the subject table with attempts that were refused anyway.
+//
+// When the shared limiter cannot answer (Redis down) the attempt is refused:
+// these operations guess passwords and tokens, and allowing them unlimited
+// while Redis is away would hand an attacker exactly the window he wants.
 func (g *abuseGuard) check(ctx context.Context, operation, subject string) error {
-	ok, wait := g.byIP.Allow(operation + "|ip|" + rateKeyOfIP(ClientIP(ctx)))
-	if ok {
-		ok, wait = g.bySubject.Allow(operation + "|subject|" + subject)
+	ok, wait, err := g.byIP.Check(ctx, operation+"|ip|"+rateKeyOfIP(ClientIP(ctx)))
+	if ok && err == nil {
+		ok, wait, err = g.bySubject.Check(ctx, operation+"|subject|"+subject)
+	}
+	if err != nil {
+		g.log.Error("rate limit unavailable; refusing the attempt", "operation", operation, "err", err)
+		ok, wait = false, sharedDownRetry
 	}
 	if ok {
 		return nil

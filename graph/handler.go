@@ -99,8 +99,8 @@ func NewHandlers(cfg Config) Handlers {
 	limits := cfg.limits()
 	r, d := cfg.RateLimits, DefaultRateLimits
 	rates := RateLimits{PerIP: cmp.Or(r.PerIP, d.PerIP), PerSubject: cmp.Or(r.PerSubject, d.PerSubject),
-		Period: cmp.Or(r.Period, d.Period), MaxKeys: r.MaxKeys}
-	guard := newAbuseGuard(rates, cfg.Now)
+		Period: cmp.Or(r.Period, d.Period), MaxKeys: r.MaxKeys, Redis: r.Redis, RedisPrefix: r.RedisPrefix}
+	guard := newAbuseGuard(rates, cfg.Now, cfg.Log)
 	srv := NewSchema(&Resolver{Team: cfg.Team, guard: guard}, limits)
 	// GraphQL over HTTP: POST, GET for queries only (queryGET refuses
 	// mutations), and OPTIONS; withTransportRules refuses the rest.
