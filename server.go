@@ -74,6 +74,8 @@ type config struct {
 	// RedisURL, when set, shares the login and activation rate limits
 	// between replicas.
 	RedisURL string `env:"REDIS_URL"`
+	// RedisKeyPrefix lets several deployments (or tests) share one Redis.
+	RedisKeyPrefix string `env:"REDIS_KEY_PREFIX" envDefault:"agentdesk:ratelimit:"`
 	// DatabaseMaxConns bounds this process's PostgreSQL connections (GORM's
 	// pool and the job queue's together).
 	DatabaseMaxConns int `env:"DATABASE_MAX_CONNS" envDefault:"25"`
@@ -227,7 +229,7 @@ func run(args []string) error {
 			Aliases: cfg.MaxAliases, Directives: cfg.MaxDirectives, Operations: cfg.MaxOperations,
 			Complexity: cfg.MaxComplexity, Size: cfg.MaxQuerySize, Timeout: cfg.RequestTimeout},
 		RateLimits: graph.RateLimits{PerIP: cfg.RateLimitPerIP, PerSubject: cfg.RateLimitPerEmail, Period: cfg.RateLimitPeriod,
-			MaxKeys: cfg.RateLimitMaxKeys, Redis: sharedLimits},
+			MaxKeys: cfg.RateLimitMaxKeys, Redis: sharedLimits, RedisPrefix: cfg.RedisKeyPrefix},
 		AllowedOrigins: cfg.AllowedOrigins, TrustedProxies: trusted, MaxConcurrent: cfg.MaxConcurrent, MaxPerClient: cfg.MaxPerClient,
 		HSTS: strings.HasPrefix(cfg.PublicURL, "https://"), PrivateMetrics: cfg.MetricsAddr != ""})
 	srv := &http.Server{Addr: cfg.ListenAddr, Handler: handlers.Public, ReadHeaderTimeout: 10 * time.Second,

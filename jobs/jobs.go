@@ -69,7 +69,7 @@ type runner interface {
 
 // jobSlack is what an email job does besides the SMTP exchange (reading
 // the email, recording the outcome), as a bound on top of SendTimeout.
-const jobSlack = 15 * time.Second
+const jobSlack = 5 * time.Second
 
 // DefaultRescueAfter is MAIL_RESCUE_AFTER's default: minutes, well above
 // the default SMTP timeout plus jobSlack, far below River's hour.
@@ -117,10 +117,13 @@ func New(d *db.DB, deliverer mail.Deliverer, cfg Config) (*Queue, error) {
 		if err != nil {
 			return nil, err
 		}
-		// Insert-only: no queues, so it never fetches; its FetchCooldown is
-		// how often it may NOTIFY the workers of new jobs.
+		// Insert-only: no queues, so it never fetches. Its FetchCooldown is
+		// how often it may NOTIFY the workers of new jobs: at River's
+		// default (100 ms) an invitation committed soon after another was
+		// not announced and waited for the next poll (p99 1 s, measured;
+		// docs/PERFORMANCE.md). A NOTIFY per email costs next to nothing.
 		inserter, err := river.NewClient(d.RiverDriver(), &river.Config{Logger: cfg.Log,
-			FetchCooldown: workerConfig.FetchCooldown, MaxAttempts: cfg.MaxAttempts})
+			FetchCooldown: river.FetchCooldownMin, MaxAttempts: cfg.MaxAttempts})
 		if err != nil {
 			return nil, err
 		}
