@@ -188,6 +188,12 @@ func TestClusterOfThreeReplicas(t *testing.T) {
 	a, b, cc := c.replicas[0], c.replicas[1], c.replicas[2]
 
 	owner, role := signUp(t, c, "olga@acme.test")
+	for _, p := range c.replicas {
+		// River's pgx driver LISTENs; its database/sql driver logged this.
+		if strings.Contains(p.logs.String(), "poll only") {
+			t.Fatalf("River polls only on %s:\n%s", p.addr, p.logs)
+		}
+	}
 
 	t.Run("a session made on A works on B and C", func(t *testing.T) {
 		var login struct{ Login struct{ Token string } }
