@@ -274,13 +274,17 @@ func run(args []string) error {
 	log.Info("draining: /readyz answers 503 while requests are still served", "for", cfg.ShutdownDrain)
 	time.Sleep(cfg.ShutdownDrain)
 	log.Info("shutting down")
+	// The queue stops beside the HTTP server, not after it, so the whole
+	// shutdown takes SHUTDOWN_DRAIN + max(15 s, SMTP_TIMEOUT) at most.
+	queueStopped := make(chan error, 1)
+	go func() { queueStopped <- queue.Stop(context.Background()) }()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	err = srv.Shutdown(shutdownCtx)
 	if metricsSrv != nil {
 		_ = metricsSrv.Shutdown(shutdownCtx)
 	}
-	if qerr := queue.Stop(context.Background()); qerr != nil {
+	if qerr := <-queueStopped; qerr != nil {
 		log.Warn("job queue stop", "err", qerr)
 	}
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
