@@ -184,7 +184,8 @@ func TestClusterOfThreeReplicas(t *testing.T) {
 	redisURL, prefix := redisForTest(t)
 	smtp := mailtest.Start(t)
 	c := startCluster(t, 3, "DATABASE_URL="+dbURL, "SMTP_URL="+smtp.URL, "REDIS_URL="+redisURL,
-		"REDIS_KEY_PREFIX="+prefix, "PUBLIC_URL=https://desk.example.com", "MAIL_NEW_WORKSPACE_DAILY_LIMIT=1000")
+		"REDIS_KEY_PREFIX="+prefix, "PUBLIC_URL=https://desk.example.com", "MAIL_NEW_WORKSPACE_DAILY_LIMIT=1000",
+		"SIGNUP_PER_IP_HOURLY=3")
 	a, b, cc := c.replicas[0], c.replicas[1], c.replicas[2]
 
 	owner, role := signUp(t, c, "olga@acme.test")
@@ -253,6 +254,24 @@ func TestClusterOfThreeReplicas(t *testing.T) {
 			if retry, _ := ans.Errors[0].Extensions["retryAfterSeconds"].(float64); retry < 1 {
 				t.Fatalf("no retry hint: %+v", ans.Errors[0].Extensions)
 			}
+		}
+	})
+
+	t.Run("workspaces created per client are counted across replicas", func(t *testing.T) {
+		// SIGNUP_PER_IP_HOURLY is 3 and Olga's sign-up took one: two more
+		// from this client, on two replicas, then the next is refused on
+		// the third. A refused sign-up (an existing account's wrong
+		// password) counts nothing.
+		if got := c.ask(t, "", `mutation { createWorkspace(input: {workspaceName: "X", ownerName: "O",
+			ownerEmail: "olga@acme.test", password: "not olga's password"}) { token } }`, nil).code(); got != "INVALID_CREDENTIALS" {
+			t.Fatalf("sign-up with a wrong password: %q", got)
+		}
+		for i := range 2 {
+			c.ask(t, "", createWorkspaceOp, map[string]any{"email": fmt.Sprintf("owner%d@acme.test", i)}).must(t, "sign-up", nil)
+		}
+		ans := c.ask(t, "", createWorkspaceOp, map[string]any{"email": "owner9@acme.test"})
+		if ans.code() != "RATE_LIMITED" {
+			t.Fatalf("fourth workspace from one client: %+v", ans.Errors)
 		}
 	})
 

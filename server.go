@@ -214,6 +214,11 @@ func run(args []string) error {
 			return fmt.Errorf("REDIS_URL: %w", err)
 		}
 		defer sharedLimits.Close()
+		signups := cfg.SignupPerIPHourly
+		if signups <= 0 {
+			signups = team.DefaultSignupPerIPHourly
+		}
+		svc.SignupLimit = ratelimit.NewShared(sharedLimits, cfg.RedisKeyPrefix+"signup:", signups, time.Hour)
 	}
 	// draining turns /readyz to 503 from SIGTERM on (see below).
 	var draining atomic.Bool

@@ -16,6 +16,16 @@ type Checker interface {
 	Check(ctx context.Context, key string) (ok bool, retryAfter time.Duration, err error)
 }
 
+// Spender is a Checker that can also give back what Check took, for an
+// attempt that turned out not to count (see Limiter.Return).
+type Spender interface {
+	Checker
+	Refund(ctx context.Context, key string)
+}
+
+// Refund implements Spender.
+func (l *Limiter) Refund(_ context.Context, key string) { l.Return(key) }
+
 // Check implements Checker; the in-process limiter never fails.
 func (l *Limiter) Check(_ context.Context, key string) (bool, time.Duration, error) {
 	ok, wait := l.Allow(key)
@@ -49,6 +59,15 @@ func (s *Shared) Check(ctx context.Context, key string) (bool, time.Duration, er
 		return false, 0, err
 	}
 	return res.Allowed > 0, res.RetryAfter, nil
+}
+
+// Refund implements Spender: a negative cost moves the bucket's time back
+// by one interval. Best effort: if Redis does not answer, the attempt stays
+// spent (the safe side). A refund that would fill the bucket past full is
+// dropped by redis_rate, which costs the key at most one interval.
+func (s *Shared) Refund(ctx context.Context, key string) {
+	k := KeyOf(key)
+	_, _ = s.limiter.AllowN(ctx, s.prefix+hex.EncodeToString(k[:]), s.limit, -1)
 }
 
 // NewRedisClient connects to REDIS_URL (redis://[:password@]host:port/db or

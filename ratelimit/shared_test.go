@@ -44,6 +44,14 @@ func TestSharedLimiterIsOneBudget(t *testing.T) {
 	if ok || err != nil || wait <= 0 || wait > 20*time.Second {
 		t.Fatalf("fourth attempt: ok=%v wait=%s err=%v, want refused with a wait of about 20 s", ok, wait, err)
 	}
+	// A refund on one replica gives the attempt back on the other.
+	replicaA.Refund(ctx, "ana@acme.test")
+	if ok, _, err := replicaB.Check(ctx, "ana@acme.test"); !ok || err != nil {
+		t.Fatalf("after a refund: %v %v", ok, err)
+	}
+	if ok, _, _ := replicaA.Check(ctx, "ana@acme.test"); ok {
+		t.Fatal("a refund gave back more than one attempt")
+	}
 	if ok, _, err := other.Check(ctx, "ana@acme.test"); !ok || err != nil {
 		t.Fatalf("another prefix shares the budget: %v %v", ok, err)
 	}
