@@ -449,3 +449,27 @@ func BenchmarkInviteEmailLatency(b *testing.B) {
 	b.ReportMetric(float64(latencies[min(len(latencies)-1, len(latencies)*99/100)].Microseconds())/1000, "ms-p99")
 	b.ReportMetric(float64(slices.Max(latencies).Microseconds())/1000, "ms-max")
 }
+
+// TestShutdownLetsSendsInProgressFinish: SIGTERM while the SMTP server is
+// slow (3 s, under SMTP_TIMEOUT) waits for the send instead of cancelling it
+// (which would deliver it again after the restart): the email arrives once
+// and the process exits 0.
+func TestShutdownLetsSendsInProgressFinish(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		smtp := mailtest.Start(t)
+		p := startServer(t, "DATABASE_URL="+dbtest.URL(t, d), "SMTP_URL="+smtp.URL, "SMTP_TIMEOUT=20s",
+			"MAIL_RESCUE_AFTER=1m")
+		owner, role := signUp(t, &cluster{replicas: []*serverProcess{p}}, "olga@acme.test")
+		smtp.Delay(3 * time.Second)
+		p.ask(t, owner, inviteOp, map[string]any{"email": "ana@acme.test", "role": role}).must(t, "invite", nil)
+		select {
+		case <-smtp.Sending():
+		case <-time.After(20 * time.Second):
+			t.Fatalf("the send never started\n%s", p.logs)
+		}
+		p.terminate(t)
+		if n := len(smtp.Messages()); n != 1 {
+			t.Fatalf("emails when the process had exited: %d, want 1\n%s", n, p.logs)
+		}
+	})
+}
