@@ -38,6 +38,7 @@ import (
 	"agentdesk/db"
 	"agentdesk/demo"
 	"agentdesk/graph"
+	"agentdesk/httpapi"
 	"agentdesk/jobs"
 	"agentdesk/mail"
 	"agentdesk/ratelimit"
@@ -228,11 +229,11 @@ func run(args []string) error {
 		}
 		return database.Ping(ctx)
 	}
-	handlers := graph.NewHandlers(graph.Config{Team: svc, Sessions: sessions, Log: log,
-		Production: production, Ready: ready,
-		Limits: graph.Limits{BodyBytes: cfg.MaxBodyBytes, ParserTokens: cfg.MaxParserTokens, Depth: cfg.MaxDepth,
+	handlers := httpapi.NewHandlers(httpapi.Config{Team: svc, Sessions: sessions, Log: log,
+		Production: production, Ready: ready, BodyBytes: cfg.MaxBodyBytes, Timeout: cfg.RequestTimeout,
+		Limits: graph.Limits{ParserTokens: cfg.MaxParserTokens, Depth: cfg.MaxDepth,
 			Aliases: cfg.MaxAliases, Directives: cfg.MaxDirectives, Operations: cfg.MaxOperations,
-			Complexity: cfg.MaxComplexity, Size: cfg.MaxQuerySize, Timeout: cfg.RequestTimeout},
+			Complexity: cfg.MaxComplexity, Size: cfg.MaxQuerySize},
 		RateLimits: graph.RateLimits{PerIP: cfg.RateLimitPerIP, PerSubject: cfg.RateLimitPerEmail, Period: cfg.RateLimitPeriod,
 			MaxKeys: cfg.RateLimitMaxKeys, Redis: sharedLimits, RedisPrefix: cfg.RedisKeyPrefix},
 		AllowedOrigins: cfg.AllowedOrigins, TrustedProxies: trusted, MaxConcurrent: cfg.MaxConcurrent, MaxPerClient: cfg.MaxPerClient,

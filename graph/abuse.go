@@ -5,15 +5,14 @@ import (
 	"context"
 	"log/slog"
 	"math"
-	"net/netip"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"agentdesk/apperr"
 	"agentdesk/auth"
 	"agentdesk/ratelimit"
+	"agentdesk/reqctx"
 	"agentdesk/team"
 )
 
@@ -67,15 +66,15 @@ func newAbuseGuard(l RateLimits, now func() time.Time, log *slog.Logger) *abuseG
 		bySubject: ratelimit.New(l.PerSubject, l.Period, l.MaxKeys, now), log: log}
 }
 
-// collectors expose the in-process limiters' table sizes on /metrics
-// (Redis bounds its own: each key expires when its bucket is full).
-func (g *abuseGuard) collectors() []prometheus.Collector {
-	var out []prometheus.Collector
+// buckets reports how many rate-limit buckets each in-process limiter
+// holds ("ip", "subject"): the tables MaxKeys bounds, watched on /metrics.
+// Limiters in Redis are not listed: Redis expires each key once its bucket
+// is full.
+func (g *abuseGuard) buckets() map[string]int {
+	out := map[string]int{}
 	for name, c := range map[string]ratelimit.Checker{"ip": g.byIP, "subject": g.bySubject} {
 		if l, ok := c.(*ratelimit.Limiter); ok {
-			out = append(out, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "agentdesk_ratelimit_keys",
-				Help: "Rate-limit buckets held, by limiter.", ConstLabels: prometheus.Labels{"limiter": name}},
-				func() float64 { return float64(l.Len()) }))
+			out[name] = l.Len()
 		}
 	}
 	return out
@@ -91,7 +90,7 @@ func (g *abuseGuard) collectors() []prometheus.Collector {
 // these operations guess passwords and tokens, and allowing them unlimited
 // while Redis is away would hand an attacker exactly the window he wants.
 func (g *abuseGuard) check(ctx context.Context, operation, subject string) error {
-	ok, wait, err := g.byIP.Check(ctx, operation+"|ip|"+rateKeyOfIP(ClientIP(ctx)))
+	ok, wait, err := g.byIP.Check(ctx, operation+"|ip|"+reqctx.ClientKey(ctx))
 	if ok && err == nil {
 		ok, wait, err = g.bySubject.Check(ctx, operation+"|subject|"+subject)
 	}
@@ -107,27 +106,10 @@ func (g *abuseGuard) check(ctx context.Context, operation, subject string) error
 	return e
 }
 
-// rateKeyOfIP is the part of a client's address that one client controls:
-// the address itself for IPv4, its /64 for IPv6, because a single host is
-// normally given a whole /64 and could otherwise take a fresh address for
-// every attempt.
-func rateKeyOfIP(ip string) string {
-	addr, err := netip.ParseAddr(ip)
-	if err != nil {
-		return ip
-	}
-	addr = addr.Unmap()
-	if addr.Is4() {
-		return addr.String()
-	}
-	return netip.PrefixFrom(addr.WithZone(""), 64).Masked().String()
-}
-
 // signupClient is who signs up, for team's SIGNUP_PER_IP_HOURLY: keyed
-// like the other per-IP limits. A request whose address is unknown shares
-// one key with every other such request rather than going unlimited.
+// like the other per-IP limits.
 func signupClient(ctx context.Context) string {
-	return "ip|" + rateKeyOfIP(ClientIP(ctx))
+	return "ip|" + reqctx.ClientKey(ctx)
 }
 
 // password spends one password guess for an email (input field field). An
