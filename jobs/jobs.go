@@ -152,6 +152,9 @@ func (q *Queue) Start(ctx context.Context) error {
 // another replica, and one whose message the SMTP server had already taken
 // is then delivered twice (README "Email delivery").
 func (q *Queue) Stop(ctx context.Context) error {
+	if q.runner == nil {
+		return nil // insert-only: nothing runs
+	}
 	waitCtx, cancel := context.WithTimeout(ctx, q.sendTimeout)
 	defer cancel()
 	err := q.runner.Stop(waitCtx)
