@@ -41,6 +41,17 @@ func (r *Resolver) workspaceFacts(ctx context.Context, v *auth.Viewer) *team.Wor
 // prefetchAgentPage), the workspace counts from workspaceFacts.
 func (r *Resolver) agentActions(ctx context.Context, agents []*models.Agent) ([]*model.AgentActions, error) {
 	v, err := viewer(ctx)
+	if e, ok := apperr.As(err); ok && e.Code == apperr.Unauthenticated {
+		// The agent of a sign-in response (login, activateAccount,
+		// createWorkspace): the request acts as nobody yet, so it may do
+		// nothing; an error here would null the whole sign-in.
+		refused := team.RefusedActions(e)
+		out := make([]*model.AgentActions, len(agents))
+		for i := range out {
+			out[i] = agentActionsModel(&refused)
+		}
+		return out, nil
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -525,3 +525,35 @@ func TestViewerCanInMutationsIsReadAfterEach(t *testing.T) {
 		}
 	})
 }
+
+// A sign-in response may ask for its agent's hints: the request acts as
+// nobody yet, so every action is refused (UNAUTHENTICATED) and the sign-in
+// itself still answers.
+func TestViewerCanInASignInResponse(t *testing.T) {
+	eachDB(t, func(t *testing.T, s *testServer) {
+		owner := s.createWorkspace("Sign-in hints")
+		var out struct {
+			Login struct {
+				Token string
+				Agent struct {
+					ViewerCan struct {
+						Remove  bool
+						Blocked []blockedAction
+					}
+				}
+			}
+		}
+		s.must("", `mutation($e: String!, $p: String!) { login(input: {email: $e, password: $p}) { token
+			agent { viewerCan { remove blocked { action code message } } } } }`,
+			map[string]any{"e": owner.Email, "p": owner.Password}, &out)
+		hints := out.Login.Agent.ViewerCan
+		if out.Login.Token == "" || hints.Remove || len(hints.Blocked) != 4 {
+			t.Fatalf("login with hints: %+v", out.Login)
+		}
+		for _, b := range hints.Blocked {
+			if b.Code != "UNAUTHENTICATED" {
+				t.Fatalf("blocked %+v, want UNAUTHENTICATED", b)
+			}
+		}
+	})
+}

@@ -227,10 +227,7 @@ func (s *Service) AgentActions(v *auth.Viewer, agents []*models.Agent, roles map
 			// may not see (an assignee or author reached through a
 			// conversation): it gets no hint that would tell an Owner from
 			// anyone else.
-			hide := MissingPermissions([]models.Permission{models.PermAgentsRead})
-			for _, action := range []AgentAction{ActionResendActivationLink, ActionRemove, ActionUpdateRoles, ActionReinvite} {
-				res.Blocked = append(res.Blocked, BlockedAction{Action: action, Code: hide.Code, Message: hide.Message})
-			}
+			*res = RefusedActions(MissingPermissions([]models.Permission{models.PermAgentsRead}))
 			continue
 		}
 		var err error
@@ -248,6 +245,17 @@ func (s *Service) AgentActions(v *auth.Viewer, agents []*models.Agent, roles map
 		}
 	}
 	return out, nil
+}
+
+// RefusedActions is every action refused with one answer: for an agent the
+// viewer may not see the details of, and for the agent of a sign-in
+// response, whose request has no viewer yet.
+func RefusedActions(why *apperr.Error) AgentActions {
+	var out AgentActions
+	for _, action := range []AgentAction{ActionResendActivationLink, ActionRemove, ActionUpdateRoles, ActionReinvite} {
+		out.Blocked = append(out.Blocked, BlockedAction{Action: action, Code: why.Code, Message: why.Message})
+	}
+	return out
 }
 
 // checkReinvite is what InviteAgent checks of an existing agent before
