@@ -36,7 +36,7 @@ type Result struct {
 // Load creates the demo workspace unless it exists already (then it changes
 // nothing): the second run does not duplicate it.
 func Load(ctx context.Context, svc *team.Service) (Result, error) {
-	if _, err := svc.Login(ctx, team.LoginInput{Email: OwnerEmail, Password: Password}); err == nil {
+	if _, err := svc.Login(ctx, models.LoginInput{Email: OwnerEmail, Password: Password}); err == nil {
 		return Result{}, nil
 	} else if !apperr.Is(err, apperr.InvalidCredentials) {
 		return Result{}, err
@@ -49,7 +49,7 @@ func Load(ctx context.Context, svc *team.Service) (Result, error) {
 	tick := func(d time.Duration) { clock = clock.Add(d) }
 
 	l := &loader{ctx: ctx, svc: svc, rnd: rand.New(rand.NewPCG(7, 11))}
-	owner, err := svc.CreateWorkspace(ctx, team.CreateWorkspaceInput{WorkspaceName: WorkspaceName,
+	owner, err := svc.CreateWorkspace(ctx, models.CreateWorkspaceInput{WorkspaceName: WorkspaceName,
 		OwnerName: "Olivia Owner", OwnerEmail: OwnerEmail, Password: Password})
 	if err != nil {
 		return Result{}, err
@@ -60,7 +60,7 @@ func Load(ctx context.Context, svc *team.Service) (Result, error) {
 	if l.roles, err = l.roleIDs(); err != nil {
 		return Result{}, err
 	}
-	if _, err := svc.CreateRole(ctx, l.owner, team.RoleInput{Name: ptr("AI agent manager"),
+	if _, err := svc.CreateRole(ctx, l.owner, models.RoleInput{Name: ptr("AI agent manager"),
 		Description: ptr("Configures and supervises the AI agent; handles conversations."),
 		Permissions: &[]models.Permission{models.PermAIAgentManage, models.PermAgentsRead, models.PermConversationsReply}}); err != nil {
 		return Result{}, err
@@ -175,7 +175,7 @@ func (l *loader) member(name, role string) (int64, error) {
 	if m == nil {
 		return 0, errors.New("activation email without a link")
 	}
-	if _, err := l.svc.ActivateAccount(l.ctx, team.ActivateInput{Token: m[1], Name: &name, Password: Password}); err != nil {
+	if _, err := l.svc.ActivateAccount(l.ctx, models.ActivateInput{Token: m[1], Name: &name, Password: Password}); err != nil {
 		return 0, err
 	}
 	return agent.ID, nil
@@ -215,7 +215,7 @@ func (l *loader) conversation(i int, assignTo *int64, status models.Conversation
 	phone := fmt.Sprintf("+1555%07d", l.rnd.IntN(10_000_000))
 	subject := subjects[l.rnd.IntN(len(subjects))]
 	channel := models.AllChannels[l.rnd.IntN(len(models.AllChannels))]
-	conv, err := l.svc.CreateConversation(l.ctx, l.owner, team.CreateConversationInput{Channel: channel, Subject: &subject,
+	conv, err := l.svc.CreateConversation(l.ctx, l.owner, models.CreateConversationInput{Channel: channel, Subject: &subject,
 		ContactName: &contact, ContactEmail: &email, ContactPhone: &phone, Message: "Hi! " + subject + "."})
 	if err != nil {
 		return err

@@ -26,7 +26,7 @@ import (
 // Config wires the HTTP handler.
 type Config struct {
 	Team     *team.Service
-	Sessions *auth.Sessions
+	Sessions auth.ViewerResolver
 	Log      *slog.Logger
 	// Production turns off introspection, the playground and field suggestions.
 	Production bool
@@ -101,7 +101,8 @@ func NewHandlers(cfg Config) Handlers {
 	rates := RateLimits{PerIP: cmp.Or(r.PerIP, d.PerIP), PerSubject: cmp.Or(r.PerSubject, d.PerSubject),
 		Period: cmp.Or(r.Period, d.Period), MaxKeys: r.MaxKeys}
 	guard := newAbuseGuard(rates, cfg.Now)
-	srv := NewSchema(&Resolver{Team: cfg.Team, guard: guard}, limits)
+	resolver := &Resolver{Team: cfg.Team, ConversationRules: cfg.Team, guard: guard}
+	srv := NewSchema(resolver, limits)
 	// GraphQL over HTTP: POST, GET for queries only (queryGET refuses
 	// mutations), and OPTIONS; withTransportRules refuses the rest.
 	srv.AddTransport(transport.Options{})
@@ -132,7 +133,7 @@ func NewHandlers(cfg Config) Handlers {
 
 	var api http.Handler = srv
 	concurrent := cmp.Or(cfg.MaxConcurrent, DefaultMaxConcurrent)
-	api = loadersMiddleware(cfg.Team, api)
+	api = loadersMiddleware(resolver, api)
 	api = auth.Middleware(cfg.Sessions, api)
 	api = limitInFlight(concurrent, api)
 	// Bodies being received may hold twice what the running requests do.

@@ -10,7 +10,6 @@ import (
 	"agentdesk/auth"
 	"agentdesk/graph/model"
 	"agentdesk/models"
-	"agentdesk/team"
 )
 
 // Loaders batch the per-item reads of one request (roles of each agent on a
@@ -38,30 +37,30 @@ type Loaders struct {
 const loaderWait = 100 * time.Microsecond
 
 // NewLoaders returns the loaders of one request.
-func NewLoaders(svc *team.Service) *Loaders {
+func NewLoaders(r *Resolver) *Loaders {
 	return &Loaders{
-		RolesByAgent: dataloadgen.NewMappedLoader(svc.RolesByAgent, dataloadgen.WithWait(loaderWait)),
+		RolesByAgent: dataloadgen.NewMappedLoader(r.Team.RolesByAgent, dataloadgen.WithWait(loaderWait)),
 		AgentByID: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*models.Agent, error) {
 			v, err := auth.ViewerFrom(ctx)
 			if err != nil {
 				return nil, err
 			}
-			return svc.AgentsByID(ctx, v.WorkspaceID, ids)
+			return r.Team.AgentsByID(ctx, v.WorkspaceID, ids)
 		}, dataloadgen.WithWait(loaderWait)),
-		AgentCountByRole: dataloadgen.NewMappedLoader(svc.AgentCountByRole, dataloadgen.WithWait(loaderWait)),
+		AgentCountByRole: dataloadgen.NewMappedLoader(r.Team.AgentCountByRole, dataloadgen.WithWait(loaderWait)),
 		ContactByID: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*models.Contact, error) {
 			v, err := auth.ViewerFrom(ctx)
 			if err != nil {
 				return nil, err
 			}
-			return svc.ContactsByID(ctx, v.WorkspaceID, ids)
+			return r.ConversationRules.ContactsByID(ctx, v.WorkspaceID, ids)
 		}, dataloadgen.WithWait(loaderWait)),
 		RoleByID: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*models.Role, error) {
 			v, err := auth.ViewerFrom(ctx)
 			if err != nil {
 				return nil, err
 			}
-			return svc.RolesByID(ctx, v.WorkspaceID, ids)
+			return r.Team.RolesByID(ctx, v.WorkspaceID, ids)
 		}, dataloadgen.WithWait(loaderWait)),
 	}
 }
@@ -70,9 +69,9 @@ type loadersKey struct{}
 
 // loadersMiddleware gives every request its own loaders, so nothing loaded
 // for one request is served to another.
-func loadersMiddleware(svc *team.Service, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), loadersKey{}, NewLoaders(svc))))
+func loadersMiddleware(r *Resolver, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		next.ServeHTTP(w, req.WithContext(context.WithValue(req.Context(), loadersKey{}, NewLoaders(r))))
 	})
 }
 

@@ -9,7 +9,7 @@ import (
 	"agentdesk/auth"
 	"agentdesk/graph/model"
 	"agentdesk/models"
-	"agentdesk/team"
+	"agentdesk/paging"
 )
 
 // Nested connections (Agent.assignedConversations, Conversation.messages)
@@ -134,7 +134,7 @@ func (l *levelCounts) of(id int64) model.Counter {
 
 // assignedConversations answers Agent.assignedConversations for agents the
 // viewer may see in full.
-func (r *Resolver) assignedConversations(ctx context.Context, v *auth.Viewer, objs []*models.Agent, p team.Page, after string) ([]*model.ConversationConnection, error) {
+func (r *Resolver) assignedConversations(ctx context.Context, v *auth.Viewer, objs []*models.Agent, p paging.Page, after string) ([]*model.ConversationConnection, error) {
 	return loadersFrom(ctx).assigned.resolve(objs, func(a *models.Agent) int64 { return a.ID }, p.First, after,
 		func(agents []*models.Agent) (map[int64]*model.ConversationConnection, error) {
 			var ids []int64
@@ -145,10 +145,10 @@ func (r *Resolver) assignedConversations(ctx context.Context, v *auth.Viewer, ob
 					ids = append(ids, a.ID)
 				}
 			}
-			if ids = team.UniqueIDs(ids); len(ids) == 0 {
+			if ids = paging.UniqueIDs(ids); len(ids) == 0 {
 				return nil, nil
 			}
-			pages, err := r.Team.AssignedConversationPages(ctx, v, ids, p)
+			pages, err := r.ConversationRules.AssignedConversationPages(ctx, v, ids, p)
 			if err != nil {
 				return nil, err
 			}
@@ -162,12 +162,12 @@ func (r *Resolver) assignedConversations(ctx context.Context, v *auth.Viewer, ob
 				return nil, err
 			}
 			counts := &levelCounts{ids: ids, count: func(ctx context.Context, ids []int64) (map[int64]int, error) {
-				return r.Team.CountAssignedConversations(ctx, v, ids)
+				return r.ConversationRules.CountAssignedConversations(ctx, v, ids)
 			}}
 			out := make(map[int64]*model.ConversationConnection, len(ids))
 			for _, id := range ids {
 				n := len(pages[id].Rows)
-				sc := team.ConversationScope(team.ConversationFilter{AssigneeID: &id})
+				sc := models.ConversationScope(models.ConversationFilter{AssigneeID: &id})
 				out[id] = conversationConnection(p, sc, all[:n:n], pages[id].HasNext, counts.of(id))
 				all = all[n:]
 			}
@@ -176,15 +176,15 @@ func (r *Resolver) assignedConversations(ctx context.Context, v *auth.Viewer, ob
 }
 
 // conversationMessages answers Conversation.messages.
-func (r *Resolver) conversationMessages(ctx context.Context, v *auth.Viewer, objs []*models.Conversation, p team.Page, after string) ([]*model.MessageConnection, error) {
+func (r *Resolver) conversationMessages(ctx context.Context, v *auth.Viewer, objs []*models.Conversation, p paging.Page, after string) ([]*model.MessageConnection, error) {
 	return loadersFrom(ctx).messages.resolve(objs, func(c *models.Conversation) int64 { return c.ID }, p.First, after,
 		func(convs []*models.Conversation) (map[int64]*model.MessageConnection, error) {
 			ids := make([]int64, len(convs))
 			for i, c := range convs {
 				ids[i] = c.ID
 			}
-			ids = team.UniqueIDs(ids)
-			pages, err := r.Team.MessagePages(ctx, ids, p)
+			ids = paging.UniqueIDs(ids)
+			pages, err := r.ConversationRules.MessagePages(ctx, ids, p)
 			if err != nil {
 				return nil, err
 			}
@@ -195,11 +195,11 @@ func (r *Resolver) conversationMessages(ctx context.Context, v *auth.Viewer, obj
 			if err := r.prefetchMessagePage(ctx, v.WorkspaceID, all); err != nil {
 				return nil, err
 			}
-			counts := &levelCounts{ids: ids, count: r.Team.CountMessagesOf}
+			counts := &levelCounts{ids: ids, count: r.ConversationRules.CountMessagesOf}
 			out := make(map[int64]*model.MessageConnection, len(ids))
 			for _, id := range ids {
 				n := len(pages[id].Rows)
-				out[id] = messageConnection(p, team.MessageScope(id), all[:n:n], pages[id].HasNext, counts.of(id))
+				out[id] = messageConnection(p, models.MessageScope(id), all[:n:n], pages[id].HasNext, counts.of(id))
 				all = all[n:]
 			}
 			return out, nil

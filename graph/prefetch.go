@@ -124,7 +124,7 @@ func (r *Resolver) prefetchConversationPage(ctx context.Context, workspaceID int
 			ids[i] = c.ContactID
 		}
 		return primeByID(ctx, loadersFrom(ctx).ContactByID, ids, func(ctx context.Context, ids []int64) (map[int64]*models.Contact, error) {
-			return r.Team.ContactsByID(ctx, workspaceID, ids)
+			return r.ConversationRules.ContactsByID(ctx, workspaceID, ids)
 		})
 	}
 	return nil

@@ -7,7 +7,8 @@ import (
 	"agentdesk/auth"
 	"agentdesk/graph/model"
 	"agentdesk/models"
-	"agentdesk/team"
+	"agentdesk/paging"
+	"agentdesk/validate"
 )
 
 // Helpers the resolvers use to translate between GraphQL and the rules.
@@ -26,7 +27,7 @@ func targetID(gid, typ string) (int64, error) {
 
 // inputIDs decodes a list of IDs given as input (BAD_USER_INPUT on field).
 func inputIDs(gids []string, typ, field string) ([]int64, error) {
-	if err := team.CheckListLen(field, len(gids)); err != nil {
+	if err := validate.CheckListLen(field, len(gids)); err != nil {
 		return nil, err
 	}
 	ids := make([]int64, 0, len(gids))
@@ -49,7 +50,7 @@ func lowerFirst(s string) string {
 
 // authPayload answers a sign-in; the rest of the response shows the new
 // agent as the viewer would see itself.
-func authPayload(ctx context.Context, res *team.AuthResult) *model.AuthPayload {
+func authPayload(ctx context.Context, res *models.AuthResult) *model.AuthPayload {
 	auth.SignedInAs(ctx, res.Agent.ID)
 	return &model.AuthPayload{Token: res.Token, ExpiresAt: res.ExpiresAt, Agent: res.Agent}
 }
@@ -62,12 +63,12 @@ func rolePointers(roles []models.Role) []*models.Role {
 	return out
 }
 
-func agentFilter(f *model.AgentFilter) (team.AgentFilter, error) {
-	var out team.AgentFilter
+func agentFilter(f *model.AgentFilter) (models.AgentFilter, error) {
+	var out models.AgentFilter
 	if f == nil {
 		return out, nil
 	}
-	if err := team.CheckListLen("status", len(f.Status)); err != nil {
+	if err := validate.CheckListLen("status", len(f.Status)); err != nil {
 		return out, err
 	}
 	out.Statuses = f.Status
@@ -79,14 +80,14 @@ func agentFilter(f *model.AgentFilter) (team.AgentFilter, error) {
 	return out, err
 }
 
-func agentOrder(o *model.AgentOrder) team.AgentOrder {
+func agentOrder(o *model.AgentOrder) models.AgentOrder {
 	if o == nil {
-		return team.AgentOrder{}
+		return models.AgentOrder{}
 	}
-	return team.AgentOrder{Field: team.AgentOrderField(o.Field), Desc: o.Direction == model.OrderDirectionDesc}
+	return models.AgentOrder{Field: models.AgentOrderField(o.Field), Desc: o.Direction == model.OrderDirectionDesc}
 }
 
-func agentConnection(p team.Page, sc team.CursorScope, o team.AgentOrder, rows []team.AgentRow, hasNext bool, count model.Counter) *model.AgentConnection {
+func agentConnection(p paging.Page, sc paging.CursorScope, o models.AgentOrder, rows []models.AgentRow, hasNext bool, count model.Counter) *model.AgentConnection {
 	edges := make([]*model.AgentEdge, len(rows))
 	cursors := make([]string, len(rows))
 	for i := range rows {
@@ -98,11 +99,11 @@ func agentConnection(p team.Page, sc team.CursorScope, o team.AgentOrder, rows [
 	return &model.AgentConnection{Edges: edges, PageInfo: pageInfo(p, cursors, hasNext), Count: count}
 }
 
-func auditConnection(p team.Page, events []models.AuditEvent, hasNext bool, count model.Counter) *model.AuditEventConnection {
+func auditConnection(p paging.Page, events []models.AuditEvent, hasNext bool, count model.Counter) *model.AuditEventConnection {
 	edges := make([]*model.AuditEventEdge, len(events))
 	cursors := make([]string, len(events))
 	for i := range events {
-		cursors[i] = encodeCursor(team.Cursor{ID: events[i].ID, CursorScope: team.AuditScope})
+		cursors[i] = encodeCursor(paging.Cursor{ID: events[i].ID, CursorScope: models.AuditScope})
 		edges[i] = &model.AuditEventEdge{Cursor: cursors[i], Node: &events[i]}
 	}
 	return &model.AuditEventConnection{Edges: edges, PageInfo: pageInfo(p, cursors, hasNext), Count: count}
@@ -140,11 +141,11 @@ func (r *Resolver) node(ctx context.Context, gid string) (model.Node, error) {
 	case typeAuditEvent:
 		return r.Team.AuditEvent(ctx, v, id)
 	case typeConversation:
-		return r.Team.Conversation(ctx, v, id)
+		return r.ConversationRules.Conversation(ctx, v, id)
 	case typeContact:
-		return r.Team.Contact(ctx, v, id)
+		return r.ConversationRules.Contact(ctx, v, id)
 	case typeMessage:
-		return r.Team.Message(ctx, v, id)
+		return r.ConversationRules.Message(ctx, v, id)
 	}
 	return nil, apperr.New(apperr.NotFound, "No such object.")
 }

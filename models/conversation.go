@@ -1,6 +1,11 @@
 package models
 
-import "time"
+import (
+	"strconv"
+	"time"
+
+	"agentdesk/paging"
+)
 
 // ConversationStatus is where a conversation stands.
 type ConversationStatus string
@@ -75,4 +80,46 @@ const ConversationColumns = "conversations.id, conversations.workspace_id, conve
 func (c *Conversation) ScanTargets() []any {
 	return []any{&c.ID, &c.WorkspaceID, &c.ContactID, &c.Subject, (*string)(&c.Status), (*string)(&c.Channel),
 		&c.AssigneeID, &c.LastMessageAt, &c.ActivityAt, &c.CreatedAt, &c.UpdatedAt}
+}
+
+// ConversationFilter narrows the conversation list.
+type ConversationFilter struct {
+	Statuses   []ConversationStatus
+	Channels   []Channel
+	AssigneeID *int64
+	// Unassigned: true only unassigned, false only assigned.
+	Unassigned *bool
+	// Caution: only conversations showing this badge (the "needs attention" list).
+	Caution *ConversationCaution
+}
+
+// ConversationCursor is the keyset position of a conversation in the lists.
+func ConversationCursor(c *Conversation) paging.Cursor {
+	return paging.Cursor{Key: c.ActivityAt.UTC().Format(time.RFC3339Nano), ID: c.ID}
+}
+
+// CreateConversationInput is a conversation started by a contact's message.
+type CreateConversationInput struct {
+	Channel                                 Channel
+	Subject                                 *string
+	ContactName, ContactEmail, ContactPhone *string
+	Message                                 string
+}
+
+// ConversationScope is the scope of a conversation list under f; an
+// agent's assignedConversations is the list filtered by its assignee, so
+// its cursors are that list's.
+func ConversationScope(f ConversationFilter) paging.CursorScope {
+	assignee, unassigned, caution := "", "", ""
+	if f.AssigneeID != nil {
+		assignee = strconv.FormatInt(*f.AssigneeID, 10)
+	}
+	if f.Unassigned != nil {
+		unassigned = strconv.FormatBool(*f.Unassigned)
+	}
+	if f.Caution != nil {
+		caution = string(*f.Caution)
+	}
+	return paging.CursorScope{Order: "ACTIVITY_AT:DESC", Filter: paging.FilterHash("conversations",
+		paging.SortedSet(f.Statuses), paging.SortedSet(f.Channels), assignee, unassigned, caution)}
 }

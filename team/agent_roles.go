@@ -9,6 +9,7 @@ import (
 	"agentdesk/apperr"
 	"agentdesk/auth"
 	"agentdesk/models"
+	"agentdesk/sessions"
 )
 
 // UpdateAgentRoles replaces the roles of a PENDING or ACTIVE agent. Roles the
@@ -38,7 +39,7 @@ func (s *Service) UpdateAgentRoles(ctx context.Context, v *auth.Viewer, agentID 
 		if agent.Status == models.AgentRemoved {
 			return apperr.New(apperr.Conflict, "A removed agent has no roles; invite them again instead.")
 		}
-		current, err := auth.RolesOf(tx, agent.ID)
+		current, err := sessions.RolesOf(tx, agent.ID)
 		if err != nil {
 			return err
 		}

@@ -2,10 +2,10 @@ package team
 
 import (
 	"context"
-	"time"
 
 	"agentdesk/db"
 	"agentdesk/models"
+	"agentdesk/paging"
 )
 
 // The batch reads below serve the GraphQL layer's per-request loaders: one
@@ -42,7 +42,7 @@ func (s *Service) RolesByAgent(ctx context.Context, agentIDs []int64) (map[int64
 // Callers pass one id per reference (a page's 50 inviters are often one
 // agent), so the ids are deduplicated first.
 func byID[T any, P scannable[T]](ctx context.Context, s *Service, table, columns string, workspaceID int64, ids []int64, id func(*T) int64) (map[int64]*T, error) {
-	ids = UniqueIDs(ids)
+	ids = paging.UniqueIDs(ids)
 	q := s.DB.WithContext(ctx).Table(table).Select(columns).Where("workspace_id = ? AND id IN ?", workspaceID, ids)
 	rows, err := scanAll[T, P](q, len(ids))
 	if err != nil {
@@ -79,24 +79,13 @@ func (s *Service) AgentCountByRole(ctx context.Context, roleIDs []int64) (map[in
 	return countPerParent(q, "agent_roles.role_id", roleIDs)
 }
 
-// Invitation is the activation link of a PENDING agent as the Agents page
-// shows it.
-type Invitation struct {
-	SentAt         time.Time
-	ExpiresAt      time.Time
-	Expired        bool
-	SendCount      int
-	DeliveryStatus models.EmailDeliveryStatus
-	InvitedByID    *int64
-}
-
 // InvitationOf returns the agent's invitation while it is PENDING, else nil.
 // Checks no permission: callers show it only where auth.SeesAgentDetails
 // allows.
-func (s *Service) InvitationOf(a *models.Agent) *Invitation {
+func (s *Service) InvitationOf(a *models.Agent) *models.Invitation {
 	if a.Status != models.AgentPending {
 		return nil
 	}
-	return &Invitation{SentAt: a.LinkSentAt, ExpiresAt: a.LinkExpiresAt, Expired: !s.now().Before(a.LinkExpiresAt),
+	return &models.Invitation{SentAt: a.LinkSentAt, ExpiresAt: a.LinkExpiresAt, Expired: !s.now().Before(a.LinkExpiresAt),
 		SendCount: a.LinkSendCount, DeliveryStatus: a.LinkDeliveryState, InvitedByID: a.InvitedByID}
 }

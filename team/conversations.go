@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -12,22 +11,14 @@ import (
 	"agentdesk/apperr"
 	"agentdesk/auth"
 	"agentdesk/models"
+	"agentdesk/paging"
+	"agentdesk/sessions"
+	"agentdesk/validate"
 )
 
 // Conversations (BEHAVIOUR.md §5). Visibility: with CONVERSATIONS_READ_ALL the
 // whole workspace; without it, the caller's own and unassigned ones. Anything
 // else does not exist for the caller (NOT_FOUND).
-
-// ConversationFilter narrows the conversation list.
-type ConversationFilter struct {
-	Statuses   []models.ConversationStatus
-	Channels   []models.Channel
-	AssigneeID *int64
-	// Unassigned: true only unassigned, false only assigned.
-	Unassigned *bool
-	// Caution: only conversations showing this badge (the "needs attention" list).
-	Caution *models.ConversationCaution
-}
 
 // visibleTo limits q (on conversations) to what v may see.
 func visibleTo(q *gorm.DB, v *auth.Viewer) *gorm.DB {
@@ -38,7 +29,7 @@ func visibleTo(q *gorm.DB, v *auth.Viewer) *gorm.DB {
 	return q
 }
 
-func (s *Service) conversationQuery(ctx context.Context, v *auth.Viewer, f ConversationFilter) *gorm.DB {
+func (s *Service) conversationQuery(ctx context.Context, v *auth.Viewer, f models.ConversationFilter) *gorm.DB {
 	q := visibleTo(s.DB.WithContext(ctx).Model(&models.Conversation{}), v)
 	if len(f.Statuses) > 0 {
 		q = q.Where("conversations.status IN ?", f.Statuses)
@@ -64,20 +55,15 @@ func (s *Service) conversationQuery(ctx context.Context, v *auth.Viewer, f Conve
 	return q
 }
 
-// ConversationCursor is the keyset position of a conversation in the lists.
-func ConversationCursor(c *models.Conversation) Cursor {
-	return Cursor{Key: c.ActivityAt.UTC().Format(time.RFC3339Nano), ID: c.ID}
-}
-
 // ListConversations returns one page of the visible conversations, newest
 // activity first, and whether more follow.
 // Needs a viewer only: without CONVERSATIONS_READ_ALL the list holds the
 // viewer's own and unassigned conversations.
-func (s *Service) ListConversations(ctx context.Context, v *auth.Viewer, f ConversationFilter, p Page) ([]models.Conversation, bool, error) {
-	if err := CheckFirst(p.First); err != nil {
+func (s *Service) ListConversations(ctx context.Context, v *auth.Viewer, f models.ConversationFilter, p paging.Page) ([]models.Conversation, bool, error) {
+	if err := paging.CheckFirst(p.First); err != nil {
 		return nil, false, err
 	}
-	if err := ConversationScope(f).Check(p.After); err != nil {
+	if err := models.ConversationScope(f).Check(p.After); err != nil {
 		return nil, false, err
 	}
 	q, err := keyset(s.conversationQuery(ctx, v, f), "conversations.activity_at", "conversations.id", true, p, timeKey)
@@ -93,7 +79,7 @@ func (s *Service) ListConversations(ctx context.Context, v *auth.Viewer, f Conve
 
 // CountConversations counts the visible conversations a filter matches.
 // Needs a viewer only, filtered like ListConversations.
-func (s *Service) CountConversations(ctx context.Context, v *auth.Viewer, f ConversationFilter) (int, error) {
+func (s *Service) CountConversations(ctx context.Context, v *auth.Viewer, f models.ConversationFilter) (int, error) {
 	var n int64
 	err := s.conversationQuery(ctx, v, f).Count(&n).Error
 	return int(n), err
@@ -115,42 +101,34 @@ func (s *Service) Conversation(ctx context.Context, v *auth.Viewer, id int64) (*
 	return visibleConversation(s.DB.WithContext(ctx), v, id)
 }
 
-// CreateConversationInput is a conversation started by a contact's message.
-type CreateConversationInput struct {
-	Channel                                 models.Channel
-	Subject                                 *string
-	ContactName, ContactEmail, ContactPhone *string
-	Message                                 string
-}
-
 // CreateConversation records a contact's first message as a new, OPEN,
 // unassigned conversation. A contact is reused by email within the workspace.
 // Needs CONVERSATIONS_REPLY.
-func (s *Service) CreateConversation(ctx context.Context, v *auth.Viewer, in CreateConversationInput) (*models.Conversation, error) {
+func (s *Service) CreateConversation(ctx context.Context, v *auth.Viewer, in models.CreateConversationInput) (*models.Conversation, error) {
 	if err := requirePermission(v, models.PermConversationsReply); err != nil {
 		return nil, err
 	}
-	subject, err := optionalName("subject", in.Subject, 200, "The subject")
+	subject, err := validate.OptionalName("subject", in.Subject, 200, "The subject")
 	if err != nil {
 		return nil, err
 	}
-	name, err := optionalName("contactName", in.ContactName, 100, "The contact's name")
+	name, err := validate.OptionalName("contactName", in.ContactName, 100, "The contact's name")
 	if err != nil {
 		return nil, err
 	}
-	phone, err := optionalName("contactPhone", in.ContactPhone, 32, "The phone number")
+	phone, err := validate.OptionalName("contactPhone", in.ContactPhone, 32, "The phone number")
 	if err != nil {
 		return nil, err
 	}
 	var email *string
 	if in.ContactEmail != nil && strings.TrimSpace(*in.ContactEmail) != "" {
-		e, err := validEmail("contactEmail", *in.ContactEmail)
+		e, err := validate.Email("contactEmail", *in.ContactEmail)
 		if err != nil {
 			return nil, err
 		}
 		email = &e
 	}
-	body, err := validText("message", in.Message, 1, 10000, "The message")
+	body, err := validate.Text("message", in.Message, 1, 10000, "The message")
 	if err != nil {
 		return nil, err
 	}
@@ -209,7 +187,7 @@ func assignee(tx *gorm.DB, workspaceID, agentID int64, field string) (*models.Ag
 	if a.Status != models.AgentActive {
 		return nil, apperr.Input(field, "Only an active agent can be assigned conversations; this one is %s.", a.Status)
 	}
-	roles, err := auth.RolesOf(tx, a.ID)
+	roles, err := sessions.RolesOf(tx, a.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -262,7 +240,7 @@ func (s *Service) ReassignConversations(ctx context.Context, v *auth.Viewer, fro
 	if err := requirePermission(v, models.PermConversationsAssign); err != nil {
 		return 0, err
 	}
-	if err := CheckListLen("status", len(statuses)); err != nil {
+	if err := validate.CheckListLen("status", len(statuses)); err != nil {
 		return 0, err
 	}
 	if len(statuses) == 0 {
@@ -327,7 +305,7 @@ func (s *Service) SendMessage(ctx context.Context, v *auth.Viewer, conversationI
 	if err := requirePermission(v, models.PermConversationsReply); err != nil {
 		return nil, err
 	}
-	body, err := validText("body", body, 1, 10000, "The message")
+	body, err := validate.Text("body", body, 1, 10000, "The message")
 	if err != nil {
 		return nil, err
 	}
@@ -351,20 +329,15 @@ func (s *Service) SendMessage(ctx context.Context, v *auth.Viewer, conversationI
 	return &msg, nil
 }
 
-// MessageCursor is the keyset position of a message (oldest first).
-func MessageCursor(m *models.Message) Cursor {
-	return Cursor{Key: m.CreatedAt.UTC().Format(time.RFC3339Nano), ID: m.ID}
-}
-
 // Messages returns one page of a conversation's messages, oldest first. The
 // conversation was already checked visible by whoever holds it.
 // Checks no permission: the caller holds a conversation it read through a
 // visibility-checked method.
-func (s *Service) Messages(ctx context.Context, conversationID int64, p Page) ([]models.Message, bool, error) {
-	if err := CheckFirst(p.First); err != nil {
+func (s *Service) Messages(ctx context.Context, conversationID int64, p paging.Page) ([]models.Message, bool, error) {
+	if err := paging.CheckFirst(p.First); err != nil {
 		return nil, false, err
 	}
-	if err := MessageScope(conversationID).Check(p.After); err != nil {
+	if err := models.MessageScope(conversationID).Check(p.After); err != nil {
 		return nil, false, err
 	}
 	q := s.DB.WithContext(ctx).Model(&models.Message{}).Where("conversation_id = ?", conversationID)

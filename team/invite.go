@@ -13,6 +13,7 @@ import (
 	"agentdesk/auth"
 	"agentdesk/mail"
 	"agentdesk/models"
+	"agentdesk/validate"
 )
 
 // InviteAgent invites an email with roles: a new PENDING agent, or the same
@@ -25,7 +26,7 @@ func (s *Service) InviteAgent(ctx context.Context, v *auth.Viewer, rawEmail stri
 	if err := requirePermission(v, models.PermAgentsInvite); err != nil {
 		return nil, err
 	}
-	email, err := validEmail("email", rawEmail)
+	email, err := validate.Email("email", rawEmail)
 	if err != nil {
 		return nil, err
 	}
@@ -266,9 +267,9 @@ func (s *Service) issueLink(tx *gorm.DB, v *auth.Viewer, agent *models.Agent, re
 		JOIN agents a ON a.id = ? WHERE w.id = ?`, v.AgentID, v.WorkspaceID).Scan(&names).Error; err != nil {
 		return err
 	}
-	// Names stored before validName refused control and bidi characters
+	// Names stored before validate.Name refused control and bidi characters
 	// lose them here, so none reaches an email.
-	msg, err := mail.Activation{WorkspaceName: displayName(names.Workspace), InvitedByName: displayName(names.Inviter),
+	msg, err := mail.Activation{WorkspaceName: validate.DisplayName(names.Workspace), InvitedByName: validate.DisplayName(names.Inviter),
 		PublicURL: s.Config.PublicURL, Token: token, ExpiresAt: at.ExpiresAt, Resend: resend}.Render()
 	if err != nil {
 		return err

@@ -32,7 +32,7 @@ func newMailFixture(t *testing.T, d db.Dialect) *mailFixture {
 
 func (f *mailFixture) signup(t *testing.T, email string) *auth.Viewer {
 	t.Helper()
-	res, err := f.svc.CreateWorkspace(f.ctx, team.CreateWorkspaceInput{WorkspaceName: "W " + email, OwnerName: "O",
+	res, err := f.svc.CreateWorkspace(f.ctx, models.CreateWorkspaceInput{WorkspaceName: "W " + email, OwnerName: "O",
 		OwnerEmail: email, Password: "password1"})
 	if err != nil {
 		t.Fatal(err)

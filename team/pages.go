@@ -10,6 +10,7 @@ import (
 
 	"agentdesk/auth"
 	"agentdesk/models"
+	"agentdesk/paging"
 )
 
 // Nested lists (an agent's assigned conversations, a conversation's
@@ -20,18 +21,12 @@ import (
 // First+1 rows per parent (as entgql's LimitPerRow does). SQLite (3.25 and
 // later) and PostgreSQL both have window functions.
 
-// PageOf is one parent's page of a nested list.
-type PageOf[T any] struct {
-	Rows    []T
-	HasNext bool
-}
-
 // pagePerParent turns q, a list filtered for all parents, into the page of
 // each parent: keyset applies the cursor and the order exactly as for a
 // single list, and the order then moves into the window, where it ranks the
 // rows of each parent. table names the subquery as the table, so columns
 // (qualified with it) select the same columns from either.
-func pagePerParent(q *gorm.DB, table, columns, parent, expr, idCol string, desc bool, p Page, toArg func(string) (any, error)) (*gorm.DB, error) {
+func pagePerParent(q *gorm.DB, table, columns, parent, expr, idCol string, desc bool, p paging.Page, toArg func(string) (any, error)) (*gorm.DB, error) {
 	q, err := keyset(q, expr, idCol, desc, p, toArg)
 	if err != nil {
 		return nil, err
@@ -58,10 +53,10 @@ func pagePerParent(q *gorm.DB, table, columns, parent, expr, idCol string, desc 
 
 // splitPages cuts rows, ordered by parent and then in page order, into the
 // page of each parent (every parent present, most with no rows).
-func splitPages[T any](parents []int64, rows []T, parentOf func(*T) int64, first int) map[int64]PageOf[T] {
-	out := make(map[int64]PageOf[T], len(parents))
+func splitPages[T any](parents []int64, rows []T, parentOf func(*T) int64, first int) map[int64]paging.PageOf[T] {
+	out := make(map[int64]paging.PageOf[T], len(parents))
 	for _, id := range parents {
-		out[id] = PageOf[T]{Rows: []T{}}
+		out[id] = paging.PageOf[T]{Rows: []T{}}
 	}
 	for start := 0; start < len(rows); {
 		id := parentOf(&rows[start])
@@ -70,7 +65,7 @@ func splitPages[T any](parents []int64, rows []T, parentOf func(*T) int64, first
 			end++
 		}
 		page, hasNext, _ := trimPage(rows[start:end:end], first)
-		out[id] = PageOf[T]{Rows: page, HasNext: hasNext}
+		out[id] = paging.PageOf[T]{Rows: page, HasNext: hasNext}
 		start = end
 	}
 	return out
@@ -80,26 +75,26 @@ func splitPages[T any](parents []int64, rows []T, parentOf func(*T) int64, first
 // conversations assigned to it that ListConversations gives for that
 // assignee alone (visible to v, newest activity first), in one statement.
 // Needs a viewer only, filtered like ListConversations.
-func (s *Service) AssignedConversationPages(ctx context.Context, v *auth.Viewer, agentIDs []int64, p Page) (map[int64]PageOf[models.Conversation], error) {
-	if err := CheckFirst(p.First); err != nil {
+func (s *Service) AssignedConversationPages(ctx context.Context, v *auth.Viewer, agentIDs []int64, p paging.Page) (map[int64]paging.PageOf[models.Conversation], error) {
+	if err := paging.CheckFirst(p.First); err != nil {
 		return nil, err
 	}
-	agentIDs = UniqueIDs(agentIDs)
+	agentIDs = paging.UniqueIDs(agentIDs)
 	if len(agentIDs) == 1 {
 		// One parent: the plain list, whose index range scan needs no window.
 		id := agentIDs[0]
-		rows, hasNext, err := s.ListConversations(ctx, v, ConversationFilter{AssigneeID: &id}, p)
+		rows, hasNext, err := s.ListConversations(ctx, v, models.ConversationFilter{AssigneeID: &id}, p)
 		if err != nil {
 			return nil, err
 		}
-		return map[int64]PageOf[models.Conversation]{id: {Rows: rows, HasNext: hasNext}}, nil
+		return map[int64]paging.PageOf[models.Conversation]{id: {Rows: rows, HasNext: hasNext}}, nil
 	}
 	for _, id := range agentIDs {
-		if err := ConversationScope(ConversationFilter{AssigneeID: &id}).Check(p.After); err != nil {
+		if err := models.ConversationScope(models.ConversationFilter{AssigneeID: &id}).Check(p.After); err != nil {
 			return nil, err
 		}
 	}
-	q := s.conversationQuery(ctx, v, ConversationFilter{}).Where("conversations.assignee_id IN ?", agentIDs)
+	q := s.conversationQuery(ctx, v, models.ConversationFilter{}).Where("conversations.assignee_id IN ?", agentIDs)
 	q, err := pagePerParent(q, "conversations", models.ConversationColumns, "conversations.assignee_id",
 		"conversations.activity_at", "conversations.id", true, p, timeKey)
 	if err != nil {
@@ -116,7 +111,7 @@ func (s *Service) AssignedConversationPages(ctx context.Context, v *auth.Viewer,
 // visible to v that are assigned to it, in one statement.
 // Needs a viewer only, filtered like ListConversations.
 func (s *Service) CountAssignedConversations(ctx context.Context, v *auth.Viewer, agentIDs []int64) (map[int64]int, error) {
-	return countPerParent(s.conversationQuery(ctx, v, ConversationFilter{}), "conversations.assignee_id", agentIDs)
+	return countPerParent(s.conversationQuery(ctx, v, models.ConversationFilter{}), "conversations.assignee_id", agentIDs)
 }
 
 // messageColumns are the columns of models.Message, qualified for the
@@ -128,21 +123,21 @@ const messageColumns = "messages.id, messages.workspace_id, messages.conversatio
 // that Messages gives for it alone (oldest first), in one statement. The
 // conversations were already checked visible by whoever holds them.
 // Checks no permission, like Messages.
-func (s *Service) MessagePages(ctx context.Context, conversationIDs []int64, p Page) (map[int64]PageOf[models.Message], error) {
-	if err := CheckFirst(p.First); err != nil {
+func (s *Service) MessagePages(ctx context.Context, conversationIDs []int64, p paging.Page) (map[int64]paging.PageOf[models.Message], error) {
+	if err := paging.CheckFirst(p.First); err != nil {
 		return nil, err
 	}
-	conversationIDs = UniqueIDs(conversationIDs)
+	conversationIDs = paging.UniqueIDs(conversationIDs)
 	if len(conversationIDs) == 1 {
 		id := conversationIDs[0]
 		rows, hasNext, err := s.Messages(ctx, id, p)
 		if err != nil {
 			return nil, err
 		}
-		return map[int64]PageOf[models.Message]{id: {Rows: rows, HasNext: hasNext}}, nil
+		return map[int64]paging.PageOf[models.Message]{id: {Rows: rows, HasNext: hasNext}}, nil
 	}
 	for _, id := range conversationIDs {
-		if err := MessageScope(id).Check(p.After); err != nil {
+		if err := models.MessageScope(id).Check(p.After); err != nil {
 			return nil, err
 		}
 	}
@@ -167,7 +162,7 @@ func (s *Service) CountMessagesOf(ctx context.Context, conversationIDs []int64) 
 
 // countPerParent counts the rows of q per parent (every parent present).
 func countPerParent(q *gorm.DB, parent string, ids []int64) (map[int64]int, error) {
-	ids = UniqueIDs(ids)
+	ids = paging.UniqueIDs(ids)
 	var rows []struct {
 		Parent int64
 		N      int

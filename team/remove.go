@@ -8,6 +8,7 @@ import (
 	"agentdesk/apperr"
 	"agentdesk/auth"
 	"agentdesk/models"
+	"agentdesk/sessions"
 )
 
 // RemoveAgent removes a PENDING (cancels the invitation: AGENTS_INVITE) or
@@ -45,7 +46,7 @@ func (s *Service) RemoveAgent(ctx context.Context, v *auth.Viewer, agentID int64
 				return err
 			}
 		}
-		roles, err := auth.RolesOf(tx, agent.ID)
+		roles, err := sessions.RolesOf(tx, agent.ID)
 		if err != nil {
 			return err
 		}
@@ -67,7 +68,7 @@ func (s *Service) RemoveAgent(ctx context.Context, v *auth.Viewer, agentID int64
 		if err := setRoles(tx, agent.ID, nil); err != nil {
 			return err
 		}
-		if err := auth.RevokeAgent(tx, agent.ID, now); err != nil {
+		if err := sessions.RevokeAgent(tx, agent.ID, now); err != nil {
 			return err
 		}
 		if err := revokeLinks(tx, agent.ID, now); err != nil {

@@ -10,27 +10,21 @@ import (
 	"agentdesk/apperr"
 	"agentdesk/auth"
 	"agentdesk/models"
+	"agentdesk/validate"
 )
 
 const roleNameTaken = "A role with this name already exists."
 
-// RoleInput describes a custom role; nil fields are left as they are.
-type RoleInput struct {
-	Name        *string
-	Description *string
-	Permissions *[]models.Permission
-}
-
-func validRole(in RoleInput) (RoleInput, error) {
+func validRole(in models.RoleInput) (models.RoleInput, error) {
 	if in.Name != nil {
-		name, err := validName("name", *in.Name, 1, 64, "The role name")
+		name, err := validate.Name("name", *in.Name, 1, 64, "The role name")
 		if err != nil {
 			return in, err
 		}
 		in.Name = &name
 	}
 	if in.Description != nil {
-		d, err := validText("description", *in.Description, 0, 500, "The description")
+		d, err := validate.Text("description", *in.Description, 0, 500, "The description")
 		if err != nil {
 			return in, err
 		}
@@ -59,7 +53,7 @@ func checkPermissionGrant(v *auth.Viewer, gained models.Permissions) error {
 
 // CreateRole creates a custom role.
 // Needs ROLES_MANAGE, and every permission the role is given.
-func (s *Service) CreateRole(ctx context.Context, v *auth.Viewer, in RoleInput) (*models.Role, error) {
+func (s *Service) CreateRole(ctx context.Context, v *auth.Viewer, in models.RoleInput) (*models.Role, error) {
 	if err := requirePermission(v, models.PermRolesManage); err != nil {
 		return nil, err
 	}
@@ -123,7 +117,7 @@ func customRole(tx *gorm.DB, workspaceID, roleID int64) (*models.Role, error) {
 
 // UpdateRole edits a custom role. Permissions it gains must be the caller's.
 // Needs ROLES_MANAGE, and every permission the role gains.
-func (s *Service) UpdateRole(ctx context.Context, v *auth.Viewer, roleID int64, in RoleInput) (*models.Role, error) {
+func (s *Service) UpdateRole(ctx context.Context, v *auth.Viewer, roleID int64, in models.RoleInput) (*models.Role, error) {
 	if err := requirePermission(v, models.PermRolesManage); err != nil {
 		return nil, err
 	}

@@ -10,7 +10,8 @@ import (
 	"agentdesk/db"
 	"agentdesk/db/dbtest"
 	"agentdesk/models"
-	"agentdesk/team"
+	"agentdesk/paging"
+	"agentdesk/sessions"
 )
 
 // The rules of BEHAVIOUR.md §3–§5, pinned where they live: the team
@@ -50,7 +51,7 @@ func (f *mailFixture) join(t *testing.T, email string, roleNames ...string) *aut
 		t.Fatal(err)
 	}
 	name := "Member"
-	res, err := f.svc.ActivateAccount(f.ctx, team.ActivateInput{Token: tokenInEmail.FindStringSubmatch(mail.BodyText)[1],
+	res, err := f.svc.ActivateAccount(f.ctx, models.ActivateInput{Token: tokenInEmail.FindStringSubmatch(mail.BodyText)[1],
 		Name: &name, Password: "password2"})
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +76,7 @@ func TestReadsNeedTheirPermission(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
 		f := newMailFixture(t, d)
 		plain := f.join(t, "plain@example.com", models.RoleAgent)
-		events, _, err := f.svc.AuditLog(f.ctx, f.owner, team.Page{First: 1})
+		events, _, err := f.svc.AuditLog(f.ctx, f.owner, paging.Page{First: 1})
 		if err != nil || len(events) != 1 {
 			t.Fatalf("the Owner's audit log: %v, %v", events, err)
 		}
@@ -85,11 +86,11 @@ func TestReadsNeedTheirPermission(t *testing.T) {
 			call func(v *auth.Viewer) error
 		}{
 			{"ListAgents", models.PermAgentsRead, func(v *auth.Viewer) error {
-				_, _, err := f.svc.ListAgents(f.ctx, v, team.AgentFilter{}, team.AgentOrder{}, team.Page{First: 10})
+				_, _, err := f.svc.ListAgents(f.ctx, v, models.AgentFilter{}, models.AgentOrder{}, paging.Page{First: 10})
 				return err
 			}},
 			{"CountAgents", models.PermAgentsRead, func(v *auth.Viewer) error {
-				_, err := f.svc.CountAgents(f.ctx, v, team.AgentFilter{})
+				_, err := f.svc.CountAgents(f.ctx, v, models.AgentFilter{})
 				return err
 			}},
 			{"Agent", models.PermAgentsRead, func(v *auth.Viewer) error {
@@ -97,7 +98,7 @@ func TestReadsNeedTheirPermission(t *testing.T) {
 				return err
 			}},
 			{"AuditLog", models.PermAuditRead, func(v *auth.Viewer) error {
-				_, _, err := f.svc.AuditLog(f.ctx, v, team.Page{First: 10})
+				_, _, err := f.svc.AuditLog(f.ctx, v, paging.Page{First: 10})
 				return err
 			}},
 			{"CountAuditEvents", models.PermAuditRead, func(v *auth.Viewer) error {
@@ -134,7 +135,7 @@ func TestConversationsVisibleToTheirOwnOrAll(t *testing.T) {
 		f := newMailFixture(t, d)
 		a := f.join(t, "a@example.com", models.RoleAgent)
 		b := f.join(t, "b@example.com", models.RoleAgent)
-		conv, err := f.svc.CreateConversation(f.ctx, f.owner, team.CreateConversationInput{Channel: models.ChannelEmail, Message: "Hi"})
+		conv, err := f.svc.CreateConversation(f.ctx, f.owner, models.CreateConversationInput{Channel: models.ChannelEmail, Message: "Hi"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -148,7 +149,7 @@ func TestConversationsVisibleToTheirOwnOrAll(t *testing.T) {
 		}{{"assignee", a, true}, {"other agent", b, false}, {"CONVERSATIONS_READ_ALL", f.owner, true}} {
 			t.Run(c.name, func(t *testing.T) {
 				_, err := f.svc.Conversation(f.ctx, c.v, conv.ID)
-				n, cerr := f.svc.CountConversations(f.ctx, c.v, team.ConversationFilter{})
+				n, cerr := f.svc.CountConversations(f.ctx, c.v, models.ConversationFilter{})
 				if cerr != nil {
 					t.Fatal(cerr)
 				}
@@ -194,7 +195,7 @@ func TestLastOwnerCannotBeRemoved(t *testing.T) {
 
 		var owner models.Agent
 		f.svc.DB.Take(&owner, f.owner.AgentID)
-		roles, err := auth.RolesOf(f.svc.DB.DB, owner.ID)
+		roles, err := sessions.RolesOf(f.svc.DB.DB, owner.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -213,7 +214,7 @@ func TestNoPrivilegeEscalation(t *testing.T) {
 		admin := f.join(t, "admin@example.com", models.RoleAdministrator)
 		// A custom role that may manage roles and invite, and hold nothing else.
 		hiringName := "Hiring"
-		hiring, err := f.svc.CreateRole(f.ctx, f.owner, team.RoleInput{Name: &hiringName, Permissions: &[]models.Permission{
+		hiring, err := f.svc.CreateRole(f.ctx, f.owner, models.RoleInput{Name: &hiringName, Permissions: &[]models.Permission{
 			models.PermRolesManage, models.PermAgentsInvite, models.PermAgentsUpdateRoles}})
 		if err != nil {
 			t.Fatal(err)
@@ -244,12 +245,12 @@ func TestNoPrivilegeEscalation(t *testing.T) {
 				return err
 			}},
 			{"hirer creates a role with more than it holds", func() error {
-				_, err := f.svc.CreateRole(f.ctx, hirer, team.RoleInput{Name: &name,
+				_, err := f.svc.CreateRole(f.ctx, hirer, models.RoleInput{Name: &name,
 					Permissions: &[]models.Permission{models.PermRolesManage, models.PermAuditRead}})
 				return err
 			}},
 			{"hirer gives its own role more", func() error {
-				_, err := f.svc.UpdateRole(f.ctx, hirer, hiring.ID, team.RoleInput{Permissions: &[]models.Permission{
+				_, err := f.svc.UpdateRole(f.ctx, hirer, hiring.ID, models.RoleInput{Permissions: &[]models.Permission{
 					models.PermRolesManage, models.PermAgentsInvite, models.PermAgentsUpdateRoles, models.PermAgentsRead}})
 				return err
 			}},
@@ -262,7 +263,7 @@ func TestNoPrivilegeEscalation(t *testing.T) {
 				}
 			})
 		}
-		got, err := auth.RolesOf(f.svc.DB.DB, target.AgentID)
+		got, err := sessions.RolesOf(f.svc.DB.DB, target.AgentID)
 		if err != nil || len(got) != 1 || got[0].Name != models.RoleAgent {
 			t.Fatalf("the target's roles changed: %v, %v", got, err)
 		}
@@ -300,7 +301,7 @@ func TestCautionBadgeWhenAssigneeRemoved(t *testing.T) {
 		a := f.join(t, "a@example.com", models.RoleAgent)
 		var convs []*models.Conversation
 		for _, status := range []models.ConversationStatus{models.ConversationOpen, models.ConversationPending, models.ConversationResolved} {
-			c, err := f.svc.CreateConversation(f.ctx, f.owner, team.CreateConversationInput{Channel: models.ChannelEmail, Message: "Hi"})
+			c, err := f.svc.CreateConversation(f.ctx, f.owner, models.CreateConversationInput{Channel: models.ChannelEmail, Message: "Hi"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -315,7 +316,7 @@ func TestCautionBadgeWhenAssigneeRemoved(t *testing.T) {
 		caution := models.CautionAssigneeRemoved
 		flagged := func() int {
 			t.Helper()
-			n, err := f.svc.CountConversations(f.ctx, f.owner, team.ConversationFilter{Caution: &caution})
+			n, err := f.svc.CountConversations(f.ctx, f.owner, models.ConversationFilter{Caution: &caution})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -411,12 +412,12 @@ func TestSeatLimit(t *testing.T) {
 		f.join(t, "active@example.com", models.RoleAgent)
 		// Owner + PENDING + ACTIVE = 3 seats in use.
 		one := 1
-		_, err = f.svc.UpdateWorkspace(f.ctx, f.owner, team.UpdateWorkspaceInput{SeatLimit: &one})
+		_, err = f.svc.UpdateWorkspace(f.ctx, f.owner, models.UpdateWorkspaceInput{SeatLimit: &one})
 		if e, ok := apperr.As(err); !ok || e.Code != apperr.BadUserInput || e.Field != "seatLimit" {
 			t.Fatalf("a seat limit below the seats in use: %v, want BAD_USER_INPUT on seatLimit", err)
 		}
 		three := 3
-		if _, err := f.svc.UpdateWorkspace(f.ctx, f.owner, team.UpdateWorkspaceInput{SeatLimit: &three}); err != nil {
+		if _, err := f.svc.UpdateWorkspace(f.ctx, f.owner, models.UpdateWorkspaceInput{SeatLimit: &three}); err != nil {
 			t.Fatal(err)
 		}
 		_, err = f.invite(f.owner, "fourth@example.com")
@@ -446,12 +447,12 @@ func TestOverlongPasswordIsNotHashed(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
 		f := newMailFixture(t, d)
 		before := f.svc.Passwords.Computed()
-		_, err := f.svc.Login(f.ctx, team.LoginInput{Email: "owner@example.com", Password: strings.Repeat("x", 1<<20)})
+		_, err := f.svc.Login(f.ctx, models.LoginInput{Email: "owner@example.com", Password: strings.Repeat("x", 1<<20)})
 		wantCode(t, err, apperr.InvalidCredentials)
 		if n := f.svc.Passwords.Computed() - before; n != 0 {
 			t.Fatalf("a 1 MB password was hashed %d times", n)
 		}
-		_, err = f.svc.Login(f.ctx, team.LoginInput{Email: "owner@example.com", Password: "wrong password"})
+		_, err = f.svc.Login(f.ctx, models.LoginInput{Email: "owner@example.com", Password: "wrong password"})
 		wantCode(t, err, apperr.InvalidCredentials)
 		if n := f.svc.Passwords.Computed() - before; n != 1 {
 			t.Fatalf("a wrong password was hashed %d times, want 1", n)

@@ -18,7 +18,9 @@ import (
 	"agentdesk/auth"
 	"agentdesk/db"
 	"agentdesk/models"
+	"agentdesk/paging"
 	"agentdesk/ratelimit"
+	"agentdesk/sessions"
 )
 
 // Config holds the settings the rules depend on.
@@ -38,7 +40,7 @@ type Config struct {
 	// DefaultMailAddressDailyLimit.
 	MailAddressDailyLimit int
 	// SignupPerIPHourly caps the workspaces created from one client (see
-	// CreateWorkspaceInput.Client) per hour; 0 means DefaultSignupPerIPHourly.
+	// models.CreateWorkspaceInput.Client) per hour; 0 means DefaultSignupPerIPHourly.
 	SignupPerIPHourly int
 }
 
@@ -51,7 +53,7 @@ type EmailQueue interface {
 // Service applies the rules against the database.
 type Service struct {
 	DB        *db.DB
-	Sessions  *auth.Sessions
+	Sessions  *sessions.Store
 	Passwords *auth.Passwords
 	Emails    EmailQueue
 	Config    Config
@@ -60,13 +62,6 @@ type Service struct {
 
 	signupOnce sync.Once
 	signups    *ratelimit.Limiter // see signupLimiter
-}
-
-// AuthResult is a signed-in session.
-type AuthResult struct {
-	Token     string
-	ExpiresAt time.Time
-	Agent     *models.Agent
 }
 
 func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Microsecond) }
@@ -165,7 +160,7 @@ func rolesInWorkspace(tx *gorm.DB, workspaceID int64, ids []int64, field string)
 	if len(ids) == 0 {
 		return nil, apperr.Input(field, "Choose at least one role.")
 	}
-	ids = UniqueIDs(ids)
+	ids = paging.UniqueIDs(ids)
 	var roles []models.Role
 	if err := tx.Where("workspace_id = ? AND id IN ?", workspaceID, ids).Order("id").Find(&roles).Error; err != nil {
 		return nil, err
@@ -174,19 +169,6 @@ func rolesInWorkspace(tx *gorm.DB, workspaceID int64, ids []int64, field string)
 		return nil, apperr.Input(field, "One or more roles do not exist in this workspace.")
 	}
 	return roles, nil
-}
-
-// UniqueIDs drops repeated ids, keeping the first of each, in a new slice.
-func UniqueIDs(ids []int64) []int64 {
-	seen := make(map[int64]bool, len(ids))
-	out := ids[:0:0]
-	for _, id := range ids {
-		if !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
-	return out
 }
 
 func setRoles(tx *gorm.DB, agentID int64, roles []models.Role) error {

@@ -9,6 +9,7 @@ import (
 	"agentdesk/auth"
 	"agentdesk/db"
 	"agentdesk/jobs"
+	"agentdesk/sessions"
 	"agentdesk/team"
 )
 
@@ -34,7 +35,7 @@ func New(t testing.TB, database *db.DB, now func() time.Time) *team.Service {
 	}
 	return &team.Service{
 		DB: database, Now: now, Emails: queue,
-		Sessions:  &auth.Sessions{DB: database.DB, TTL: 720 * time.Hour, Now: now},
+		Sessions:  &sessions.Store{DB: database.DB, TTL: 720 * time.Hour, Now: now},
 		Passwords: auth.NewPasswords(CheapArgon2),
 		Config: team.Config{PublicURL: PublicURL, AllowSignup: true,
 			InvitationTTL: 168 * time.Hour, ResendCooldown: 60 * time.Second},
