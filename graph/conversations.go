@@ -52,33 +52,24 @@ func (r *Resolver) conversations(ctx context.Context, v *auth.Viewer, first *int
 // conversationConnection is a page of conversations whose cursors carry the
 // scope of their list.
 func conversationConnection(p paging.Page, sc paging.CursorScope, convs []models.Conversation, hasNext bool, count model.Counter) *model.ConversationConnection {
-	edges := make([]*model.ConversationEdge, len(convs))
-	cursors := make([]string, len(convs))
-	for i := range convs {
-		c := models.ConversationCursor(&convs[i])
-		c.CursorScope = sc
-		cursors[i] = encodeCursor(c)
-		edges[i] = &model.ConversationEdge{Cursor: cursors[i], Node: &convs[i]}
-	}
-	return &model.ConversationConnection{Edges: edges, PageInfo: pageInfo(p, cursors, hasNext), Count: count}
+	edges, info := connection(p, sc, convs, hasNext, models.ConversationCursor, func(cursor string, c *models.Conversation) *model.ConversationEdge {
+		return &model.ConversationEdge{Cursor: cursor, Node: c}
+	})
+	return &model.ConversationConnection{Edges: edges, PageInfo: info, Count: count}
 }
 
 // emptyConversations is the page of a list that reveals nothing (an agent's
 // assigned conversations to a viewer who may not see its details).
 func emptyConversations(p paging.Page) *model.ConversationConnection {
-	return &model.ConversationConnection{Edges: []*model.ConversationEdge{}, PageInfo: pageInfo(p, nil, false)}
+	return conversationConnection(p, paging.CursorScope{}, nil, false, nil)
 }
 
-func messageConnection(p paging.Page, sc paging.CursorScope, msgs []models.Message, hasNext bool, count model.Counter) *model.MessageConnection {
-	edges := make([]*model.MessageEdge, len(msgs))
-	cursors := make([]string, len(msgs))
-	for i := range msgs {
-		c := models.MessageCursor(&msgs[i])
-		c.CursorScope = sc
-		cursors[i] = encodeCursor(c)
-		edges[i] = &model.MessageEdge{Cursor: cursors[i], Node: &msgs[i]}
-	}
-	return &model.MessageConnection{Edges: edges, PageInfo: pageInfo(p, cursors, hasNext), Count: count}
+// messageConnection is a page of one conversation's messages.
+func messageConnection(p paging.Page, conversationID int64, msgs []models.Message, hasNext bool, count model.Counter) *model.MessageConnection {
+	edges, info := connection(p, models.MessageScope(conversationID), msgs, hasNext, models.MessageCursor, func(cursor string, m *models.Message) *model.MessageEdge {
+		return &model.MessageEdge{Cursor: cursor, Node: m}
+	})
+	return &model.MessageConnection{Edges: edges, PageInfo: info, Count: count}
 }
 
 // optionalInputID decodes a nullable agent id given as input (null stays nil).

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"agentdesk/apperr"
-	"agentdesk/graph/model"
 	"agentdesk/paging"
 )
 
@@ -94,14 +93,4 @@ func pageArgs(first *int, after *string) (paging.Page, error) {
 		p.After = c
 	}
 	return p, nil
-}
-
-// pageInfo describes a forward page: hasPreviousPage is whether it started
-// after a cursor (Relay allows that shortcut for forward pagination).
-func pageInfo(p paging.Page, cursors []string, hasNext bool) *model.PageInfo {
-	info := &model.PageInfo{HasNextPage: hasNext, HasPreviousPage: p.After != nil}
-	if len(cursors) > 0 {
-		info.StartCursor, info.EndCursor = &cursors[0], &cursors[len(cursors)-1]
-	}
-	return info
 }

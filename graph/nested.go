@@ -199,7 +199,7 @@ func (r *Resolver) conversationMessages(ctx context.Context, v *auth.Viewer, obj
 			out := make(map[int64]*model.MessageConnection, len(ids))
 			for _, id := range ids {
 				n := len(pages[id].Rows)
-				out[id] = messageConnection(p, models.MessageScope(id), all[:n:n], pages[id].HasNext, counts.of(id))
+				out[id] = messageConnection(p, id, all[:n:n], pages[id].HasNext, counts.of(id))
 				all = all[n:]
 			}
 			return out, nil

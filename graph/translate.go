@@ -87,26 +87,20 @@ func agentOrder(o *model.AgentOrder) models.AgentOrder {
 	return models.AgentOrder{Field: models.AgentOrderField(o.Field), Desc: o.Direction == model.OrderDirectionDesc}
 }
 
-func agentConnection(p paging.Page, sc paging.CursorScope, o models.AgentOrder, rows []models.AgentRow, hasNext bool, count model.Counter) *model.AgentConnection {
-	edges := make([]*model.AgentEdge, len(rows))
-	cursors := make([]string, len(rows))
-	for i := range rows {
-		c := o.CursorOf(&rows[i])
-		c.CursorScope = sc
-		cursors[i] = encodeCursor(c)
-		edges[i] = &model.AgentEdge{Cursor: cursors[i], Node: &rows[i].Agent}
-	}
-	return &model.AgentConnection{Edges: edges, PageInfo: pageInfo(p, cursors, hasNext), Count: count}
+// agentConnection is a page of the agent list, cursors in its order.
+func agentConnection(p paging.Page, f models.AgentFilter, o models.AgentOrder, rows []models.AgentRow, hasNext bool, count model.Counter) *model.AgentConnection {
+	edges, info := connection(p, models.AgentScope(f, o), rows, hasNext, o.CursorOf, func(cursor string, row *models.AgentRow) *model.AgentEdge {
+		return &model.AgentEdge{Cursor: cursor, Node: &row.Agent}
+	})
+	return &model.AgentConnection{Edges: edges, PageInfo: info, Count: count}
 }
 
+// auditConnection is a page of the audit log (newest first, by id).
 func auditConnection(p paging.Page, events []models.AuditEvent, hasNext bool, count model.Counter) *model.AuditEventConnection {
-	edges := make([]*model.AuditEventEdge, len(events))
-	cursors := make([]string, len(events))
-	for i := range events {
-		cursors[i] = encodeCursor(paging.Cursor{ID: events[i].ID, CursorScope: models.AuditScope})
-		edges[i] = &model.AuditEventEdge{Cursor: cursors[i], Node: &events[i]}
-	}
-	return &model.AuditEventConnection{Edges: edges, PageInfo: pageInfo(p, cursors, hasNext), Count: count}
+	edges, info := connection(p, models.AuditScope, events, hasNext, models.AuditCursor, func(cursor string, e *models.AuditEvent) *model.AuditEventEdge {
+		return &model.AuditEventEdge{Cursor: cursor, Node: e}
+	})
+	return &model.AuditEventConnection{Edges: edges, PageInfo: info, Count: count}
 }
 
 func countOf(c model.Counter, ctx context.Context) (int, error) {

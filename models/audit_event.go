@@ -37,5 +37,9 @@ type AuditEvent struct {
 	CreatedAt     time.Time
 }
 
+// AuditCursor is the keyset position of an event in the log, which is
+// ordered by id alone.
+func AuditCursor(e *AuditEvent) paging.Cursor { return paging.Cursor{ID: e.ID} }
+
 // AuditScope is the scope of the audit log, which has one order and no filter.
 var AuditScope = paging.CursorScope{Order: "ID:DESC"}
