@@ -14,6 +14,7 @@ import (
 
 	"agentdesk/apperr"
 	"agentdesk/auth"
+	"agentdesk/conversations"
 	"agentdesk/models"
 	"agentdesk/team"
 )
@@ -48,7 +49,7 @@ func Load(ctx context.Context, svc *team.Service) (Result, error) {
 	defer func() { svc.Now = realNow }()
 	tick := func(d time.Duration) { clock = clock.Add(d) }
 
-	l := &loader{ctx: ctx, svc: svc, rnd: rand.New(rand.NewPCG(7, 11))}
+	l := &loader{ctx: ctx, svc: svc, conversations: &conversations.Service{Team: svc}, rnd: rand.New(rand.NewPCG(7, 11))}
 	owner, err := svc.CreateWorkspace(ctx, models.CreateWorkspaceInput{WorkspaceName: WorkspaceName,
 		OwnerName: "Olivia Owner", OwnerEmail: OwnerEmail, Password: Password})
 	if err != nil {
@@ -137,11 +138,12 @@ func Load(ctx context.Context, svc *team.Service) (Result, error) {
 }
 
 type loader struct {
-	ctx   context.Context
-	svc   *team.Service
-	rnd   *rand.Rand
-	owner *auth.Viewer
-	roles map[string]int64
+	ctx           context.Context
+	svc           *team.Service
+	conversations *conversations.Service
+	rnd           *rand.Rand
+	owner         *auth.Viewer
+	roles         map[string]int64
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -215,7 +217,7 @@ func (l *loader) conversation(i int, assignTo *int64, status models.Conversation
 	phone := fmt.Sprintf("+1555%07d", l.rnd.IntN(10_000_000))
 	subject := subjects[l.rnd.IntN(len(subjects))]
 	channel := models.AllChannels[l.rnd.IntN(len(models.AllChannels))]
-	conv, err := l.svc.CreateConversation(l.ctx, l.owner, models.CreateConversationInput{Channel: channel, Subject: &subject,
+	conv, err := l.conversations.CreateConversation(l.ctx, l.owner, models.CreateConversationInput{Channel: channel, Subject: &subject,
 		ContactName: &contact, ContactEmail: &email, ContactPhone: &phone, Message: "Hi! " + subject + "."})
 	if err != nil {
 		return err
@@ -223,13 +225,13 @@ func (l *loader) conversation(i int, assignTo *int64, status models.Conversation
 	if assignTo == nil {
 		return l.setStatus(conv.ID, status)
 	}
-	if _, err := l.svc.AssignConversation(l.ctx, l.owner, conv.ID, assignTo); err != nil {
+	if _, err := l.conversations.AssignConversation(l.ctx, l.owner, conv.ID, assignTo); err != nil {
 		return err
 	}
 	agent := &auth.Viewer{AgentID: *assignTo, WorkspaceID: l.owner.WorkspaceID,
 		Permissions: models.NewPermissions(models.PermConversationsReply)}
 	for range l.rnd.IntN(3) {
-		if _, err := l.svc.SendMessage(l.ctx, agent, conv.ID, replies[l.rnd.IntN(len(replies))]); err != nil {
+		if _, err := l.conversations.SendMessage(l.ctx, agent, conv.ID, replies[l.rnd.IntN(len(replies))]); err != nil {
 			return err
 		}
 	}
@@ -240,6 +242,6 @@ func (l *loader) setStatus(id int64, status models.ConversationStatus) error {
 	if status == models.ConversationOpen {
 		return nil
 	}
-	_, err := l.svc.SetConversationStatus(l.ctx, l.owner, id, status)
+	_, err := l.conversations.SetConversationStatus(l.ctx, l.owner, id, status)
 	return err
 }

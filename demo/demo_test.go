@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"agentdesk/conversations"
 	"agentdesk/db"
 	"agentdesk/db/dbtest"
 	"agentdesk/demo"
@@ -48,12 +49,13 @@ func TestDemoLoadsOnceWithEveryState(t *testing.T) {
 		if len(roles) != 5 || roles[4].Name != "AI agent manager" {
 			t.Fatalf("roles = %d", len(roles))
 		}
+		conversationRules := &conversations.Service{Team: svc}
 		caution := models.CautionAssigneeRemoved
-		flagged, err := svc.CountConversations(ctx, v, models.ConversationFilter{Caution: &caution})
+		flagged, err := conversationRules.CountConversations(ctx, v, models.ConversationFilter{Caution: &caution})
 		if err != nil || flagged == 0 {
 			t.Fatalf("needs-attention conversations = %d, %v", flagged, err)
 		}
-		total, _ := svc.CountConversations(ctx, v, models.ConversationFilter{})
+		total, _ := conversationRules.CountConversations(ctx, v, models.ConversationFilter{})
 		if total != res.Conversations {
 			t.Fatalf("%d conversations, want %d", total, res.Conversations)
 		}
@@ -62,7 +64,7 @@ func TestDemoLoadsOnceWithEveryState(t *testing.T) {
 		if err != nil || again.Created {
 			t.Fatalf("second load: %+v, %v", again, err)
 		}
-		if n, _ := svc.CountConversations(ctx, v, models.ConversationFilter{}); n != total {
+		if n, _ := conversationRules.CountConversations(ctx, v, models.ConversationFilter{}); n != total {
 			t.Fatalf("second load changed conversations: %d -> %d", total, n)
 		}
 		var workspaces int64

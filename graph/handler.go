@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"agentdesk/auth"
+	"agentdesk/conversations"
 	"agentdesk/graph/generated"
 	"agentdesk/team"
 )
@@ -101,7 +102,7 @@ func NewHandlers(cfg Config) Handlers {
 	rates := RateLimits{PerIP: cmp.Or(r.PerIP, d.PerIP), PerSubject: cmp.Or(r.PerSubject, d.PerSubject),
 		Period: cmp.Or(r.Period, d.Period), MaxKeys: r.MaxKeys}
 	guard := newAbuseGuard(rates, cfg.Now)
-	resolver := &Resolver{Team: cfg.Team, ConversationRules: cfg.Team, guard: guard}
+	resolver := &Resolver{Team: cfg.Team, ConversationRules: &conversations.Service{Team: cfg.Team}, guard: guard}
 	srv := NewSchema(resolver, limits)
 	// GraphQL over HTTP: POST, GET for queries only (queryGET refuses
 	// mutations), and OPTIONS; withTransportRules refuses the rest.

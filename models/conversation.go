@@ -59,9 +59,17 @@ type Conversation struct {
 	UpdatedAt  time.Time
 }
 
-// CautionFor derives the badge from the assignee's status. An assignee that
-// is not ACTIVE can only have been removed (assignment needs ACTIVE), and
-// stays flagged while re-invited until it is ACTIVE again.
+// The caution badge (BEHAVIOUR.md §4 "Remove", §5) is defined here, the one
+// place it is: a conversation shows ASSIGNEE_REMOVED while its assignee is
+// not ACTIVE. An assignee that is not ACTIVE can only have been removed
+// (assignment needs ACTIVE), and stays flagged while re-invited until it is
+// ACTIVE again. The badge is derived from the assignee's status, never
+// stored, so it cannot drift from it. CautionFor says it in Go (the caution
+// field), CautionSQL in SQL (the "needs attention" filter): change both
+// together. AffectedByRemoval says which of a removed agent's conversations
+// removeAgent reports as affected.
+
+// CautionFor derives the badge from the assignee's status.
 func CautionFor(assignee *Agent) *ConversationCaution {
 	if assignee == nil || assignee.Status == AgentActive {
 		return nil
@@ -69,6 +77,19 @@ func CautionFor(assignee *Agent) *ConversationCaution {
 	c := CautionAssigneeRemoved
 	return &c
 }
+
+// CautionSQL is CautionFor as a condition on the conversations table of a
+// workspace, with its arguments: the conversations showing the badge.
+func CautionSQL(workspaceID int64) (cond string, args []any) {
+	return "conversations.assignee_id IN (SELECT id FROM agents WHERE workspace_id = ? AND status <> ?)",
+		[]any{workspaceID, AgentActive}
+}
+
+// AffectedByRemoval are the statuses of the conversations a removal counts
+// as affected (removeAgent's affectedConversations): the open work the
+// removed agent leaves behind. Resolved ones show the badge too, but need
+// nobody.
+var AffectedByRemoval = []ConversationStatus{ConversationOpen, ConversationPending}
 
 // ConversationColumns are the columns of Conversation in the order of
 // ScanTargets (see AgentColumns).

@@ -51,7 +51,7 @@ func RevokeAgent(tx *gorm.DB, agentID int64, now time.Time) error {
 // ResolveViewer implements auth.ViewerResolver: a live session of an ACTIVE agent,
 // with the permissions of the roles the agent holds at this moment. It runs
 // on every request, so both reads are scanned directly, without GORM's
-// reflection (see team/scan.go).
+// reflection (see db/pages.go).
 func (s *Store) ResolveViewer(ctx context.Context, token string) (*auth.Viewer, error) {
 	db := s.DB.WithContext(ctx)
 	var row struct{ SessionID, AgentID, WorkspaceID int64 }

@@ -39,7 +39,7 @@ func (s *Service) lookupLink(tx *gorm.DB, token string) (*liveLink, error) {
 	if l.agent.Status != models.AgentPending {
 		return nil, invalid
 	}
-	if !s.now().Before(l.token.ExpiresAt) {
+	if !s.Timestamp().Before(l.token.ExpiresAt) {
 		return nil, apperr.New(apperr.TokenExpired, "This activation link has expired. Ask for a new one.")
 	}
 	if l.account, err = s.accountByEmail(tx, l.agent.Email); err != nil {
@@ -102,14 +102,14 @@ func (s *Service) ActivateAccount(ctx context.Context, in models.ActivateInput) 
 	}
 
 	var res models.AuthResult
-	err = s.inTx(ctx, func(tx *gorm.DB) error {
+	err = s.InTx(ctx, func(tx *gorm.DB) error {
 		// Workspace first, as removeAgent and re-sends do: the two then run
 		// one after the other instead of deadlocking on the agent's and the
 		// token's rows, and a removal that commits first is seen below.
 		if err := s.lockWorkspace(tx, l.agent.WorkspaceID); err != nil {
 			return err
 		}
-		now := s.now()
+		now := s.Timestamp()
 		// Single use: only one concurrent activation can flip consumed_at.
 		consumed := tx.Model(&models.ActivationToken{}).
 			Where("id = ? AND consumed_at IS NULL AND revoked_at IS NULL AND expires_at > ?", l.token.ID, now).

@@ -23,7 +23,7 @@ import (
 // Needs AGENTS_INVITE, and every permission of the roles granted (only an
 // Owner grants Owner).
 func (s *Service) InviteAgent(ctx context.Context, v *auth.Viewer, rawEmail string, roleIDs []int64) (*models.Agent, error) {
-	if err := requirePermission(v, models.PermAgentsInvite); err != nil {
+	if err := v.Require(models.PermAgentsInvite); err != nil {
 		return nil, err
 	}
 	email, err := validate.Email("email", rawEmail)
@@ -34,7 +34,7 @@ func (s *Service) InviteAgent(ctx context.Context, v *auth.Viewer, rawEmail stri
 		return nil, apperr.Input("roleIds", "Choose at least one role.")
 	}
 	var agent models.Agent
-	err = s.inTx(ctx, func(tx *gorm.DB) error {
+	err = s.InTx(ctx, func(tx *gorm.DB) error {
 		if err := s.lockWorkspace(tx, v.WorkspaceID); err != nil {
 			return err
 		}
@@ -59,7 +59,7 @@ func (s *Service) InviteAgent(ctx context.Context, v *auth.Viewer, rawEmail stri
 			}
 			return apperr.New(apperr.Conflict, "%s is already a member of this workspace.", email)
 		}
-		now := s.now()
+		now := s.Timestamp()
 		// A re-invite sends a link to the same address as the agent's last
 		// one: the re-send cooldown holds for it too, or invite, remove and
 		// re-invite would mail one address as fast as a script can loop.
@@ -139,22 +139,22 @@ func (s *Service) checkSeat(tx *gorm.DB, workspaceID int64) error {
 // dies at once, the expiry restarts, and the send count grows.
 // Needs AGENTS_INVITE.
 func (s *Service) ResendActivationLink(ctx context.Context, v *auth.Viewer, agentID int64) (*models.Agent, error) {
-	if err := requirePermission(v, models.PermAgentsInvite); err != nil {
+	if err := v.Require(models.PermAgentsInvite); err != nil {
 		return nil, err
 	}
 	var agent *models.Agent
-	err := s.inTx(ctx, func(tx *gorm.DB) error {
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
 		if err := s.lockWorkspace(tx, v.WorkspaceID); err != nil {
 			return err
 		}
 		var err error
-		if agent, err = agentInWorkspace(tx, v.WorkspaceID, agentID); err != nil {
+		if agent, err = AgentInWorkspace(tx, v.WorkspaceID, agentID); err != nil {
 			return err
 		}
 		if agent.Status != models.AgentPending {
 			return apperr.New(apperr.Conflict, "Only a pending agent has an activation link; this one is %s.", agent.Status)
 		}
-		now := s.now()
+		now := s.Timestamp()
 		if err := s.checkCooldown(agent, now); err != nil {
 			return err
 		}
@@ -245,7 +245,7 @@ func revokeLinks(tx *gorm.DB, agentID int64, now time.Time) error {
 // issueLink creates an activation token for the agent, queues the email that
 // carries it, and records the link on the agent's invitation.
 func (s *Service) issueLink(tx *gorm.DB, v *auth.Viewer, agent *models.Agent, resend bool) error {
-	now := s.now()
+	now := s.Timestamp()
 	young, err := s.checkDailyEmails(tx, v.WorkspaceID, now)
 	if err != nil {
 		return err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"time"
 
 	"gorm.io/gorm"
 
@@ -15,31 +14,6 @@ import (
 	"agentdesk/paging"
 	"agentdesk/validate"
 )
-
-// keyset applies "after cursor" and the order to q. expr is the sort
-// expression; the cursor's key is passed through toArg for binding.
-func keyset(q *gorm.DB, expr, idCol string, desc bool, p paging.Page, toArg func(string) (any, error)) (*gorm.DB, error) {
-	cmp, dir := ">", "ASC"
-	if desc {
-		cmp, dir = "<", "DESC"
-	}
-	if p.After != nil {
-		key, err := toArg(p.After.Key)
-		if err != nil {
-			return nil, apperr.Input("after", "The cursor is not valid.")
-		}
-		q = q.Where("("+expr+" "+cmp+" ? OR ("+expr+" = ? AND "+idCol+" "+cmp+" ?))", key, key, p.After.ID)
-	}
-	// One row beyond the page tells whether there is a next page.
-	return q.Order(expr + " " + dir).Order(idCol + " " + dir).Limit(p.First + 1), nil
-}
-
-func stringKey(s string) (any, error) { return s, nil }
-
-func timeKey(s string) (any, error) {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	return t.UTC(), err
-}
 
 // validAgentFilter checks the filter's search string (BAD_USER_INPUT on "search").
 func validAgentFilter(f models.AgentFilter) (models.AgentFilter, error) {
@@ -83,7 +57,7 @@ func escapeLike(s string) string {
 // ListAgents returns one page of the workspace's agents and whether more
 // follow. Needs AGENTS_READ.
 func (s *Service) ListAgents(ctx context.Context, v *auth.Viewer, f models.AgentFilter, o models.AgentOrder, p paging.Page) ([]models.AgentRow, bool, error) {
-	if err := requirePermission(v, models.PermAgentsRead); err != nil {
+	if err := v.Require(models.PermAgentsRead); err != nil {
 		return nil, false, err
 	}
 	if err := paging.CheckFirst(p.First); err != nil {
@@ -97,9 +71,9 @@ func (s *Service) ListAgents(ctx context.Context, v *auth.Viewer, f models.Agent
 	if err := models.AgentScope(f, o).Check(p.After); err != nil {
 		return nil, false, err
 	}
-	toArg := stringKey
+	toArg := db.StringKey
 	if o.Field == models.AgentOrderInvitedAt {
-		toArg = timeKey
+		toArg = db.TimeKey
 	}
 	// The cursor of a text order is the database's own lower-cased key, so
 	// it compares exactly as the ORDER BY does; times come from the row.
@@ -108,7 +82,7 @@ func (s *Service) ListAgents(ctx context.Context, v *auth.Viewer, f models.Agent
 		sortKey = "''"
 	}
 	q := s.agentFilterQuery(ctx, v, f).Select(models.AgentColumns + ", " + sortKey + " AS sort_key")
-	q, err = keyset(q, agentOrderExpr(o), "agents.id", o.Desc, p, toArg)
+	q, err = db.Keyset(q, agentOrderExpr(o), "agents.id", o.Desc, p, toArg)
 	if err != nil {
 		return nil, false, err
 	}
@@ -127,7 +101,7 @@ func (s *Service) ListAgents(ctx context.Context, v *auth.Viewer, f models.Agent
 // CountAgents counts the agents a filter matches (only when a client asks).
 // Needs AGENTS_READ.
 func (s *Service) CountAgents(ctx context.Context, v *auth.Viewer, f models.AgentFilter) (int, error) {
-	if err := requirePermission(v, models.PermAgentsRead); err != nil {
+	if err := v.Require(models.PermAgentsRead); err != nil {
 		return 0, err
 	}
 	f, err := validAgentFilter(f)
@@ -146,9 +120,9 @@ func (s *Service) CountAgents(ctx context.Context, v *auth.Viewer, f models.Agen
 // auth.SeesAgentDetails allows.)
 func (s *Service) Agent(ctx context.Context, v *auth.Viewer, id int64) (*models.Agent, error) {
 	if !v.SeesAgentDetails(id) {
-		return nil, requirePermission(v, models.PermAgentsRead)
+		return nil, v.Require(models.PermAgentsRead)
 	}
-	return agentInWorkspace(s.DB.WithContext(ctx), v.WorkspaceID, id)
+	return AgentInWorkspace(s.DB.WithContext(ctx), v.WorkspaceID, id)
 }
 
 // Workspace returns the viewer's workspace. Needs a viewer only: every
@@ -189,7 +163,7 @@ func (s *Service) Role(ctx context.Context, v *auth.Viewer, id int64) (*models.R
 // AuditLog returns one page of the workspace's audit events, newest first.
 // Needs AUDIT_READ.
 func (s *Service) AuditLog(ctx context.Context, v *auth.Viewer, p paging.Page) ([]models.AuditEvent, bool, error) {
-	if err := requirePermission(v, models.PermAuditRead); err != nil {
+	if err := v.Require(models.PermAuditRead); err != nil {
 		return nil, false, err
 	}
 	if err := paging.CheckFirst(p.First); err != nil {
@@ -211,7 +185,7 @@ func (s *Service) AuditLog(ctx context.Context, v *auth.Viewer, p paging.Page) (
 
 // CountAuditEvents counts the workspace's audit events. Needs AUDIT_READ.
 func (s *Service) CountAuditEvents(ctx context.Context, v *auth.Viewer) (int, error) {
-	if err := requirePermission(v, models.PermAuditRead); err != nil {
+	if err := v.Require(models.PermAuditRead); err != nil {
 		return 0, err
 	}
 	var n int64
@@ -222,7 +196,7 @@ func (s *Service) CountAuditEvents(ctx context.Context, v *auth.Viewer) (int, er
 // AuditEvent returns an audit event of the viewer's workspace, or NOT_FOUND.
 // Needs AUDIT_READ.
 func (s *Service) AuditEvent(ctx context.Context, v *auth.Viewer, id int64) (*models.AuditEvent, error) {
-	if err := requirePermission(v, models.PermAuditRead); err != nil {
+	if err := v.Require(models.PermAuditRead); err != nil {
 		return nil, err
 	}
 	var e models.AuditEvent

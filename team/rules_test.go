@@ -12,6 +12,7 @@ import (
 	"agentdesk/models"
 	"agentdesk/paging"
 	"agentdesk/sessions"
+	"agentdesk/team/teamtest"
 )
 
 // The rules of BEHAVIOUR.md §3–§5, pinned where they live: the team
@@ -20,47 +21,13 @@ import (
 
 // roleID returns the id of the role named name in v's workspace.
 func (f *mailFixture) roleID(t *testing.T, v *auth.Viewer, name string) int64 {
-	t.Helper()
-	roles, err := f.svc.Roles(f.ctx, v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range roles {
-		if r.Name == name {
-			return r.ID
-		}
-	}
-	t.Fatalf("no role %q", name)
-	return 0
+	return teamtest.RoleID(t, f.svc, v, name)
 }
 
 // join invites email into the Owner's workspace with the named roles and
 // activates it, returning the new agent's viewer.
 func (f *mailFixture) join(t *testing.T, email string, roleNames ...string) *auth.Viewer {
-	t.Helper()
-	ids := make([]int64, len(roleNames))
-	for i, n := range roleNames {
-		ids[i] = f.roleID(t, f.owner, n)
-	}
-	agent, err := f.svc.InviteAgent(f.ctx, f.owner, email, ids)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mail models.Email
-	if err := f.svc.DB.Where("agent_id = ?", agent.ID).Order("id DESC").Take(&mail).Error; err != nil {
-		t.Fatal(err)
-	}
-	name := "Member"
-	res, err := f.svc.ActivateAccount(f.ctx, models.ActivateInput{Token: tokenInEmail.FindStringSubmatch(mail.BodyText)[1],
-		Name: &name, Password: "password2"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := f.svc.Sessions.ResolveViewer(f.ctx, res.Token)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
+	return teamtest.Join(t, f.svc, f.owner, email, roleNames...)
 }
 
 func wantCode(t *testing.T, err error, code apperr.Code) {
@@ -124,45 +91,6 @@ func TestReadsNeedTheirPermission(t *testing.T) {
 		// Everyone reads themselves (the viewer query, node of one's own id).
 		if a, err := f.svc.Agent(f.ctx, plain, plain.AgentID); err != nil || a.ID != plain.AgentID {
 			t.Fatalf("reading oneself without AGENTS_READ: %v, %v", a, err)
-		}
-	})
-}
-
-// Conversations need no permission to read, but without
-// CONVERSATIONS_READ_ALL another agent's conversation does not exist.
-func TestConversationsVisibleToTheirOwnOrAll(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
-		f := newMailFixture(t, d)
-		a := f.join(t, "a@example.com", models.RoleAgent)
-		b := f.join(t, "b@example.com", models.RoleAgent)
-		conv, err := f.svc.CreateConversation(f.ctx, f.owner, models.CreateConversationInput{Channel: models.ChannelEmail, Message: "Hi"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := f.svc.AssignConversation(f.ctx, f.owner, conv.ID, &a.AgentID); err != nil {
-			t.Fatal(err)
-		}
-		for _, c := range []struct {
-			name    string
-			v       *auth.Viewer
-			visible bool
-		}{{"assignee", a, true}, {"other agent", b, false}, {"CONVERSATIONS_READ_ALL", f.owner, true}} {
-			t.Run(c.name, func(t *testing.T) {
-				_, err := f.svc.Conversation(f.ctx, c.v, conv.ID)
-				n, cerr := f.svc.CountConversations(f.ctx, c.v, models.ConversationFilter{})
-				if cerr != nil {
-					t.Fatal(cerr)
-				}
-				if c.visible && (err != nil || n != 1) {
-					t.Fatalf("visible conversation: %v, count %d", err, n)
-				}
-				if !c.visible {
-					wantCode(t, err, apperr.NotFound)
-					if n != 0 {
-						t.Fatalf("count %d, want 0", n)
-					}
-				}
-			})
 		}
 	})
 }
@@ -290,72 +218,6 @@ func (f *mailFixture) count(t *testing.T, model any) int64 {
 		t.Fatal(err)
 	}
 	return n
-}
-
-// BEHAVIOUR.md §4 "Remove" and §5: a removed agent's conversations stay
-// assigned and show ASSIGNEE_REMOVED; affectedConversations counts the OPEN
-// and PENDING ones; a re-invite clears the badge only once it is ACTIVE.
-func TestCautionBadgeWhenAssigneeRemoved(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
-		f := newMailFixture(t, d)
-		a := f.join(t, "a@example.com", models.RoleAgent)
-		var convs []*models.Conversation
-		for _, status := range []models.ConversationStatus{models.ConversationOpen, models.ConversationPending, models.ConversationResolved} {
-			c, err := f.svc.CreateConversation(f.ctx, f.owner, models.CreateConversationInput{Channel: models.ChannelEmail, Message: "Hi"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := f.svc.AssignConversation(f.ctx, f.owner, c.ID, &a.AgentID); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := f.svc.SetConversationStatus(f.ctx, f.owner, c.ID, status); err != nil {
-				t.Fatal(err)
-			}
-			convs = append(convs, c)
-		}
-		caution := models.CautionAssigneeRemoved
-		flagged := func() int {
-			t.Helper()
-			n, err := f.svc.CountConversations(f.ctx, f.owner, models.ConversationFilter{Caution: &caution})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return n
-		}
-		if flagged() != 0 {
-			t.Fatal("a caution before any removal")
-		}
-
-		removed, affected, err := f.svc.RemoveAgent(f.ctx, f.owner, a.AgentID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if affected != 2 {
-			t.Fatalf("affectedConversations = %d, want 2 (OPEN and PENDING)", affected)
-		}
-		if c := models.CautionFor(removed); c == nil || *c != caution {
-			t.Fatalf("caution of the removed assignee: %v", c)
-		}
-		for _, c := range convs {
-			got, err := f.svc.Conversation(f.ctx, f.owner, c.ID)
-			if err != nil || got.AssigneeID == nil || *got.AssigneeID != a.AgentID {
-				t.Fatalf("conversation %d lost its assignee: %v, %v", c.ID, got, err)
-			}
-		}
-		if n := flagged(); n != 3 {
-			t.Fatalf("%d conversations show the caution, want 3", n)
-		}
-
-		// Re-invited (PENDING): still flagged; ACTIVE again: cleared.
-		f.now = f.now.Add(time.Hour)
-		again := f.join(t, "a@example.com", models.RoleAgent)
-		if again.AgentID != a.AgentID {
-			t.Fatalf("the re-invite made a new agent %d", again.AgentID)
-		}
-		if n := flagged(); n != 0 {
-			t.Fatalf("%d conversations still show the caution after re-activation", n)
-		}
-	})
 }
 
 // BEHAVIOUR.md §4 "Re-send": a re-send within RESEND_COOLDOWN of the last

@@ -64,9 +64,11 @@ type Service struct {
 	signups    *ratelimit.Limiter // see signupLimiter
 }
 
-func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Microsecond) }
+// Timestamp is the current time as the rules record it: UTC, to the
+// microsecond both databases store.
+func (s *Service) Timestamp() time.Time { return s.Now().UTC().Truncate(time.Microsecond) }
 
-// txAttempts bounds how often inTx runs a transaction that keeps losing
+// txAttempts bounds how often InTx runs a transaction that keeps losing
 // races (deadlock, serialization failure, SQLite busy).
 const txAttempts = 5
 
@@ -97,14 +99,14 @@ func conflictMessage(err error) string {
 	return "This would duplicate something that already exists."
 }
 
-// inTx runs fn in one transaction: the unit of every mutation, so a failed
+// InTx runs fn in one transaction: the unit of every mutation, so a failed
 // mutation changes nothing. Unique violations become CONFLICT, with the
 // message of the constraint (conflictMessages). A transaction
 // the database rolled back for losing a race (db.ErrRetryable) runs again,
 // up to txAttempts times, so fn must start from scratch on every call (assign,
 // don't append, to variables outside it); past that it answers CONFLICT, never
 // INTERNAL: the client did nothing wrong and may simply try again.
-func (s *Service) inTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+func (s *Service) InTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	for attempt := 1; ; attempt++ {
 		err := db.TranslateError(s.DB.WithContext(ctx).Transaction(fn))
 		switch {
@@ -143,9 +145,9 @@ func (s *Service) lockWorkspace(tx *gorm.DB, workspaceID int64) error {
 	return q.Scan(&id).Error
 }
 
-// agentInWorkspace loads an agent of the viewer's workspace, or NOT_FOUND:
+// AgentInWorkspace loads an agent of the viewer's workspace, or NOT_FOUND:
 // an id from another workspace is indistinguishable from no id at all.
-func agentInWorkspace(tx *gorm.DB, workspaceID, agentID int64) (*models.Agent, error) {
+func AgentInWorkspace(tx *gorm.DB, workspaceID, agentID int64) (*models.Agent, error) {
 	var a models.Agent
 	err := tx.Where("id = ? AND workspace_id = ?", agentID, workspaceID).Take(&a).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -208,11 +210,4 @@ func activeOwnerCount(tx *gorm.DB, workspaceID int64) (int64, error) {
 		Where(isOwner, args...).
 		Count(&n).Error
 	return n, err
-}
-
-func requirePermission(v *auth.Viewer, p models.Permission) error {
-	if !v.Can(p) {
-		return apperr.New(apperr.Forbidden, "You need the %s permission to do this.", p)
-	}
-	return nil
 }

@@ -63,8 +63,8 @@ func (s *Service) CreateWorkspace(ctx context.Context, in models.CreateWorkspace
 	}
 
 	var res models.AuthResult
-	err = s.inTx(ctx, func(tx *gorm.DB) error {
-		now := s.now()
+	err = s.InTx(ctx, func(tx *gorm.DB) error {
+		now := s.Timestamp()
 		// account stays as read before the transaction, so a retried attempt
 		// creates again what the rolled-back one had created.
 		account := account
@@ -119,7 +119,7 @@ func (s *Service) CreateWorkspace(ctx context.Context, in models.CreateWorkspace
 // (WORKSPACE_MANAGE). A limit below the seats in use is refused.
 // Needs WORKSPACE_MANAGE.
 func (s *Service) UpdateWorkspace(ctx context.Context, v *auth.Viewer, in models.UpdateWorkspaceInput) (*models.Workspace, error) {
-	if err := requirePermission(v, models.PermWorkspaceManage); err != nil {
+	if err := v.Require(models.PermWorkspaceManage); err != nil {
 		return nil, err
 	}
 	updates := map[string]any{}
@@ -137,7 +137,7 @@ func (s *Service) UpdateWorkspace(ctx context.Context, v *auth.Viewer, in models
 	}
 	var ws models.Workspace
 	nameUpdates, nameChanges := updates, changes
-	err := s.inTx(ctx, func(tx *gorm.DB) error {
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
 		if err := s.lockWorkspace(tx, v.WorkspaceID); err != nil {
 			return err
 		}
@@ -161,13 +161,13 @@ func (s *Service) UpdateWorkspace(ctx context.Context, v *auth.Viewer, in models
 			}
 		}
 		if len(updates) > 0 {
-			updates["updated_at"] = s.now()
+			updates["updated_at"] = s.Timestamp()
 			if err := tx.Model(&models.Workspace{ID: v.WorkspaceID}).Updates(updates).Error; err != nil {
 				return err
 			}
 			summary := "Changed workspace " + joinAnd(changes)
 			if err := audit(tx, models.AuditEvent{WorkspaceID: v.WorkspaceID, Action: models.AuditWorkspaceUpdated,
-				ActorID: &v.AgentID, Summary: summary, CreatedAt: s.now()}); err != nil {
+				ActorID: &v.AgentID, Summary: summary, CreatedAt: s.Timestamp()}); err != nil {
 				return err
 			}
 		}
@@ -260,7 +260,7 @@ func (s *Service) Login(ctx context.Context, in models.LoginInput) (*models.Auth
 		return nil, apperr.Input("workspaceId", "This account is active in several workspaces; choose one with workspaceId.")
 	}
 	var res models.AuthResult
-	err = s.inTx(ctx, func(tx *gorm.DB) error {
+	err = s.InTx(ctx, func(tx *gorm.DB) error {
 		token, exp, err := s.Sessions.Create(tx, agents[0].ID)
 		res = models.AuthResult{Token: token, ExpiresAt: exp, Agent: &agents[0]}
 		return err

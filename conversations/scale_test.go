@@ -3,12 +3,12 @@
 // The scale check of the conversation lists (not in the default test run):
 //
 //	TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable \
-//	  go test -tags scale -run TestConversationListsAtScale -v -timeout 30m ./team/
+//	  go test -tags scale -run TestConversationListsAtScale -v -timeout 30m ./conversations/
 //
 // It loads 10,000 and 1,000,000 conversations into two workspaces of one
 // PostgreSQL database and prints, for the first page of each filter, the
 // median latency at both sizes and whether the plan reads an index.
-package team_test
+package conversations_test
 
 import (
 	"context"
@@ -23,6 +23,7 @@ import (
 	"gorm.io/gorm/logger"
 
 	"agentdesk/auth"
+	"agentdesk/conversations"
 	"agentdesk/db"
 	"agentdesk/db/dbtest"
 	"agentdesk/models"
@@ -107,6 +108,7 @@ func TestConversationListsAtScale(t *testing.T) {
 	last := &lastSQL{}
 	database := dbtest.Open(t, db.Postgres, last)
 	svc := teamtest.New(t, database, nil)
+	conv := &conversations.Service{Team: svc}
 
 	start := time.Now()
 	small := seed(t, svc, "Small", 10_000)
@@ -144,7 +146,7 @@ func TestConversationListsAtScale(t *testing.T) {
 		var runs []time.Duration
 		for i := range 60 {
 			t0 := time.Now()
-			rows, _, err := svc.ListConversations(ctx, v, filter, paging.Page{First: 20})
+			rows, _, err := conv.ListConversations(ctx, v, filter, paging.Page{First: 20})
 			d := time.Since(t0)
 			if err != nil || len(rows) == 0 {
 				t.Fatalf("list: %d rows, %v", len(rows), err)
