@@ -220,12 +220,7 @@ func (s *Service) AssignConversation(ctx context.Context, v *auth.Viewer, conver
 	if err := v.Require(models.PermConversationsAssign); err != nil {
 		return nil, err
 	}
-	var conv *models.Conversation
-	err := s.Team.InTx(ctx, func(tx *gorm.DB) error {
-		var err error
-		if conv, err = visibleConversation(tx, v, conversationID); err != nil {
-			return err
-		}
+	return s.changeVisible(ctx, v, conversationID, func(tx *gorm.DB, conv *models.Conversation) error {
 		summary := fmt.Sprintf("Unassigned conversation #%d", conv.ID)
 		if agentID != nil {
 			a, err := assignee(tx, v.WorkspaceID, *agentID, "agentId")
@@ -242,10 +237,6 @@ func (s *Service) AssignConversation(ctx context.Context, v *auth.Viewer, conver
 		return tx.Create(&models.AuditEvent{WorkspaceID: v.WorkspaceID, Action: models.AuditConversationAssigned,
 			ActorID: &v.AgentID, TargetAgentID: agentID, Summary: summary, CreatedAt: now}).Error
 	})
-	if err != nil {
-		return nil, err
-	}
-	return conv, nil
 }
 
 // ReassignConversations moves the visible conversations of one agent (a
@@ -300,14 +291,22 @@ func (s *Service) SetConversationStatus(ctx context.Context, v *auth.Viewer, id 
 	if err := v.Require(models.PermConversationsReply); err != nil {
 		return nil, err
 	}
+	return s.changeVisible(ctx, v, id, func(tx *gorm.DB, conv *models.Conversation) error {
+		conv.Status, conv.UpdatedAt = status, s.Team.Timestamp()
+		return tx.Model(conv).Updates(map[string]any{"status": status, "updated_at": conv.UpdatedAt}).Error
+	})
+}
+
+// changeVisible runs change in one transaction on a conversation the viewer
+// may see (NOT_FOUND otherwise) and returns the conversation as changed.
+func (s *Service) changeVisible(ctx context.Context, v *auth.Viewer, id int64, change func(tx *gorm.DB, conv *models.Conversation) error) (*models.Conversation, error) {
 	var conv *models.Conversation
 	err := s.Team.InTx(ctx, func(tx *gorm.DB) error {
 		var err error
 		if conv, err = visibleConversation(tx, v, id); err != nil {
 			return err
 		}
-		conv.Status, conv.UpdatedAt = status, s.Team.Timestamp()
-		return tx.Model(conv).Updates(map[string]any{"status": status, "updated_at": conv.UpdatedAt}).Error
+		return change(tx, conv)
 	})
 	if err != nil {
 		return nil, err

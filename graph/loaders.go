@@ -39,29 +39,27 @@ const loaderWait = 100 * time.Microsecond
 // NewLoaders returns the loaders of one request.
 func NewLoaders(r *Resolver) *Loaders {
 	return &Loaders{
-		RolesByAgent: dataloadgen.NewMappedLoader(r.Team.RolesByAgent, dataloadgen.WithWait(loaderWait)),
-		AgentByID: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*models.Agent, error) {
-			v, err := auth.ViewerFrom(ctx)
-			if err != nil {
-				return nil, err
-			}
-			return r.Team.AgentsByID(ctx, v.WorkspaceID, ids)
-		}, dataloadgen.WithWait(loaderWait)),
-		AgentCountByRole: dataloadgen.NewMappedLoader(r.Team.AgentCountByRole, dataloadgen.WithWait(loaderWait)),
-		ContactByID: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*models.Contact, error) {
-			v, err := auth.ViewerFrom(ctx)
-			if err != nil {
-				return nil, err
-			}
-			return r.ConversationRules.ContactsByID(ctx, v.WorkspaceID, ids)
-		}, dataloadgen.WithWait(loaderWait)),
-		RoleByID: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*models.Role, error) {
-			v, err := auth.ViewerFrom(ctx)
-			if err != nil {
-				return nil, err
-			}
-			return r.Team.RolesByID(ctx, v.WorkspaceID, ids)
-		}, dataloadgen.WithWait(loaderWait)),
+		RolesByAgent:     newLoader(r.Team.RolesByAgent),
+		AgentByID:        newLoader(inViewersWorkspace(r.Team.AgentsByID)),
+		AgentCountByRole: newLoader(r.Team.AgentCountByRole),
+		ContactByID:      newLoader(inViewersWorkspace(r.ConversationRules.ContactsByID)),
+		RoleByID:         newLoader(inViewersWorkspace(r.Team.RolesByID)),
+	}
+}
+
+func newLoader[V any](fetch func(context.Context, []int64) (map[int64]V, error)) *dataloadgen.Loader[int64, V] {
+	return dataloadgen.NewMappedLoader(fetch, dataloadgen.WithWait(loaderWait))
+}
+
+// inViewersWorkspace reads rows by id within the workspace of the request's
+// viewer: ids are never trusted to name rows of one workspace.
+func inViewersWorkspace[V any](read func(ctx context.Context, workspaceID int64, ids []int64) (map[int64]V, error)) func(context.Context, []int64) (map[int64]V, error) {
+	return func(ctx context.Context, ids []int64) (map[int64]V, error) {
+		v, err := auth.ViewerFrom(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return read(ctx, v.WorkspaceID, ids)
 	}
 }
 

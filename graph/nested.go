@@ -152,26 +152,15 @@ func (r *Resolver) assignedConversations(ctx context.Context, v *auth.Viewer, ob
 			if err != nil {
 				return nil, err
 			}
-			// One array for the level, so its conversations' own fields
-			// are primed (and their messages loaded) together.
-			var all []models.Conversation
-			for _, id := range ids {
-				all = append(all, pages[id].Rows...)
-			}
-			if err := r.prefetchConversationPage(ctx, v.WorkspaceID, all); err != nil {
-				return nil, err
-			}
 			counts := &levelCounts{ids: ids, count: func(ctx context.Context, ids []int64) (map[int64]int, error) {
 				return r.ConversationRules.CountAssignedConversations(ctx, v, ids)
 			}}
-			out := make(map[int64]*model.ConversationConnection, len(ids))
-			for _, id := range ids {
-				n := len(pages[id].Rows)
+			return levelConnections(ids, pages, func(all []models.Conversation) error {
+				return r.prefetchConversationPage(ctx, v.WorkspaceID, all)
+			}, func(id int64, rows []models.Conversation, hasNext bool) *model.ConversationConnection {
 				sc := models.ConversationScope(models.ConversationFilter{AssigneeID: &id})
-				out[id] = conversationConnection(p, sc, all[:n:n], pages[id].HasNext, counts.of(id))
-				all = all[n:]
-			}
-			return out, nil
+				return conversationConnection(p, sc, rows, hasNext, counts.of(id))
+			})
 		})
 }
 
@@ -188,22 +177,34 @@ func (r *Resolver) conversationMessages(ctx context.Context, v *auth.Viewer, obj
 			if err != nil {
 				return nil, err
 			}
-			var all []models.Message
-			for _, id := range ids {
-				all = append(all, pages[id].Rows...)
-			}
-			if err := r.prefetchMessagePage(ctx, v.WorkspaceID, all); err != nil {
-				return nil, err
-			}
 			counts := &levelCounts{ids: ids, count: r.ConversationRules.CountMessagesOf}
-			out := make(map[int64]*model.MessageConnection, len(ids))
-			for _, id := range ids {
-				n := len(pages[id].Rows)
-				out[id] = messageConnection(p, id, all[:n:n], pages[id].HasNext, counts.of(id))
-				all = all[n:]
-			}
-			return out, nil
+			return levelConnections(ids, pages, func(all []models.Message) error {
+				return r.prefetchMessagePage(ctx, v.WorkspaceID, all)
+			}, func(id int64, rows []models.Message, hasNext bool) *model.MessageConnection {
+				return messageConnection(p, id, rows, hasNext, counts.of(id))
+			})
 		})
+}
+
+// levelConnections makes the connection of each parent of a level from its
+// page. The rows of all pages go into one array first, so that prefetch
+// primes their own fields (and records them as one level for the next
+// nested list) together; each connection then holds its slice of it.
+func levelConnections[T, C any](ids []int64, pages map[int64]paging.PageOf[T], prefetch func([]T) error, conn func(id int64, rows []T, hasNext bool) C) (map[int64]C, error) {
+	var all []T
+	for _, id := range ids {
+		all = append(all, pages[id].Rows...)
+	}
+	if err := prefetch(all); err != nil {
+		return nil, err
+	}
+	out := make(map[int64]C, len(ids))
+	for _, id := range ids {
+		n := len(pages[id].Rows)
+		out[id] = conn(id, all[:n:n], pages[id].HasNext)
+		all = all[n:]
+	}
+	return out, nil
 }
 
 // deref is the value of an optional argument ("" when absent).

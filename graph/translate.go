@@ -122,24 +122,27 @@ func (r *Resolver) node(ctx context.Context, gid string) (model.Node, error) {
 	if !ok {
 		return nil, apperr.New(apperr.NotFound, "No such object.")
 	}
-	switch typ {
-	case typeWorkspace:
+	if typ == typeWorkspace {
 		if id != v.WorkspaceID {
 			return nil, apperr.New(apperr.NotFound, "No such object.")
 		}
 		return r.Team.Workspace(ctx, v)
-	case typeAgent:
-		return r.Team.Agent(ctx, v, id)
-	case typeRole:
-		return r.Team.Role(ctx, v, id)
-	case typeAuditEvent:
-		return r.Team.AuditEvent(ctx, v, id)
-	case typeConversation:
-		return r.ConversationRules.Conversation(ctx, v, id)
-	case typeContact:
-		return r.ConversationRules.Contact(ctx, v, id)
-	case typeMessage:
-		return r.ConversationRules.Message(ctx, v, id)
 	}
-	return nil, apperr.New(apperr.NotFound, "No such object.")
+	read := map[string]func(context.Context, *auth.Viewer, int64) (model.Node, error){
+		typeAgent:        asNode(r.Team.Agent),
+		typeRole:         asNode(r.Team.Role),
+		typeAuditEvent:   asNode(r.Team.AuditEvent),
+		typeConversation: asNode(r.ConversationRules.Conversation),
+		typeContact:      asNode(r.ConversationRules.Contact),
+		typeMessage:      asNode(r.ConversationRules.Message),
+	}[typ]
+	if read == nil {
+		return nil, apperr.New(apperr.NotFound, "No such object.")
+	}
+	return read(ctx, v, id)
+}
+
+// asNode answers node with a rule's read of one object of a type.
+func asNode[N any](read func(context.Context, *auth.Viewer, int64) (N, error)) func(context.Context, *auth.Viewer, int64) (model.Node, error) {
+	return func(ctx context.Context, v *auth.Viewer, id int64) (model.Node, error) { return read(ctx, v, id) }
 }

@@ -144,11 +144,8 @@ func (s *Service) ResendActivationLink(ctx context.Context, v *auth.Viewer, agen
 	}
 	var agent *models.Agent
 	err := s.InTx(ctx, func(tx *gorm.DB) error {
-		if err := s.lockWorkspace(tx, v.WorkspaceID); err != nil {
-			return err
-		}
 		var err error
-		if agent, err = AgentInWorkspace(tx, v.WorkspaceID, agentID); err != nil {
+		if agent, err = s.lockedAgent(tx, v.WorkspaceID, agentID); err != nil {
 			return err
 		}
 		if agent.Status != models.AgentPending {

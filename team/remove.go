@@ -27,11 +27,8 @@ func (s *Service) RemoveAgent(ctx context.Context, v *auth.Viewer, agentID int64
 	var agent *models.Agent
 	affected := 0
 	err := s.InTx(ctx, func(tx *gorm.DB) error {
-		if err := s.lockWorkspace(tx, v.WorkspaceID); err != nil {
-			return err
-		}
 		var err error
-		if agent, err = AgentInWorkspace(tx, v.WorkspaceID, agentID); err != nil {
+		if agent, err = s.lockedAgent(tx, v.WorkspaceID, agentID); err != nil {
 			return err
 		}
 		switch agent.Status {

@@ -145,6 +145,15 @@ func (s *Service) lockWorkspace(tx *gorm.DB, workspaceID int64) error {
 	return q.Scan(&id).Error
 }
 
+// lockedAgent locks the workspace (lockWorkspace) and then loads one of its
+// agents, or NOT_FOUND: how every change to an agent starts.
+func (s *Service) lockedAgent(tx *gorm.DB, workspaceID, agentID int64) (*models.Agent, error) {
+	if err := s.lockWorkspace(tx, workspaceID); err != nil {
+		return nil, err
+	}
+	return AgentInWorkspace(tx, workspaceID, agentID)
+}
+
 // AgentInWorkspace loads an agent of the viewer's workspace, or NOT_FOUND:
 // an id from another workspace is indistinguishable from no id at all.
 func AgentInWorkspace(tx *gorm.DB, workspaceID, agentID int64) (*models.Agent, error) {

@@ -55,10 +55,16 @@ func SignUp(t testing.TB, svc *team.Service, email string) *auth.Viewer {
 	ctx := context.Background()
 	res, err := svc.CreateWorkspace(ctx, models.CreateWorkspaceInput{WorkspaceName: "W " + email, OwnerName: "O",
 		OwnerEmail: email, Password: "password1"})
+	return signedIn(t, svc, res, err)
+}
+
+// signedIn is the viewer of a sign-in's session.
+func signedIn(t testing.TB, svc *team.Service, res *models.AuthResult, err error) *auth.Viewer {
+	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := svc.Sessions.ResolveViewer(ctx, res.Token)
+	v, err := svc.Sessions.ResolveViewer(context.Background(), res.Token)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,12 +108,5 @@ func Join(t testing.TB, svc *team.Service, owner *auth.Viewer, email string, rol
 	name := "Member"
 	res, err := svc.ActivateAccount(ctx, models.ActivateInput{Token: tokenInEmail.FindStringSubmatch(mail.BodyText)[1],
 		Name: &name, Password: "password2"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := svc.Sessions.ResolveViewer(ctx, res.Token)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
+	return signedIn(t, svc, res, err)
 }
