@@ -27,6 +27,30 @@ type Viewer struct {
 // Can reports whether the viewer holds every one of perms.
 func (v *Viewer) Can(perms ...models.Permission) bool { return v.Permissions.Has(perms...) }
 
+// Require answers FORBIDDEN unless the viewer holds p: how every rule that
+// needs a permission starts.
+func (v *Viewer) Require(p models.Permission) error {
+	if !v.Can(p) {
+		return MissingPermissions([]models.Permission{p})
+	}
+	return nil
+}
+
+// MissingPermissions is the FORBIDDEN answer to a caller that lacks
+// permissions, the same sentence wherever it is checked (the rules, the
+// GraphQL @hasPermission directive), so a permission hint's message
+// (team.AgentActions) is the one the mutation answers.
+func MissingPermissions(missing []models.Permission) *apperr.Error {
+	names := make([]string, len(missing))
+	for i, p := range missing {
+		names[i] = string(p)
+	}
+	if len(names) == 1 {
+		return apperr.New(apperr.Forbidden, "You need the %s permission to do this.", names[0])
+	}
+	return apperr.New(apperr.Forbidden, "You need the %s permissions to do this.", strings.Join(names, ", "))
+}
+
 // SeesAgentDetails reports whether the viewer may see more of an agent than
 // its id, name, email and status: its roles, permissions, invitation, dates,
 // remover and assigned conversations (BEHAVIOUR.md §8 Visibility of agents).

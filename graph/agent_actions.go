@@ -12,22 +12,21 @@ import (
 	"agentdesk/auth"
 	"agentdesk/graph/model"
 	"agentdesk/models"
-	"agentdesk/team"
 )
 
 // requestFacts holds the workspace counts the permission hints of one
-// request need (team.WorkspaceFacts), made on first use: every agent's
+// request need (models.WorkspaceFacts), made on first use: every agent's
 // viewerCan in the response shares them, so a page of fifty costs the
 // counts once.
 type requestFacts struct {
 	once  sync.Once
-	facts *team.WorkspaceFacts
+	facts models.WorkspaceFacts
 }
 
 // workspaceFacts returns the request's shared facts for a query. In a
 // mutation each call reads its own: a request's mutations run one after
 // the other, and counts read after the first would be stale for the next.
-func (r *Resolver) workspaceFacts(ctx context.Context, v *auth.Viewer) *team.WorkspaceFacts {
+func (r *Resolver) workspaceFacts(ctx context.Context, v *auth.Viewer) models.WorkspaceFacts {
 	if graphql.HasOperationContext(ctx) && graphql.GetOperationContext(ctx).Operation.Operation == ast.Mutation {
 		return r.Team.NewWorkspaceFacts(ctx, v)
 	}
@@ -45,7 +44,7 @@ func (r *Resolver) agentActions(ctx context.Context, agents []*models.Agent) ([]
 		// The agent of a sign-in response (login, activateAccount,
 		// createWorkspace): the request acts as nobody yet, so it may do
 		// nothing; an error here would null the whole sign-in.
-		refused := team.RefusedActions(e)
+		refused := models.RefusedAgentActions(e)
 		out := make([]*model.AgentActions, len(agents))
 		for i := range out {
 			out[i] = agentActionsModel(&refused)
@@ -56,7 +55,7 @@ func (r *Resolver) agentActions(ctx context.Context, agents []*models.Agent) ([]
 		return nil, err
 	}
 	// Roles only of the agents whose details the viewer sees: the others'
-	// hints are refused without them (team.AgentActions).
+	// hints are refused without them (the team rules' AgentActions).
 	shown := agents
 	if slices.ContainsFunc(agents, func(a *models.Agent) bool { return !v.SeesAgentDetails(a.ID) }) {
 		shown = slices.DeleteFunc(slices.Clone(agents), func(a *models.Agent) bool { return !v.SeesAgentDetails(a.ID) })
@@ -82,7 +81,7 @@ func (r *Resolver) agentActions(ctx context.Context, agents []*models.Agent) ([]
 	return out, nil
 }
 
-func agentActionsModel(a *team.AgentActions) *model.AgentActions {
+func agentActionsModel(a *models.AgentActions) *model.AgentActions {
 	blocked := make([]*model.BlockedAgentAction, len(a.Blocked))
 	for i, b := range a.Blocked {
 		blocked[i] = &model.BlockedAgentAction{Action: b.Action, Code: string(b.Code), Message: b.Message}
@@ -95,7 +94,7 @@ func agentActionsModel(a *team.AgentActions) *model.AgentActions {
 // A failure that is no rule's answer (a failed statement) is reported as
 // INTERNAL, its text going to the log through the request's errors, like
 // any other internal error.
-func inviteAgentsPayload(ctx context.Context, invited []*models.Agent, failures []team.InviteFailure) *model.InviteAgentsPayload {
+func inviteAgentsPayload(ctx context.Context, invited []*models.Agent, failures []models.InviteFailure) *model.InviteAgentsPayload {
 	out := &model.InviteAgentsPayload{Invited: invited, Failures: make([]*model.InviteFailure, len(failures))}
 	for i, f := range failures {
 		if e, ok := apperr.As(f.Err); ok {
@@ -109,6 +108,6 @@ func inviteAgentsPayload(ctx context.Context, invited []*models.Agent, failures 
 	return out
 }
 
-func agentCountsModel(c team.AgentCounts) *model.AgentCounts {
+func agentCountsModel(c models.AgentCounts) *model.AgentCounts {
 	return &model.AgentCounts{Pending: c.Pending, Active: c.Active, Removed: c.Removed}
 }

@@ -8,7 +8,6 @@ import (
 	"agentdesk/auth"
 	"agentdesk/graph/generated"
 	"agentdesk/models"
-	"agentdesk/team"
 )
 
 // directives implements the schema's auth directives, once, for every field
@@ -38,7 +37,7 @@ func hasPermission(ctx context.Context, _ any, next graphql.Resolver, permission
 		return nil, err
 	}
 	if missing := v.Permissions.Missing(permissions); len(missing) > 0 {
-		return nil, team.MissingPermissions(missing)
+		return nil, auth.MissingPermissions(missing)
 	}
 	return next(ctx)
 }

@@ -20,41 +20,12 @@ import (
 // chosen: no escalation, demoting the last Owner) stays in the mutation; the
 // grantable roles answer that part (GrantableRoles).
 
-// AgentAction names an action on an agent.
-type AgentAction string
-
-const (
-	ActionResendActivationLink AgentAction = "RESEND_ACTIVATION_LINK"
-	ActionRemove               AgentAction = "REMOVE"
-	ActionUpdateRoles          AgentAction = "UPDATE_ROLES"
-	ActionReinvite             AgentAction = "REINVITE"
-)
-
-// AgentActions is what a viewer may do to one agent right now.
-type AgentActions struct {
-	ResendActivationLink bool
-	Remove               bool
-	UpdateRoles          bool
-	Reinvite             bool
-	// Blocked has one entry per false action: what its mutation would
-	// answer now.
-	Blocked []BlockedAction
-}
-
-// BlockedAction is an action a viewer may not take, with the error the
-// mutation would answer.
-type BlockedAction struct {
-	Action  AgentAction
-	Code    apperr.Code
-	Message string
-}
-
-// WorkspaceFacts are the counts over a whole workspace that the checks need
-// (active Owners, free seats). Each is read on first use and then kept: a
-// mutation reads them inside its transaction, under the workspace lock, and
-// a page of permission hints reads each once for all its agents instead of
-// once per agent. Safe for concurrent use.
-type WorkspaceFacts struct {
+// workspaceFacts implements models.WorkspaceFacts: the counts over a whole
+// workspace that the checks need (active Owners, free seats). Each is read
+// on first use and then kept: a mutation reads them inside its transaction,
+// under the workspace lock, and a page of permission hints reads each once
+// for all its agents instead of once per agent. Safe for concurrent use.
+type workspaceFacts struct {
 	s           *Service
 	workspaceID int64
 	conn        func() *gorm.DB
@@ -67,17 +38,17 @@ type WorkspaceFacts struct {
 
 // NewWorkspaceFacts returns the facts of the viewer's workspace, read
 // outside any transaction with ctx (for hints: one request's worth).
-func (s *Service) NewWorkspaceFacts(ctx context.Context, v *auth.Viewer) *WorkspaceFacts {
-	return &WorkspaceFacts{s: s, workspaceID: v.WorkspaceID, conn: func() *gorm.DB { return s.DB.WithContext(ctx) }}
+func (s *Service) NewWorkspaceFacts(ctx context.Context, v *auth.Viewer) models.WorkspaceFacts {
+	return &workspaceFacts{s: s, workspaceID: v.WorkspaceID, conn: func() *gorm.DB { return s.DB.WithContext(ctx) }}
 }
 
 // factsIn returns facts read inside a mutation's transaction.
-func (s *Service) factsIn(tx *gorm.DB, workspaceID int64) *WorkspaceFacts {
-	return &WorkspaceFacts{s: s, workspaceID: workspaceID, conn: func() *gorm.DB { return tx }}
+func (s *Service) factsIn(tx *gorm.DB, workspaceID int64) *workspaceFacts {
+	return &workspaceFacts{s: s, workspaceID: workspaceID, conn: func() *gorm.DB { return tx }}
 }
 
-// activeOwners counts the workspace's ACTIVE Owners (once).
-func (f *WorkspaceFacts) activeOwners() (int64, error) {
+// ActiveOwners counts the workspace's ACTIVE Owners (once).
+func (f *workspaceFacts) ActiveOwners() (int64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.owners == nil {
@@ -90,8 +61,8 @@ func (f *WorkspaceFacts) activeOwners() (int64, error) {
 	return *f.owners, nil
 }
 
-// checkSeat answers SEAT_LIMIT_REACHED when no seat is free (read once).
-func (f *WorkspaceFacts) checkSeat() error {
+// CheckSeat answers SEAT_LIMIT_REACHED when no seat is free (read once).
+func (f *workspaceFacts) CheckSeat() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if !f.seatRead {
@@ -108,7 +79,7 @@ func (f *WorkspaceFacts) checkSeat() error {
 // is not part of it (the contract keeps the action available during it, and
 // Invitation.resendAvailableAt says when); the mutation checks it after.
 func checkResend(v *auth.Viewer, target *models.Agent) error {
-	if err := requirePermission(v, models.PermAgentsInvite); err != nil {
+	if err := v.Require(models.PermAgentsInvite); err != nil {
 		return err
 	}
 	if target.Status != models.AgentPending {
@@ -120,7 +91,7 @@ func checkResend(v *auth.Viewer, target *models.Agent) error {
 // checkRemove: cancelling a PENDING invitation needs AGENTS_INVITE, removing
 // an ACTIVE agent AGENTS_REMOVE; nobody removes themselves; only an Owner
 // removes an Owner, and never the last ACTIVE one. roles are the target's.
-func checkRemove(v *auth.Viewer, target *models.Agent, roles models.Roles, facts *WorkspaceFacts) error {
+func checkRemove(v *auth.Viewer, target *models.Agent, roles models.Roles, facts models.WorkspaceFacts) error {
 	if err := checkRemoveCaller(v, target.ID); err != nil {
 		return err
 	}
@@ -128,11 +99,11 @@ func checkRemove(v *auth.Viewer, target *models.Agent, roles models.Roles, facts
 	case models.AgentRemoved:
 		return apperr.New(apperr.Conflict, "This agent is already removed.")
 	case models.AgentPending:
-		if err := requirePermission(v, models.PermAgentsInvite); err != nil {
+		if err := v.Require(models.PermAgentsInvite); err != nil {
 			return err
 		}
 	case models.AgentActive:
-		if err := requirePermission(v, models.PermAgentsRemove); err != nil {
+		if err := v.Require(models.PermAgentsRemove); err != nil {
 			return err
 		}
 	}
@@ -161,7 +132,7 @@ func checkRemoveCaller(v *auth.Viewer, targetID int64) error {
 // non-Owner may neither take the Owner role away nor otherwise rearrange an
 // Owner's roles). roles are the target's current ones.
 func checkUpdateRoles(v *auth.Viewer, target *models.Agent, roles models.Roles) error {
-	if err := requirePermission(v, models.PermAgentsUpdateRoles); err != nil {
+	if err := v.Require(models.PermAgentsUpdateRoles); err != nil {
 		return err
 	}
 	if target.Status == models.AgentRemoved {
@@ -176,7 +147,7 @@ func checkUpdateRoles(v *auth.Viewer, target *models.Agent, roles models.Roles) 
 // checkInviteExisting: inviting the email of an agent already in the
 // workspace is a re-invite, allowed only when it is REMOVED, not within the
 // cooldown of its last link, and with a seat free.
-func (s *Service) checkInviteExisting(target *models.Agent, now time.Time, facts *WorkspaceFacts) error {
+func (s *Service) checkInviteExisting(target *models.Agent, now time.Time, facts models.WorkspaceFacts) error {
 	switch target.Status {
 	case models.AgentPending:
 		return apperr.New(apperr.Conflict, "%s is already invited; re-send the activation link instead.", target.Email)
@@ -189,15 +160,15 @@ func (s *Service) checkInviteExisting(target *models.Agent, now time.Time, facts
 	if err := s.checkCooldown(target, now); err != nil {
 		return err
 	}
-	return facts.checkSeat()
+	return facts.CheckSeat()
 }
 
 // keepAnOwner refuses (CONFLICT) to take the last ACTIVE Owner away.
-func keepAnOwner(target *models.Agent, facts *WorkspaceFacts) error {
+func keepAnOwner(target *models.Agent, facts models.WorkspaceFacts) error {
 	if target.Status != models.AgentActive {
 		return nil
 	}
-	n, err := facts.activeOwners()
+	n, err := facts.ActiveOwners()
 	if err != nil {
 		return err
 	}
@@ -216,9 +187,9 @@ func keepAnOwner(target *models.Agent, facts *WorkspaceFacts) error {
 // limits (the workspace's and an address's daily emails) are not asked:
 // they would cost statements per address, and the per-address one counts
 // other workspaces' emails, which a list of hints must not reveal.
-func (s *Service) AgentActions(v *auth.Viewer, agents []*models.Agent, roles map[int64][]models.Role, facts *WorkspaceFacts) ([]AgentActions, error) {
-	now := s.now()
-	out := make([]AgentActions, len(agents))
+func (s *Service) AgentActions(v *auth.Viewer, agents []*models.Agent, roles map[int64][]models.Role, facts models.WorkspaceFacts) ([]models.AgentActions, error) {
+	now := s.Timestamp()
+	out := make([]models.AgentActions, len(agents))
 	for i, a := range agents {
 		rs := models.Roles(roles[a.ID])
 		res := &out[i]
@@ -227,41 +198,30 @@ func (s *Service) AgentActions(v *auth.Viewer, agents []*models.Agent, roles map
 			// may not see (an assignee or author reached through a
 			// conversation): it gets no hint that would tell an Owner from
 			// anyone else.
-			*res = RefusedActions(MissingPermissions([]models.Permission{models.PermAgentsRead}))
+			*res = models.RefusedAgentActions(auth.MissingPermissions([]models.Permission{models.PermAgentsRead}))
 			continue
 		}
 		var err error
-		if res.ResendActivationLink, err = allowed(res, ActionResendActivationLink, checkResend(v, a)); err != nil {
+		if res.ResendActivationLink, err = allowed(res, models.AgentActionResendActivationLink, checkResend(v, a)); err != nil {
 			return nil, err
 		}
-		if res.Remove, err = allowed(res, ActionRemove, checkRemove(v, a, rs, facts)); err != nil {
+		if res.Remove, err = allowed(res, models.AgentActionRemove, checkRemove(v, a, rs, facts)); err != nil {
 			return nil, err
 		}
-		if res.UpdateRoles, err = allowed(res, ActionUpdateRoles, checkUpdateRoles(v, a, rs)); err != nil {
+		if res.UpdateRoles, err = allowed(res, models.AgentActionUpdateRoles, checkUpdateRoles(v, a, rs)); err != nil {
 			return nil, err
 		}
-		if res.Reinvite, err = allowed(res, ActionReinvite, s.checkReinvite(v, a, now, facts)); err != nil {
+		if res.Reinvite, err = allowed(res, models.AgentActionReinvite, s.checkReinvite(v, a, now, facts)); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
 }
 
-// RefusedActions is every action refused with one answer: for an agent the
-// viewer may not see the details of, and for the agent of a sign-in
-// response, whose request has no viewer yet.
-func RefusedActions(why *apperr.Error) AgentActions {
-	var out AgentActions
-	for _, action := range []AgentAction{ActionResendActivationLink, ActionRemove, ActionUpdateRoles, ActionReinvite} {
-		out.Blocked = append(out.Blocked, BlockedAction{Action: action, Code: why.Code, Message: why.Message})
-	}
-	return out
-}
-
 // checkReinvite is what InviteAgent checks of an existing agent before
 // anything that depends on the roles chosen.
-func (s *Service) checkReinvite(v *auth.Viewer, target *models.Agent, now time.Time, facts *WorkspaceFacts) error {
-	if err := requirePermission(v, models.PermAgentsInvite); err != nil {
+func (s *Service) checkReinvite(v *auth.Viewer, target *models.Agent, now time.Time, facts models.WorkspaceFacts) error {
+	if err := v.Require(models.PermAgentsInvite); err != nil {
 		return err
 	}
 	return s.checkInviteExisting(target, now, facts)
@@ -269,7 +229,7 @@ func (s *Service) checkReinvite(v *auth.Viewer, target *models.Agent, now time.T
 
 // allowed turns a check's answer into the action's flag, recording a rule's
 // refusal in Blocked; any other error (a failed read) is returned.
-func allowed(res *AgentActions, action AgentAction, err error) (bool, error) {
+func allowed(res *models.AgentActions, action models.AgentAction, err error) (bool, error) {
 	if err == nil {
 		return true, nil
 	}
@@ -277,7 +237,7 @@ func allowed(res *AgentActions, action AgentAction, err error) (bool, error) {
 	if !rule {
 		return false, err
 	}
-	res.Blocked = append(res.Blocked, BlockedAction{Action: action, Code: e.Code, Message: e.Message})
+	res.Blocked = append(res.Blocked, models.BlockedAgentAction{Action: action, Code: e.Code, Message: e.Message})
 	return false, nil
 }
 

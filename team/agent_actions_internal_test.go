@@ -12,8 +12,8 @@ import (
 
 // knownFacts are workspace facts already read: the checks below run
 // without a database.
-func knownFacts(activeOwners int64, seat error) *WorkspaceFacts {
-	return &WorkspaceFacts{owners: &activeOwners, seatRead: true, seatErr: seat}
+func knownFacts(activeOwners int64, seat error) *workspaceFacts {
+	return &workspaceFacts{owners: &activeOwners, seatRead: true, seatErr: seat}
 }
 
 // The per-target rules the mutations and Agent.viewerCan share, as a table:
@@ -38,7 +38,7 @@ func TestAgentActionRules(t *testing.T) {
 		v                                *auth.Viewer
 		target                           *models.Agent
 		roles                            models.Roles
-		facts                            *WorkspaceFacts
+		facts                            *workspaceFacts
 		resend, remove, update, reinvite apperr.Code
 	}{
 		{"owner on an active agent", owner, agent(10, models.AgentActive, long), models.Roles{agentRole}, knownFacts(1, nil),
@@ -94,7 +94,7 @@ func TestAgentActionRules(t *testing.T) {
 		got := []apperr.Code{code(checkResend(c.v, c.target)), code(checkRemove(c.v, c.target, c.roles, c.facts)),
 			code(checkUpdateRoles(c.v, c.target, c.roles)), code(s.checkReinvite(c.v, c.target, now, c.facts))}
 		want := []apperr.Code{c.resend, c.remove, c.update, c.reinvite}
-		for i, a := range []AgentAction{ActionResendActivationLink, ActionRemove, ActionUpdateRoles, ActionReinvite} {
+		for i, a := range models.AgentActionList {
 			if got[i] != want[i] {
 				t.Errorf("%s, %s: %q, want %q", c.name, a, got[i], want[i])
 			}
@@ -105,11 +105,11 @@ func TestAgentActionRules(t *testing.T) {
 			t.Fatal(err)
 		}
 		flags := []bool{acts[0].ResendActivationLink, acts[0].Remove, acts[0].UpdateRoles, acts[0].Reinvite}
-		blocked := map[AgentAction]apperr.Code{}
+		blocked := map[models.AgentAction]apperr.Code{}
 		for _, b := range acts[0].Blocked {
 			blocked[b.Action] = b.Code
 		}
-		for i, a := range []AgentAction{ActionResendActivationLink, ActionRemove, ActionUpdateRoles, ActionReinvite} {
+		for i, a := range models.AgentActionList {
 			if flags[i] != (want[i] == "") || blocked[a] != want[i] {
 				t.Errorf("%s, %s: AgentActions says %v blocked %q, the check %q", c.name, a, flags[i], blocked[a], want[i])
 			}

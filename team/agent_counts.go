@@ -7,21 +7,16 @@ import (
 	"agentdesk/models"
 )
 
-// AgentCounts is the number of agents per status.
-type AgentCounts struct {
-	Pending, Active, Removed int
-}
-
 // CountAgentsByStatus counts the agents a filter matches per status, in one
 // statement; the filter's statuses are ignored (every status is counted).
 // Needs AGENTS_READ.
-func (s *Service) CountAgentsByStatus(ctx context.Context, v *auth.Viewer, f AgentFilter) (AgentCounts, error) {
-	if err := requirePermission(v, models.PermAgentsRead); err != nil {
-		return AgentCounts{}, err
+func (s *Service) CountAgentsByStatus(ctx context.Context, v *auth.Viewer, f models.AgentFilter) (models.AgentCounts, error) {
+	if err := v.Require(models.PermAgentsRead); err != nil {
+		return models.AgentCounts{}, err
 	}
-	f, err := f.valid()
+	f, err := validAgentFilter(f)
 	if err != nil {
-		return AgentCounts{}, err
+		return models.AgentCounts{}, err
 	}
 	f.Statuses = []models.AgentStatus{models.AgentPending, models.AgentActive, models.AgentRemoved}
 	var rows []struct {
@@ -29,7 +24,7 @@ func (s *Service) CountAgentsByStatus(ctx context.Context, v *auth.Viewer, f Age
 		N      int
 	}
 	err = s.agentFilterQuery(ctx, v, f).Select("agents.status AS status, COUNT(*) AS n").Group("agents.status").Scan(&rows).Error
-	var out AgentCounts
+	var out models.AgentCounts
 	for _, r := range rows {
 		switch r.Status {
 		case models.AgentPending:

@@ -12,13 +12,6 @@ import (
 // MaxBulkInvites is how many addresses one InviteAgents call takes.
 const MaxBulkInvites = 100
 
-// InviteFailure is an address of a bulk invitation that was not invited:
-// Err is what InviteAgent answered for it.
-type InviteFailure struct {
-	Email string
-	Err   error
-}
-
 // InviteAgents invites each address with the same roles exactly as
 // InviteAgent would, each in its own transaction, so one bad or taken
 // address does not stop the others. Invited agents come back in the order
@@ -34,8 +27,8 @@ type InviteFailure struct {
 // single invites could not. When the request's context ends, the addresses
 // not yet tried fail with its error.
 // Needs AGENTS_INVITE.
-func (s *Service) InviteAgents(ctx context.Context, v *auth.Viewer, rawEmails []string, roleIDs []int64) ([]*models.Agent, []InviteFailure, error) {
-	if err := requirePermission(v, models.PermAgentsInvite); err != nil {
+func (s *Service) InviteAgents(ctx context.Context, v *auth.Viewer, rawEmails []string, roleIDs []int64) ([]*models.Agent, []models.InviteFailure, error) {
+	if err := v.Require(models.PermAgentsInvite); err != nil {
 		return nil, nil, err
 	}
 	if len(rawEmails) == 0 || len(rawEmails) > MaxBulkInvites {
@@ -52,7 +45,7 @@ func (s *Service) InviteAgents(ctx context.Context, v *auth.Viewer, rawEmails []
 		return nil, nil, err
 	}
 	invited := make([]*models.Agent, 0, len(rawEmails))
-	var failures []InviteFailure
+	var failures []models.InviteFailure
 	seen := make(map[string]bool, len(rawEmails))
 	for _, raw := range rawEmails {
 		key := strings.ToLower(strings.TrimSpace(raw))
@@ -61,12 +54,12 @@ func (s *Service) InviteAgents(ctx context.Context, v *auth.Viewer, rawEmails []
 		}
 		seen[key] = true
 		if err := ctx.Err(); err != nil {
-			failures = append(failures, InviteFailure{Email: raw, Err: err})
+			failures = append(failures, models.InviteFailure{Email: raw, Err: err})
 			continue
 		}
 		agent, err := s.InviteAgent(ctx, v, raw, roleIDs)
 		if err != nil {
-			failures = append(failures, InviteFailure{Email: raw, Err: err})
+			failures = append(failures, models.InviteFailure{Email: raw, Err: err})
 			continue
 		}
 		invited = append(invited, agent)

@@ -7,7 +7,6 @@ import (
 	"agentdesk/graph/model"
 	"agentdesk/graph/scalar"
 	"agentdesk/models"
-	"agentdesk/team"
 	"bytes"
 	"context"
 	"errors"
@@ -314,7 +313,7 @@ type AgentResolver interface {
 
 	Roles(ctx context.Context, objs []*models.Agent) ([][]*models.Role, error)
 	Permissions(ctx context.Context, objs []*models.Agent) ([][]models.Permission, error)
-	Invitation(ctx context.Context, objs []*models.Agent) ([]*team.Invitation, error)
+	Invitation(ctx context.Context, objs []*models.Agent) ([]*models.Invitation, error)
 
 	ActivatedAt(ctx context.Context, obj *models.Agent) (*time.Time, error)
 	RemovedAt(ctx context.Context, obj *models.Agent) (*time.Time, error)
@@ -350,7 +349,7 @@ type ConversationConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.ConversationConnection) (int, error)
 }
 type InvitationResolver interface {
-	InvitedBy(ctx context.Context, objs []*team.Invitation) ([]*models.Agent, error)
+	InvitedBy(ctx context.Context, objs []*models.Invitation) ([]*models.Agent, error)
 }
 type MessageResolver interface {
 	ID(ctx context.Context, obj *models.Message) (string, error)
@@ -391,7 +390,7 @@ type QueryResolver interface {
 	Conversations(ctx context.Context, first *int, after *string, filter *model.ConversationFilter) (*model.ConversationConnection, error)
 	Conversation(ctx context.Context, id string) (*models.Conversation, error)
 	AuditLog(ctx context.Context, first *int, after *string) (*model.AuditEventConnection, error)
-	Invitation(ctx context.Context, token string) (*team.InvitationPreview, error)
+	Invitation(ctx context.Context, token string) (*models.InvitationPreview, error)
 	AgentCounts(ctx context.Context, filter *model.AgentFilter) (*model.AgentCounts, error)
 	GrantableRoles(ctx context.Context) ([]*models.Role, error)
 }
@@ -3491,8 +3490,8 @@ func (ec *executionContext) _Agent_invitation(ctx context.Context, field graphql
 			return ec.resolveBatch_Agent_invitation(ctx, field, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *team.Invitation) graphql.Marshaler {
-			return ec.marshalOInvitation2ᚖagentdeskᚋteamᚐInvitation(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Invitation) graphql.Marshaler {
+			return ec.marshalOInvitation2ᚖagentdeskᚋmodelsᚐInvitation(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3516,7 +3515,7 @@ func (ec *executionContext) resolveBatch_Agent_invitation(ctx context.Context, f
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Invitation(ctx, batch.Parents)
 		})
-		return graphql.ResolveBatchGroupResult[*team.Invitation](
+		return graphql.ResolveBatchGroupResult[*models.Invitation](
 			ctx,
 			batch.Index,
 			len(batch.Parents),
@@ -3526,7 +3525,7 @@ func (ec *executionContext) resolveBatch_Agent_invitation(ctx context.Context, f
 		)
 	}
 	results, err := resolver.Invitation(ctx, []*models.Agent{obj})
-	return graphql.ResolveBatchSingleResult[*team.Invitation](
+	return graphql.ResolveBatchSingleResult[*models.Invitation](
 		ctx,
 		results,
 		err,
@@ -4636,8 +4635,8 @@ func (ec *executionContext) _BlockedAgentAction_action(ctx context.Context, fiel
 			return obj.Action, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v team.AgentAction) graphql.Marshaler {
-			return ec.marshalNAgentAction2agentdeskᚋteamᚐAgentAction(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v models.AgentAction) graphql.Marshaler {
+			return ec.marshalNAgentAction2agentdeskᚋmodelsᚐAgentAction(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5366,7 +5365,7 @@ func (ec *executionContext) fieldContext_DeleteRolePayload_deletedRoleId(_ conte
 	return graphql.NewScalarFieldContext("DeleteRolePayload", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Invitation_sentAt(ctx context.Context, field graphql.CollectedField, obj *team.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_sentAt(ctx context.Context, field graphql.CollectedField, obj *models.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5389,7 +5388,7 @@ func (ec *executionContext) fieldContext_Invitation_sentAt(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Invitation_expiresAt(ctx context.Context, field graphql.CollectedField, obj *team.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5412,7 +5411,7 @@ func (ec *executionContext) fieldContext_Invitation_expiresAt(_ context.Context,
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Invitation_expired(ctx context.Context, field graphql.CollectedField, obj *team.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_expired(ctx context.Context, field graphql.CollectedField, obj *models.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5435,7 +5434,7 @@ func (ec *executionContext) fieldContext_Invitation_expired(_ context.Context, f
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _Invitation_sendCount(ctx context.Context, field graphql.CollectedField, obj *team.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_sendCount(ctx context.Context, field graphql.CollectedField, obj *models.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5458,7 +5457,7 @@ func (ec *executionContext) fieldContext_Invitation_sendCount(_ context.Context,
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Invitation_deliveryStatus(ctx context.Context, field graphql.CollectedField, obj *team.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_deliveryStatus(ctx context.Context, field graphql.CollectedField, obj *models.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5481,7 +5480,7 @@ func (ec *executionContext) fieldContext_Invitation_deliveryStatus(_ context.Con
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "EmailDeliveryStatus")
 }
 
-func (ec *executionContext) _Invitation_invitedBy(ctx context.Context, field graphql.CollectedField, obj *team.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_invitedBy(ctx context.Context, field graphql.CollectedField, obj *models.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5512,9 +5511,9 @@ func (ec *executionContext) fieldContext_Invitation_invitedBy(_ context.Context,
 	}
 	return fc, nil
 }
-func (ec *executionContext) resolveBatch_Invitation_invitedBy(ctx context.Context, field graphql.CollectedField, obj *team.Invitation) (any, error) {
+func (ec *executionContext) resolveBatch_Invitation_invitedBy(ctx context.Context, field graphql.CollectedField, obj *models.Invitation) (any, error) {
 	resolver := ec.Resolvers.Invitation()
-	if batch, ok := graphql.BatchParentsFor[*team.Invitation](ctx, "Invitation"); ok {
+	if batch, ok := graphql.BatchParentsFor[*models.Invitation](ctx, "Invitation"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.InvitedBy(ctx, batch.Parents)
 		})
@@ -5527,7 +5526,7 @@ func (ec *executionContext) resolveBatch_Invitation_invitedBy(ctx context.Contex
 			batch.IndexMap,
 		)
 	}
-	results, err := resolver.InvitedBy(ctx, []*team.Invitation{obj})
+	results, err := resolver.InvitedBy(ctx, []*models.Invitation{obj})
 	return graphql.ResolveBatchSingleResult[*models.Agent](
 		ctx,
 		results,
@@ -5536,7 +5535,7 @@ func (ec *executionContext) resolveBatch_Invitation_invitedBy(ctx context.Contex
 	)
 }
 
-func (ec *executionContext) _Invitation_resendAvailableAt(ctx context.Context, field graphql.CollectedField, obj *team.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_resendAvailableAt(ctx context.Context, field graphql.CollectedField, obj *models.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5559,7 +5558,7 @@ func (ec *executionContext) fieldContext_Invitation_resendAvailableAt(_ context.
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "Time")
 }
 
-func (ec *executionContext) _InvitationPreview_email(ctx context.Context, field graphql.CollectedField, obj *team.InvitationPreview) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvitationPreview_email(ctx context.Context, field graphql.CollectedField, obj *models.InvitationPreview) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5582,7 +5581,7 @@ func (ec *executionContext) fieldContext_InvitationPreview_email(_ context.Conte
 	return graphql.NewScalarFieldContext("InvitationPreview", field, false, false, "String")
 }
 
-func (ec *executionContext) _InvitationPreview_workspaceName(ctx context.Context, field graphql.CollectedField, obj *team.InvitationPreview) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvitationPreview_workspaceName(ctx context.Context, field graphql.CollectedField, obj *models.InvitationPreview) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5605,7 +5604,7 @@ func (ec *executionContext) fieldContext_InvitationPreview_workspaceName(_ conte
 	return graphql.NewScalarFieldContext("InvitationPreview", field, false, false, "String")
 }
 
-func (ec *executionContext) _InvitationPreview_invitedByName(ctx context.Context, field graphql.CollectedField, obj *team.InvitationPreview) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvitationPreview_invitedByName(ctx context.Context, field graphql.CollectedField, obj *models.InvitationPreview) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5628,7 +5627,7 @@ func (ec *executionContext) fieldContext_InvitationPreview_invitedByName(_ conte
 	return graphql.NewScalarFieldContext("InvitationPreview", field, false, false, "String")
 }
 
-func (ec *executionContext) _InvitationPreview_expiresAt(ctx context.Context, field graphql.CollectedField, obj *team.InvitationPreview) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvitationPreview_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.InvitationPreview) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5651,7 +5650,7 @@ func (ec *executionContext) fieldContext_InvitationPreview_expiresAt(_ context.C
 	return graphql.NewScalarFieldContext("InvitationPreview", field, false, false, "Time")
 }
 
-func (ec *executionContext) _InvitationPreview_existingAccount(ctx context.Context, field graphql.CollectedField, obj *team.InvitationPreview) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvitationPreview_existingAccount(ctx context.Context, field graphql.CollectedField, obj *models.InvitationPreview) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7813,8 +7812,8 @@ func (ec *executionContext) _Query_invitation(ctx context.Context, field graphql
 			return ec.Resolvers.Query().Invitation(ctx, fc.Args["token"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *team.InvitationPreview) graphql.Marshaler {
-			return ec.marshalNInvitationPreview2ᚖagentdeskᚋteamᚐInvitationPreview(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *models.InvitationPreview) graphql.Marshaler {
+			return ec.marshalNInvitationPreview2ᚖagentdeskᚋmodelsᚐInvitationPreview(ctx, selections, v)
 		},
 		true,
 		true,
@@ -11391,7 +11390,7 @@ func (ec *executionContext) _DeleteRolePayload(ctx context.Context, sel ast.Sele
 
 var invitationImplementors = []string{"Invitation"}
 
-func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSet, obj *team.Invitation) graphql.Marshaler {
+func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSet, obj *models.Invitation) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, invitationImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -11449,7 +11448,7 @@ func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSe
 
 var invitationPreviewImplementors = []string{"InvitationPreview"}
 
-func (ec *executionContext) _InvitationPreview(ctx context.Context, sel ast.SelectionSet, obj *team.InvitationPreview) graphql.Marshaler {
+func (ec *executionContext) _InvitationPreview(ctx context.Context, sel ast.SelectionSet, obj *models.InvitationPreview) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, invitationPreviewImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -12629,15 +12628,15 @@ func (ec *executionContext) marshalNAgent2ᚖagentdeskᚋmodelsᚐAgent(ctx cont
 	return ec._Agent(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNAgentAction2agentdeskᚋteamᚐAgentAction(ctx context.Context, v any) (team.AgentAction, error) {
+func (ec *executionContext) unmarshalNAgentAction2agentdeskᚋmodelsᚐAgentAction(ctx context.Context, v any) (models.AgentAction, error) {
 	tmp, err := graphql.UnmarshalString(v)
-	res := unmarshalNAgentAction2agentdeskᚋteamᚐAgentAction[tmp]
+	res := unmarshalNAgentAction2agentdeskᚋmodelsᚐAgentAction[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNAgentAction2agentdeskᚋteamᚐAgentAction(ctx context.Context, sel ast.SelectionSet, v team.AgentAction) graphql.Marshaler {
+func (ec *executionContext) marshalNAgentAction2agentdeskᚋmodelsᚐAgentAction(ctx context.Context, sel ast.SelectionSet, v models.AgentAction) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(marshalNAgentAction2agentdeskᚋteamᚐAgentAction[v])
+	res := graphql.MarshalString(marshalNAgentAction2agentdeskᚋmodelsᚐAgentAction[v])
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "AgentAction!")
 	}
@@ -12645,17 +12644,17 @@ func (ec *executionContext) marshalNAgentAction2agentdeskᚋteamᚐAgentAction(c
 }
 
 var (
-	unmarshalNAgentAction2agentdeskᚋteamᚐAgentAction = map[string]team.AgentAction{
-		"RESEND_ACTIVATION_LINK": team.ActionResendActivationLink,
-		"REMOVE":                 team.ActionRemove,
-		"UPDATE_ROLES":           team.ActionUpdateRoles,
-		"REINVITE":               team.ActionReinvite,
+	unmarshalNAgentAction2agentdeskᚋmodelsᚐAgentAction = map[string]models.AgentAction{
+		"RESEND_ACTIVATION_LINK": models.AgentActionResendActivationLink,
+		"REMOVE":                 models.AgentActionRemove,
+		"UPDATE_ROLES":           models.AgentActionUpdateRoles,
+		"REINVITE":               models.AgentActionReinvite,
 	}
-	marshalNAgentAction2agentdeskᚋteamᚐAgentAction = map[team.AgentAction]string{
-		team.ActionResendActivationLink: "RESEND_ACTIVATION_LINK",
-		team.ActionRemove:               "REMOVE",
-		team.ActionUpdateRoles:          "UPDATE_ROLES",
-		team.ActionReinvite:             "REINVITE",
+	marshalNAgentAction2agentdeskᚋmodelsᚐAgentAction = map[models.AgentAction]string{
+		models.AgentActionResendActivationLink: "RESEND_ACTIVATION_LINK",
+		models.AgentActionRemove:               "REMOVE",
+		models.AgentActionUpdateRoles:          "UPDATE_ROLES",
+		models.AgentActionReinvite:             "REINVITE",
 	}
 )
 
@@ -13127,7 +13126,7 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	return res
 }
 
-func (ec *executionContext) marshalNInvitationPreview2ᚖagentdeskᚋteamᚐInvitationPreview(ctx context.Context, sel ast.SelectionSet, v *team.InvitationPreview) graphql.Marshaler {
+func (ec *executionContext) marshalNInvitationPreview2ᚖagentdeskᚋmodelsᚐInvitationPreview(ctx context.Context, sel ast.SelectionSet, v *models.InvitationPreview) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "InvitationPreview!")
 		return graphql.Null
@@ -13929,7 +13928,7 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	return res
 }
 
-func (ec *executionContext) marshalOInvitation2ᚖagentdeskᚋteamᚐInvitation(ctx context.Context, sel ast.SelectionSet, v *team.Invitation) graphql.Marshaler {
+func (ec *executionContext) marshalOInvitation2ᚖagentdeskᚋmodelsᚐInvitation(ctx context.Context, sel ast.SelectionSet, v *models.Invitation) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

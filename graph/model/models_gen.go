@@ -4,7 +4,6 @@ package model
 
 import (
 	"agentdesk/models"
-	"agentdesk/team"
 	"bytes"
 	"fmt"
 	"io"
@@ -87,9 +86,9 @@ type AuthPayload struct {
 
 // Why an action is not available to the viewer: the code and message of BEHAVIOUR.md §2 that the mutation would answer.
 type BlockedAgentAction struct {
-	Action  team.AgentAction `json:"action"`
-	Code    string           `json:"code"`
-	Message string           `json:"message"`
+	Action  models.AgentAction `json:"action"`
+	Code    string             `json:"code"`
+	Message string             `json:"message"`
 }
 
 type ConversationEdge struct {
