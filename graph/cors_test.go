@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"agentdesk/graph"
+	"agentdesk/httpapi"
 )
 
 // In development a page served from this machine (a Vite dev server on
@@ -18,7 +18,7 @@ import (
 func TestCORSForLocalDevServers(t *testing.T) {
 	eachDB(t, func(t *testing.T, s *testServer) {
 		handler := func(production bool, allowed ...string) *httptest.Server {
-			srv := httptest.NewServer(graph.NewHandler(graph.Config{Team: s.svc, Sessions: s.svc.Sessions, Ready: s.db.Ping,
+			srv := httptest.NewServer(httpapi.NewHandler(httpapi.Config{Team: s.svc, Sessions: s.svc.Sessions, Ready: s.db.Ping,
 				Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Production: production, AllowedOrigins: allowed}))
 			t.Cleanup(srv.Close)
 			return srv
