@@ -55,14 +55,22 @@ type serverProcess struct {
 
 // startServer runs the binary with the given settings and waits until it
 // answers /healthz.
-func startServer(t *testing.T, env ...string) *serverProcess {
+func startServer(t testing.TB, env ...string) *serverProcess {
 	t.Helper()
-	return startServerWithEnv(t, os.Environ(), env...)
+	p := launch(t, env...)
+	p.waitFor(t, "/healthz")
+	return p
 }
 
-// startServerWithEnv is startServer with base instead of this process's
-// environment.
-func startServerWithEnv(t *testing.T, base []string, env ...string) *serverProcess {
+// launch runs the binary with the given settings and returns at once. It
+// does not drain on SIGTERM unless env sets SHUTDOWN_DRAIN.
+func launch(t testing.TB, env ...string) *serverProcess {
+	t.Helper()
+	return launchWithEnv(t, os.Environ(), env...)
+}
+
+// launchWithEnv is launch with base instead of this process's environment.
+func launchWithEnv(t testing.TB, base []string, env ...string) *serverProcess {
 	t.Helper()
 	bin, err := binary()
 	if err != nil {
@@ -72,13 +80,12 @@ func startServerWithEnv(t *testing.T, base []string, env ...string) *serverProce
 	p.base = "http://" + p.addr
 	p.cmd = exec.Command(bin)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
-	p.cmd.Env = append(append(slices.Clip(base), "LISTEN_ADDR="+p.addr), env...)
+	p.cmd.Env = append(append(slices.Clip(base), "LISTEN_ADDR="+p.addr, "SHUTDOWN_DRAIN=0s"), env...)
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	go func() { p.exited <- p.cmd.Wait() }()
 	t.Cleanup(func() { _ = p.cmd.Process.Kill() })
-	p.waitFor(t, "/healthz")
 	return p
 }
 
@@ -93,7 +100,7 @@ func (p *serverProcess) status(path string) int {
 }
 
 // until polls cond, failing if the process exits or the bound passes.
-func (p *serverProcess) until(t *testing.T, what string, cond func() bool) {
+func (p *serverProcess) until(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
@@ -109,13 +116,13 @@ func (p *serverProcess) until(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func (p *serverProcess) waitFor(t *testing.T, path string) {
+func (p *serverProcess) waitFor(t testing.TB, path string) {
 	t.Helper()
 	p.until(t, path+" answering 200", func() bool { return p.status(path) == http.StatusOK })
 }
 
 // terminate sends SIGTERM and expects exit status 0.
-func (p *serverProcess) terminate(t *testing.T) {
+func (p *serverProcess) terminate(t testing.TB) {
 	t.Helper()
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -148,7 +155,7 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -316,7 +323,8 @@ func TestActivationLinkDefaultsToListenAddress(t *testing.T) {
 			env = append(env, kv)
 		}
 	}
-	p := startServerWithEnv(t, env, "DATABASE_URL=sqlite::memory:")
+	p := launchWithEnv(t, env, "DATABASE_URL=sqlite::memory:")
+	p.waitFor(t, "/healthz")
 	var signup struct{ CreateWorkspace struct{ Token string } }
 	p.gql(t, "", `mutation { createWorkspace(input: {workspaceName: "Acme", ownerName: "O", ownerEmail: "o@example.com", password: "password1"}) { token } }`, &signup)
 	var roles struct{ Roles []struct{ ID, Name string } }
