@@ -381,10 +381,14 @@ func TestDrainOnSIGTERM(t *testing.T) {
 }
 
 // TestSharedLimitsFailClosedWhenRedisIsDown: with REDIS_URL pointing at
-// nothing, login answers RATE_LIMITED with a retry hint (never a guess
-// unlimited), the process stays up and logs why.
+// nothing, the start-up says so (a mistyped REDIS_URL would otherwise show
+// only as every login refused), login answers RATE_LIMITED with a retry
+// hint (never a guess unlimited), the process stays up and logs why.
 func TestSharedLimitsFailClosedWhenRedisIsDown(t *testing.T) {
 	p := startServer(t, "DATABASE_URL=sqlite::memory:", "REDIS_URL=redis://"+freeAddr(t)+"/0")
+	if !strings.Contains(p.logs.String(), "Redis does not answer") {
+		t.Fatalf("start-up does not warn that Redis does not answer:\n%s", p.logs)
+	}
 	c := &cluster{replicas: []*serverProcess{p}}
 	signUpAns := p.ask(t, "", createWorkspaceOp, map[string]any{"email": "olga@acme.test"})
 	// createWorkspace spends the same password budget: refused too.
