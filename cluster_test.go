@@ -317,7 +317,10 @@ func TestClusterOfThreeReplicas(t *testing.T) {
 // TestReplicaKilledMidSendLosesNoEmail kills a replica with SIGKILL while
 // its SMTP server is still taking the message: the job stays "running" in
 // River, and another replica's rescuer retries it after MAIL_RESCUE_AFTER,
-// so the email arrives, once (the server never completed the first copy).
+// so the email arrives. It arrives once only because this server holds the
+// first copy for an hour (smtp.Delay reads the delay when the send starts):
+// a real server that still reads the first copy after the kill keeps it,
+// and the retry is a duplicate (README "Email delivery").
 func TestReplicaKilledMidSendLosesNoEmail(t *testing.T) {
 	dbURL := dbtest.EmptyPostgresURL(t)
 	smtp := mailtest.Start(t)
