@@ -6,8 +6,9 @@
 #                         that honours POSTGRES_USER/POSTGRES_PASSWORD/POSTGRES_DB the
 #                         way the official postgres image does (TEST_POSTGRES_IMAGE)
 #   local/golang:VERSION  that base plus the Go toolchain of this machine (Debian's
-#                         golang package is older than go.mod asks for): the build
-#                         stage of the product image
+#                         golang package is older than go.mod asks for) and the
+#                         certificate authorities it trusts: the build stage of
+#                         the product image
 # Idempotent: an image that exists is kept (FORCE=1 rebuilds all three).
 # Prints nothing else on stdout than the progress lines.
 set -euo pipefail
@@ -69,9 +70,15 @@ if have "$golang"; then
   echo "images: $golang exists"
 else
   echo "images: $golang (this machine's Go toolchain, $(go env GOROOT))"
-  # The build context, streamed as one tar: the Dockerfile and GOROOT.
+  # The build context, streamed as one tar: the Dockerfile, GOROOT, and the
+  # certificate authorities this machine adds to Debian's (a TLS-inspecting
+  # egress proxy's, say), which `go mod download` in the build must trust too.
   goroot=$(go env GOROOT)
-  tar -c -C "$here/images" golang.Dockerfile -C "$(dirname "$goroot")" "$(basename "$goroot")" \
+  ctx=$(mktemp -d /tmp/agentdesk-golang.XXXXXX)
+  mkdir "$ctx/ca" && touch "$ctx/ca/.keep"
+  cp /usr/local/share/ca-certificates/*.crt "$ctx/ca/" 2>/dev/null || true
+  tar -c -C "$here/images" golang.Dockerfile -C "$ctx" ca -C "$(dirname "$goroot")" "$(basename "$goroot")" \
     | docker build -q --build-arg BASE="$base" --build-arg GOROOT_DIR="$(basename "$goroot")" \
         -t "$golang" -f golang.Dockerfile - >/dev/null
+  rm -rf "$ctx"
 fi

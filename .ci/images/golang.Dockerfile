@@ -5,6 +5,8 @@ FROM ${BASE}
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates git \
  && rm -rf /var/lib/apt/lists/*
+COPY ca/ /usr/local/share/ca-certificates/
+RUN update-ca-certificates >/dev/null
 ARG GOROOT_DIR=go
 COPY ${GOROOT_DIR} /usr/local/go
 ENV PATH=/usr/local/go/bin:/root/go/bin:$PATH GOTOOLCHAIN=local
