@@ -20,11 +20,7 @@ ci_docker_started_engine=
 
 ci_docker_cleanup() {
   local ids
-  ids=$(docker ps -aq --filter label=org.testcontainers=true --filter "label=$ci_docker_label" 2>/dev/null; \
-        docker ps -aq --filter label=org.testcontainers=true 2>/dev/null)
-  ids=$(echo "$ids" | sort -u)
-  [ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1
-  ids=$(docker ps -aq --filter "label=$ci_docker_label" 2>/dev/null)
+  ids=$( { docker ps -aq --filter label=org.testcontainers=true; docker ps -aq --filter "label=$ci_docker_label"; } 2>/dev/null | sort -u)
   [ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1
   docker network ls -q --filter "label=$ci_docker_label" 2>/dev/null | xargs -r docker network rm >/dev/null 2>&1
   if [ -n "$ci_docker_started_engine" ]; then

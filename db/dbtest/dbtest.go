@@ -1,10 +1,12 @@
 // Package dbtest gives tests fresh, migrated databases of both dialects.
 //
 // PostgreSQL comes, in this order, from a testcontainers-go container when a
-// Docker engine answers, from TEST_DATABASE_URL (an existing server on which
+// Docker engine answers (one per test process, image TEST_POSTGRES_IMAGE or
+// DefaultPostgresImage), from TEST_DATABASE_URL (an existing server on which
 // each test creates and drops its own database), or not at all: then the
 // PostgreSQL half of a test is skipped with a message, except under CI=true,
-// where a missing PostgreSQL fails the test.
+// where a missing PostgreSQL fails the test. A package using PostgreSQL runs
+// its tests through Run from TestMain, which removes the container at the end.
 package dbtest
 
 import (
