@@ -119,7 +119,7 @@ ci_docker_product() {
 }
 
 ci_tests_on_containers() {
-  local since left started
+  local since left started status=0
   since=$(date +%s)
   # No reaper (its image cannot be pulled here): dbtest.Run terminates each
   # package's container. A local engine is reached at localhost; without this
@@ -127,7 +127,7 @@ ci_tests_on_containers() {
   env -u TEST_DATABASE_URL CI=true TEST_POSTGRES_IMAGE="$ci_docker_postgres_image" \
     TESTCONTAINERS_RYUK_DISABLED="${TESTCONTAINERS_RYUK_DISABLED:-true}" \
     TESTCONTAINERS_HOST_OVERRIDE="${TESTCONTAINERS_HOST_OVERRIDE:-localhost}" \
-    "$@"
+    "$@" || status=$? # the container checks below run after failing tests too
   started=$(docker events --since "$since" --until "$(date +%s)" --filter type=container --filter event=start \
     --filter label=org.testcontainers=true --format '{{index .Actor.Attributes "agentdesk.dbtest.package"}}' | sort)
   echo "PostgreSQL test containers started: $(echo "$started" | grep -c .) ($(echo "$started" | xargs -rn1 basename | uniq -c | xargs))"
@@ -137,4 +137,5 @@ ci_tests_on_containers() {
     echo "test containers left behind:"; docker ps -a --filter label=org.testcontainers=true; return 1
   fi
   echo "no test container left behind"
+  return "$status"
 }
