@@ -120,7 +120,23 @@ func Run(m *testing.M) int {
 
 func postgresImage() string { return cmp.Or(os.Getenv("TEST_POSTGRES_IMAGE"), DefaultPostgresImage) }
 
+// EmptyPostgresURL returns a DATABASE_URL for a new PostgreSQL database
+// with no tables at all, dropped when the test ends: for tests of the
+// migrations themselves (replicas starting together).
+func EmptyPostgresURL(t testing.TB) string {
+	t.Helper()
+	return sharedPostgres(t).newDatabase(t, "template0")
+}
+
 func newPostgresDatabase(t testing.TB) string {
+	t.Helper()
+	server := sharedPostgres(t)
+	return server.newDatabase(t, server.template)
+}
+
+// sharedPostgres returns the test process's PostgreSQL server, found and
+// prepared on first use; it skips or fails the test when there is none.
+func sharedPostgres(t testing.TB) *postgresServer {
 	t.Helper()
 	if !mainInstalled.Load() {
 		t.Fatal("dbtest: this package's TestMain must call dbtest.Run, or its PostgreSQL container outlives the tests: func TestMain(m *testing.M) { os.Exit(dbtest.Run(m)) }")
@@ -142,7 +158,7 @@ func newPostgresDatabase(t testing.TB) string {
 		}
 		t.Skipf("PostgreSQL half skipped: %v. Start Docker, or set TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", pgErr)
 	}
-	return pgServer.newDatabase(t)
+	return pgServer
 }
 
 // postgresServer is where a test process's PostgreSQL databases live: a
@@ -197,8 +213,9 @@ func (s *postgresServer) prepare() error {
 	return nil
 }
 
-// newDatabase clones the template into a database dropped when the test ends.
-func (s *postgresServer) newDatabase(t testing.TB) string {
+// newDatabase clones template (the migrated one, or template0 for an empty
+// database) into a database dropped when the test ends.
+func (s *postgresServer) newDatabase(t testing.TB, template string) string {
 	t.Helper()
 	name := "agentdesk_test_" + randomSuffix()
 	admin, err := db.Open(s.adminURL, db.Options{})
@@ -207,7 +224,7 @@ func (s *postgresServer) newDatabase(t testing.TB) string {
 	}
 	defer admin.Close()
 	s.cloneMu.Lock()
-	err = admin.Exec(fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, s.template)).Error
+	err = admin.Exec(fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, template)).Error
 	s.cloneMu.Unlock()
 	if err != nil {
 		t.Fatalf("create test database: %v", err)

@@ -95,7 +95,7 @@ func TestDatabaseURLServer(t *testing.T) {
 
 	var clone string
 	t.Run("clone", func(t *testing.T) {
-		u := server.newDatabase(t)
+		u := server.newDatabase(t, server.template)
 		clone = u[strings.LastIndex(u, "/")+1:]
 		d, err := db.Open(u, db.Options{})
 		if err != nil {
