@@ -12,12 +12,16 @@ import (
 // AssignedConversationPages returns, for each agent, the page of the
 // conversations assigned to it that ListConversations gives for that
 // assignee alone (visible to v, newest activity first), in one statement.
-// Needs a viewer only, filtered like ListConversations.
+// Needs a viewer, filtered like ListConversations, and v to see the agent's
+// details (v.SeesAgentDetails): any other agent's page is absent (empty),
+// and not read.
 func (s *Service) AssignedConversationPages(ctx context.Context, v *auth.Viewer, agentIDs []int64, p paging.Page) (map[int64]paging.PageOf[models.Conversation], error) {
 	if err := paging.CheckFirst(p.First); err != nil {
 		return nil, err
 	}
-	agentIDs = paging.UniqueIDs(agentIDs)
+	if agentIDs = paging.UniqueIDs(detailsShown(v, agentIDs)); len(agentIDs) == 0 {
+		return map[int64]paging.PageOf[models.Conversation]{}, nil
+	}
 	if len(agentIDs) == 1 {
 		// One parent: the plain list, whose index range scan needs no window.
 		id := agentIDs[0]
@@ -47,9 +51,24 @@ func (s *Service) AssignedConversationPages(ctx context.Context, v *auth.Viewer,
 
 // CountAssignedConversations counts, for each agent, the conversations
 // visible to v that are assigned to it, in one statement.
-// Needs a viewer only, filtered like ListConversations.
+// Needs a viewer, filtered like ListConversations, and v to see the agent's
+// details (v.SeesAgentDetails): any other agent counts 0, and is not read.
 func (s *Service) CountAssignedConversations(ctx context.Context, v *auth.Viewer, agentIDs []int64) (map[int64]int, error) {
+	if agentIDs = detailsShown(v, agentIDs); len(agentIDs) == 0 {
+		return map[int64]int{}, nil
+	}
 	return db.CountPerParent(s.conversationQuery(ctx, v, models.ConversationFilter{}), "conversations.assignee_id", agentIDs)
+}
+
+// detailsShown are the agents of ids whose details v may see.
+func detailsShown(v *auth.Viewer, ids []int64) []int64 {
+	shown := make([]int64, 0, len(ids))
+	for _, id := range ids {
+		if v.SeesAgentDetails(id) {
+			shown = append(shown, id)
+		}
+	}
+	return shown
 }
 
 // messageColumns are the columns of models.Message, qualified for the
