@@ -204,3 +204,59 @@ func TestAssignedConversationsOnlyWithAgentsRead(t *testing.T) {
 		}
 	})
 }
+
+// BEHAVIOUR.md §5: the messages of a conversation the viewer may not see
+// (another workspace's, or another agent's without CONVERSATIONS_READ_ALL)
+// are not listed or counted, even when asked for by id: the nested message
+// pages check visibility themselves, for one conversation and for several.
+func TestMessagesOnlyOfVisibleConversations(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		f := newFixture(t, d)
+		a := f.join(t, "a@example.com", models.RoleAgent)
+		b := f.join(t, "b@example.com", models.RoleAgent)
+		stranger := teamtest.SignUp(t, f.team, "stranger@example.com")
+		conversation := func(v *auth.Viewer, assignee *auth.Viewer) int64 {
+			c, err := f.svc.CreateConversation(f.ctx, v, models.CreateConversationInput{Channel: models.ChannelEmail, Message: "Hi"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.svc.AssignConversation(f.ctx, v, c.ID, &assignee.AgentID); err != nil {
+				t.Fatal(err)
+			}
+			return c.ID
+		}
+		ofA, ofB, foreign := conversation(f.owner, a), conversation(f.owner, b), conversation(stranger, stranger)
+		all := []int64{ofA, ofB, foreign}
+		for _, c := range []struct {
+			name    string
+			v       *auth.Viewer
+			visible []int64
+		}{{"own only", a, []int64{ofA}}, {"CONVERSATIONS_READ_ALL", f.owner, []int64{ofA, ofB}}, {"other workspace", stranger, []int64{foreign}}} {
+			t.Run(c.name, func(t *testing.T) {
+				counts, err := f.svc.CountMessagesOf(f.ctx, c.v, all)
+				if err != nil {
+					t.Fatal(err)
+				}
+				pages, err := f.svc.MessagePages(f.ctx, c.v, all, paging.Page{First: 5})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, id := range all {
+					want := 0
+					if slices.Contains(c.visible, id) {
+						want = 1
+					}
+					// One conversation alone takes the plain list's path.
+					alone, err := f.svc.MessagePages(f.ctx, c.v, []int64{id}, paging.Page{First: 5})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(pages[id].Rows) != want || len(alone[id].Rows) != want || counts[id] != want {
+						t.Errorf("conversation %d: %d messages in the level, %d alone, %d counted; want %d",
+							id, len(pages[id].Rows), len(alone[id].Rows), counts[id], want)
+					}
+				}
+			})
+		}
+	})
+}

@@ -79,7 +79,7 @@ type ConversationRules interface {
 	// the contact loader.
 	AssignedConversationPages(ctx context.Context, v *auth.Viewer, agentIDs []int64, p paging.Page) (map[int64]paging.PageOf[models.Conversation], error)
 	CountAssignedConversations(ctx context.Context, v *auth.Viewer, agentIDs []int64) (map[int64]int, error)
-	MessagePages(ctx context.Context, conversationIDs []int64, p paging.Page) (map[int64]paging.PageOf[models.Message], error)
-	CountMessagesOf(ctx context.Context, conversationIDs []int64) (map[int64]int, error)
+	MessagePages(ctx context.Context, v *auth.Viewer, conversationIDs []int64, p paging.Page) (map[int64]paging.PageOf[models.Message], error)
+	CountMessagesOf(ctx context.Context, v *auth.Viewer, conversationIDs []int64) (map[int64]int, error)
 	ContactsByID(ctx context.Context, workspaceID int64, ids []int64) (map[int64]*models.Contact, error)
 }
