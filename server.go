@@ -37,6 +37,7 @@ import (
 	"agentdesk/demo"
 	"agentdesk/graph"
 	"agentdesk/jobs"
+	"agentdesk/live"
 	"agentdesk/mail"
 	"agentdesk/team"
 )
@@ -157,14 +158,21 @@ func run(args []string) error {
 		return err
 	}
 	now := func() time.Time { return time.Now().UTC() }
+	var broker *live.Broker // only a serving process has subscribers
+	if len(args) == 0 {
+		if broker, err = newBroker(ctx, database, log); err != nil {
+			return err
+		}
+		defer broker.Close()
+	}
 	queue, err := jobs.New(database, deliverer, jobs.Config{MaxAttempts: cfg.MailMaxAttempts, RetryBase: cfg.MailRetryBase,
-		PollInterval: time.Second, CleanupEvery: time.Hour, Now: now, Log: log})
+		PollInterval: time.Second, CleanupEvery: time.Hour, Now: now, Log: log, Live: broker})
 	if err != nil {
 		return err
 	}
 	sessions := &auth.Sessions{DB: database.DB, TTL: cfg.SessionTTL, Now: now}
 	svc := &team.Service{
-		DB: database, Sessions: sessions, Passwords: auth.NewPasswords(auth.DefaultArgon2), Now: now, Emails: queue,
+		DB: database, Sessions: sessions, Passwords: auth.NewPasswords(auth.DefaultArgon2), Now: now, Emails: queue, Live: broker,
 		Config: team.Config{PublicURL: cfg.PublicURL, AllowSignup: cfg.AllowSignup,
 			InvitationTTL: cfg.InvitationTTL, ResendCooldown: cfg.ResendCooldown,
 			MailWorkspaceDailyLimit: cfg.MailWorkspaceDailyLimit, MailNewWorkspaceDailyLimit: cfg.MailNewWorkspaceDailyLimit,
@@ -184,7 +192,7 @@ func run(args []string) error {
 		}
 	}
 
-	handlers := graph.NewHandlers(graph.Config{Team: svc, Sessions: sessions, Log: log,
+	handlers := graph.NewHandlers(graph.Config{Team: svc, Sessions: sessions, Log: log, Live: broker,
 		Production: production, Ready: database.Ping,
 		Limits: graph.Limits{BodyBytes: cfg.MaxBodyBytes, ParserTokens: cfg.MaxParserTokens, Depth: cfg.MaxDepth,
 			Aliases: cfg.MaxAliases, Directives: cfg.MaxDirectives, Operations: cfg.MaxOperations,
@@ -233,6 +241,9 @@ func run(args []string) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	err = srv.Shutdown(shutdownCtx)
+	// Shutdown does not wait for WebSockets: close them (1001), so clients
+	// reconnect to another replica at once.
+	handlers.CloseSockets()
 	if metricsSrv != nil {
 		_ = metricsSrv.Shutdown(shutdownCtx)
 	}
@@ -245,6 +256,16 @@ func run(args []string) error {
 		return err
 	}
 	return nil
+}
+
+// newBroker returns the live-update broker of the database: through
+// PostgreSQL's LISTEN/NOTIFY, so every replica's subscribers see every
+// change, or in process for SQLite (a single process).
+func newBroker(ctx context.Context, database *db.DB, log *slog.Logger) (*live.Broker, error) {
+	if database.Dialect == db.Postgres {
+		return live.NewPostgres(ctx, database.URL, log)
+	}
+	return live.NewLocal(), nil
 }
 
 // smtpToLog is the SMTP_URL that writes emails, activation links included,

@@ -20,6 +20,7 @@ import (
 
 	"agentdesk/auth"
 	"agentdesk/graph/generated"
+	"agentdesk/live"
 	"agentdesk/team"
 )
 
@@ -51,6 +52,8 @@ type Config struct {
 	// PrivateMetrics leaves /metrics off the public handler (404); the
 	// server serves Handlers.Metrics on its own listener (METRICS_ADDR).
 	PrivateMetrics bool
+	// Live carries committed changes to subscriptions (nil: none arrive).
+	Live *live.Broker
 	// Now is the rate limiter's clock (nil: wall clock).
 	Now func() time.Time
 }
@@ -92,6 +95,9 @@ func NewHandler(cfg Config) http.Handler { return NewHandlers(cfg).Public }
 // listener that only the monitoring can reach.
 type Handlers struct {
 	Public, Metrics http.Handler
+	// CloseSockets closes every WebSocket (at shutdown, which does not wait
+	// for them).
+	CloseSockets func()
 }
 
 // NewHandlers returns agentdesk's HTTP handlers.
@@ -101,7 +107,9 @@ func NewHandlers(cfg Config) Handlers {
 	rates := RateLimits{PerIP: cmp.Or(r.PerIP, d.PerIP), PerSubject: cmp.Or(r.PerSubject, d.PerSubject),
 		Period: cmp.Or(r.Period, d.Period), MaxKeys: r.MaxKeys}
 	guard := newAbuseGuard(rates, cfg.Now)
-	srv := NewSchema(&Resolver{Team: cfg.Team, guard: guard}, limits)
+	srv := NewSchema(&Resolver{Team: cfg.Team, Live: cfg.Live, guard: guard}, limits)
+	sockets := newSockets(cfg)
+	srv.AddTransport(sockets.websocketTransport(limits.BodyBytes))
 	// GraphQL over HTTP: POST, GET for queries only (queryGET refuses
 	// mutations), and OPTIONS; withTransportRules refuses the rest.
 	srv.AddTransport(transport.Options{})
@@ -144,6 +152,7 @@ func NewHandlers(cfg Config) Handlers {
 	api = limitBodyTime(limits.Timeout, api)
 
 	mux := http.NewServeMux()
+	api = withWebsockets(sockets.handler(cfg.AllowedOrigins, srv), api)
 	mux.Handle("/query", api)
 	mux.Handle("/graphql", api)
 	if !cfg.Production {
@@ -175,7 +184,7 @@ func NewHandlers(cfg Config) Handlers {
 	h = withCORS(cfg.AllowedOrigins, h)
 	h = withSecurityHeaders(cfg.HSTS, h)
 	h = withClientIP(cfg.TrustedProxies, h)
-	return Handlers{Public: withRequestID(h), Metrics: metricsMux}
+	return Handlers{Public: withRequestID(h), Metrics: metricsMux, CloseSockets: sockets.closeAll}
 }
 
 // limitBodyTime stops reading a request's body after d: a client trickling

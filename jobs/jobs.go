@@ -18,6 +18,7 @@ import (
 	"gorm.io/gorm"
 
 	"agentdesk/db"
+	"agentdesk/live"
 	"agentdesk/mail"
 )
 
@@ -36,6 +37,8 @@ type Config struct {
 	CleanupEvery time.Duration
 	Now          func() time.Time
 	Log          *slog.Logger
+	// Live carries delivery status changes to subscribers (nil: none).
+	Live *live.Broker
 }
 
 // Queue is the River client of one process.
@@ -57,7 +60,7 @@ func NewInsertOnly(d *db.DB, maxAttempts int) (*Queue, error) {
 // New returns a queue that works jobs once started.
 func New(d *db.DB, deliverer mail.Deliverer, cfg Config) (*Queue, error) {
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &EmailWorker{DB: d.DB, Deliverer: deliverer, Now: cfg.Now, Log: cfg.Log})
+	river.AddWorker(workers, &EmailWorker{DB: d.DB, Deliverer: deliverer, Now: cfg.Now, Log: cfg.Log, Live: cfg.Live})
 	river.AddWorker(workers, &CleanupWorker{DB: d.DB, Now: cfg.Now})
 	client, err := river.NewClient(d.RiverDriver(), &river.Config{
 		Logger:            cfg.Log,

@@ -17,6 +17,7 @@ import (
 	"agentdesk/apperr"
 	"agentdesk/auth"
 	"agentdesk/db"
+	"agentdesk/live"
 	"agentdesk/models"
 	"agentdesk/ratelimit"
 )
@@ -54,7 +55,9 @@ type Service struct {
 	Sessions  *auth.Sessions
 	Passwords *auth.Passwords
 	Emails    EmailQueue
-	Config    Config
+	// Live carries committed changes to subscribers (nil: nobody listens).
+	Live   *live.Broker
+	Config Config
 	// Now is the clock; tests replace it to expire links without sleeping.
 	Now func() time.Time
 
@@ -111,7 +114,14 @@ func conflictMessage(err error) string {
 // INTERNAL: the client did nothing wrong and may simply try again.
 func (s *Service) inTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	for attempt := 1; ; attempt++ {
-		err := db.TranslateError(s.DB.WithContext(ctx).Transaction(fn))
+		// Each attempt collects its own events: a rolled-back attempt's
+		// never leave.
+		txCtx, events := live.Begin(ctx)
+		err := db.TranslateError(s.DB.WithContext(txCtx).Transaction(fn))
+		if err == nil {
+			s.Live.Committed(events)
+			return nil
+		}
 		switch {
 		case errors.Is(err, db.ErrUniqueViolation):
 			return apperr.New(apperr.Conflict, "%s", conflictMessage(err))
@@ -226,6 +236,12 @@ func activeOwnerCount(tx *gorm.DB, workspaceID int64) (int64, error) {
 		Where(isOwner, args...).
 		Count(&n).Error
 	return n, err
+}
+
+// emit records changes of the transaction tx for the subscribers of live
+// updates: they leave only once it has committed (see package live).
+func (s *Service) emit(tx *gorm.DB, events ...live.Event) error {
+	return s.Live.Emit(tx, events...)
 }
 
 func requirePermission(v *auth.Viewer, p models.Permission) error {

@@ -10,6 +10,7 @@ import (
 
 	"agentdesk/apperr"
 	"agentdesk/auth"
+	"agentdesk/live"
 	"agentdesk/models"
 )
 
@@ -293,8 +294,25 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*AuthResult, error)
 	return &res, nil
 }
 
-// Logout revokes the session of token.
+// Logout revokes the session of token; the session's live sockets close.
 // Needs no permission: the session token is the proof.
 func (s *Service) Logout(ctx context.Context, token string) error {
-	return s.Sessions.Revoke(ctx, token)
+	return s.inTx(ctx, func(tx *gorm.DB) error {
+		var sess models.Session
+		err := tx.Where("token_hash = ? AND revoked_at IS NULL", auth.HashToken(token)).Take(&sess).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil // already dead: nothing to end
+		}
+		if err != nil {
+			return err
+		}
+		if err := tx.Model(&sess).Update("revoked_at", s.Sessions.Now()).Error; err != nil {
+			return err
+		}
+		var workspaceID int64
+		if err := tx.Model(&models.Agent{}).Where("id = ?", sess.AgentID).Pluck("workspace_id", &workspaceID).Error; err != nil {
+			return err
+		}
+		return s.emit(tx, live.Event{Kind: live.SessionEnded, WorkspaceID: workspaceID, ID: sess.AgentID, SessionID: sess.ID})
+	})
 }
