@@ -89,6 +89,8 @@ type config struct {
 	// MetricsAddr serves /metrics on its own address, and the public one
 	// answers 404 for it (empty: /metrics is on LISTEN_ADDR).
 	MetricsAddr string `env:"METRICS_ADDR"`
+	// MaxSocketsPerAgent bounds one agent's WebSockets (subscriptions).
+	MaxSocketsPerAgent int `env:"MAX_SOCKETS_PER_AGENT" envDefault:"10"`
 	// PprofAddr serves net/http/pprof on a separate address (off when empty;
 	// never expose it publicly).
 	PprofAddr string `env:"PPROF_ADDR"`
@@ -200,7 +202,8 @@ func run(args []string) error {
 		RateLimits: graph.RateLimits{PerIP: cfg.RateLimitPerIP, PerSubject: cfg.RateLimitPerEmail, Period: cfg.RateLimitPeriod,
 			MaxKeys: cfg.RateLimitMaxKeys},
 		AllowedOrigins: cfg.AllowedOrigins, TrustedProxies: trusted, MaxConcurrent: cfg.MaxConcurrent, MaxPerClient: cfg.MaxPerClient,
-		HSTS: strings.HasPrefix(cfg.PublicURL, "https://"), PrivateMetrics: cfg.MetricsAddr != ""})
+		MaxSocketsPerAgent: cfg.MaxSocketsPerAgent,
+		HSTS:               strings.HasPrefix(cfg.PublicURL, "https://"), PrivateMetrics: cfg.MetricsAddr != ""})
 	srv := &http.Server{Addr: cfg.ListenAddr, Handler: handlers.Public, ReadHeaderTimeout: 10 * time.Second,
 		// Headers are bounded (the default is 1 MB per request); an idle
 		// keep-alive connection is closed rather than held for ever.

@@ -53,7 +53,7 @@ type serverProcess struct {
 
 // startServer runs the binary with the given settings and waits until it
 // answers /healthz.
-func startServer(t *testing.T, env ...string) *serverProcess {
+func startServer(t testing.TB, env ...string) *serverProcess {
 	t.Helper()
 	bin, err := binary()
 	if err != nil {
@@ -84,7 +84,7 @@ func (p *serverProcess) status(path string) int {
 }
 
 // until polls cond, failing if the process exits or the bound passes.
-func (p *serverProcess) until(t *testing.T, what string, cond func() bool) {
+func (p *serverProcess) until(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
@@ -100,7 +100,7 @@ func (p *serverProcess) until(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func (p *serverProcess) waitFor(t *testing.T, path string) {
+func (p *serverProcess) waitFor(t testing.TB, path string) {
 	t.Helper()
 	p.until(t, path+" answering 200", func() bool { return p.status(path) == http.StatusOK })
 }
@@ -139,7 +139,7 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -126,11 +126,20 @@ func WithToken(ctx context.Context, resolver ViewerResolver, token string) conte
 // event: a revoked session or a changed role counts from that event on),
 // and every later ViewerFrom of ctx answers the new one.
 func Refresh(ctx context.Context) (*Viewer, error) {
+	return RefreshWith(ctx, func(resolve func() (*Viewer, error)) (*Viewer, error) { return resolve() })
+}
+
+// RefreshWith is Refresh with the lookup handed to share: it may run
+// resolve (the lookup of this context's token) or answer what resolve
+// answered moments ago for the same token, for another subscription of
+// the same session at the same event.
+func RefreshWith(ctx context.Context, share func(resolve func() (*Viewer, error)) (*Viewer, error)) (*Viewer, error) {
 	ra, _ := ctx.Value(ctxKey{}).(*requestAuth)
 	if ra == nil || ra.token == "" {
 		return nil, apperr.New(apperr.Unauthenticated, "Sign in to do this.")
 	}
-	v, err := ra.resolver.ResolveViewer(ctx, ra.token)
+	// Not cancelled with this subscription: others may be waiting for it.
+	v, err := share(func() (*Viewer, error) { return ra.resolver.ResolveViewer(context.WithoutCancel(ctx), ra.token) })
 	ra.mu.Lock()
 	ra.viewer, ra.err, ra.resolved = v, err, true
 	ra.mu.Unlock()

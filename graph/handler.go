@@ -54,6 +54,9 @@ type Config struct {
 	PrivateMetrics bool
 	// Live carries committed changes to subscriptions (nil: none arrive).
 	Live *live.Broker
+	// MaxSocketsPerAgent bounds one agent's WebSockets (0:
+	// DefaultMaxSocketsPerAgent).
+	MaxSocketsPerAgent int
 	// Now is the rate limiter's clock (nil: wall clock).
 	Now func() time.Time
 }
@@ -136,6 +139,7 @@ func NewHandlers(cfg Config) Handlers {
 	srv.SetRecoverFunc(recoverPanic(cfg.Log))
 	m := newMetrics(cfg.Team.DB.DB, func() float64 { return float64(cfg.Team.DB.Statements.Load()) })
 	m.registry.MustRegister(guard.collectors()...)
+	m.registry.MustRegister(sockets.collectors()...)
 	srv.AroundResponses(m.observe(cfg.Log))
 
 	var api http.Handler = srv

@@ -11,15 +11,17 @@ import (
 	"agentdesk/graph/model"
 	"agentdesk/live"
 	"agentdesk/models"
+	"agentdesk/team"
 )
 
 // liveFeed runs one subscription: for each event of the subscriber's
 // workspace that pick accepts, it looks the subscriber up again (a session
 // that ended closes the socket; permissions are those of that moment), asks
 // read for what the subscriber may see of the changed row (ok false: nothing,
-// the event is not sent), and sends that with fresh loaders.
+// the event is not sent), and sends that with fresh loaders (primed by
+// read's prime, if any, with rows read once for all subscribers).
 func liveFeed[T any](ctx context.Context, broker *live.Broker, pick func(live.Event) bool,
-	read func(ctx context.Context, v *auth.Viewer, ev live.Event) (T, bool, error)) (<-chan T, error) {
+	read func(ctx context.Context, v *auth.Viewer, ev live.Event) (T, func(*Loaders), bool, error)) (<-chan T, error) {
 	s := socketFrom(ctx)
 	if s == nil || s.cancel == nil {
 		return nil, apperr.New(apperr.BadUserInput,
@@ -56,7 +58,7 @@ func liveFeed[T any](ctx context.Context, broker *live.Broker, pick func(live.Ev
 				if !pick(ev) {
 					continue
 				}
-				v, err := auth.Refresh(ctx)
+				v, err := refreshViewer(ctx, ev)
 				if e, ok := apperr.As(err); ok && e.Code == apperr.Unauthenticated {
 					s.close(closeUnauthorized, "Session ended")
 					return
@@ -67,7 +69,7 @@ func liveFeed[T any](ctx context.Context, broker *live.Broker, pick func(live.Ev
 					}
 					continue
 				}
-				item, ok, err := read(ctx, v, ev)
+				item, prime, ok, err := read(ctx, v, ev)
 				if e, isApp := apperr.As(err); isApp && e.Code == apperr.Forbidden {
 					// The subscriber lost the permission the subscription
 					// needs: it ends, and says why.
@@ -83,7 +85,11 @@ func liveFeed[T any](ctx context.Context, broker *live.Broker, pick func(live.Ev
 				if !ok {
 					continue
 				}
-				s.loaders.Store(NewLoaders(s.owner.svc))
+				fresh := NewLoaders(s.owner.svc)
+				if prime != nil {
+					prime(fresh)
+				}
+				s.loaders.Store(fresh)
 				select {
 				case out <- item:
 				case <-ctx.Done():
@@ -95,6 +101,28 @@ func liveFeed[T any](ctx context.Context, broker *live.Broker, pick func(live.Ev
 	return out, nil
 }
 
+// viewerKey names a session's viewer in an event's shared memo.
+type viewerKey struct{ token string }
+
+// refreshViewer looks the subscriber up again for ev: once per session
+// and event, however many of the session's subscriptions (tabs) hear it.
+func refreshViewer(ctx context.Context, ev live.Event) (*auth.Viewer, error) {
+	key := viewerKey{auth.SessionToken(ctx)}
+	return auth.RefreshWith(ctx, func(resolve func() (*auth.Viewer, error)) (*auth.Viewer, error) {
+		v, err := ev.Shared().Do(key, func() (any, error) { return resolve() })
+		viewer, _ := v.(*auth.Viewer)
+		return viewer, err
+	})
+}
+
+// changedAgent is what agentChanged subscribers share of one event.
+type changedAgent struct {
+	agent *models.Agent
+	roles []models.Role
+}
+
+type changedAgentKey struct{ id int64 }
+
 func subscriptionError(code apperr.Code, message string) *gqlerror.Error {
 	return &gqlerror.Error{Message: message, Extensions: map[string]any{"code": string(code)}}
 }
@@ -103,18 +131,31 @@ func subscriptionError(code apperr.Code, message string) *gqlerror.Error {
 // as Agent reads it, while the subscriber holds AGENTS_READ.
 func (r *Resolver) agentChanges(ctx context.Context) (<-chan *model.AgentChangedEvent, error) {
 	return liveFeed(ctx, r.Live, func(ev live.Event) bool { return ev.Kind == live.AgentChanged },
-		func(ctx context.Context, v *auth.Viewer, ev live.Event) (*model.AgentChangedEvent, bool, error) {
+		func(ctx context.Context, v *auth.Viewer, ev live.Event) (*model.AgentChangedEvent, func(*Loaders), bool, error) {
 			if !v.Can(models.PermAgentsRead) {
-				return nil, false, apperr.New(apperr.Forbidden, "You need the %s permission to do this.", models.PermAgentsRead)
+				return nil, nil, false, apperr.New(apperr.Forbidden, "You need the %s permission to do this.", models.PermAgentsRead)
 			}
-			a, err := r.Team.Agent(ctx, v, ev.ID)
+			if err := team.CheckAgentRead(v, ev.ID); err != nil {
+				return nil, nil, false, nil // not the viewer's to see (AGENTS_READ was checked above)
+			}
+			shared, err := ev.Shared().Do(changedAgentKey{ev.ID}, func() (any, error) {
+				bg := context.WithoutCancel(ctx)
+				a, err := r.Team.ChangedAgent(bg, ev.WorkspaceID, ev.ID)
+				if err != nil {
+					return nil, err
+				}
+				roles, err := r.Team.RolesByAgent(bg, []int64{a.ID})
+				return &changedAgent{agent: a, roles: roles[a.ID]}, err
+			})
 			if e, ok := apperr.As(err); ok && e.Code == apperr.NotFound {
-				return nil, false, nil
+				return nil, nil, false, nil
 			}
 			if err != nil {
-				return nil, false, err
+				return nil, nil, false, err
 			}
-			return &model.AgentChangedEvent{Change: model.AgentChange(ev.Change), Agent: a}, true, nil
+			c := shared.(*changedAgent)
+			prime := func(l *Loaders) { l.RolesByAgent.Prime(c.agent.ID, c.roles) }
+			return &model.AgentChangedEvent{Change: model.AgentChange(ev.Change), Agent: c.agent}, prime, true, nil
 		})
 }
 
@@ -127,14 +168,14 @@ func (r *Resolver) conversationChanges(ctx context.Context, filter *model.Conver
 		return nil, err
 	}
 	return liveFeed(ctx, r.Live, func(ev live.Event) bool { return ev.Kind == live.ConversationChanged },
-		func(ctx context.Context, v *auth.Viewer, ev live.Event) (*model.ConversationChangedEvent, bool, error) {
+		func(ctx context.Context, v *auth.Viewer, ev live.Event) (*model.ConversationChangedEvent, func(*Loaders), bool, error) {
 			c, err := r.Team.ConversationMatching(ctx, v, f, ev.ID)
 			if e, ok := apperr.As(err); ok && e.Code == apperr.NotFound {
-				return nil, false, nil
+				return nil, nil, false, nil
 			}
 			if err != nil {
-				return nil, false, err
+				return nil, nil, false, err
 			}
-			return &model.ConversationChangedEvent{Change: model.ConversationChange(ev.Change), Conversation: c}, true, nil
+			return &model.ConversationChangedEvent{Change: model.ConversationChange(ev.Change), Conversation: c}, nil, true, nil
 		})
 }

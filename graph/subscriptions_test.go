@@ -339,7 +339,7 @@ func TestSocketRefusals(t *testing.T) {
 			break
 		}
 
-		for range graph.MaxSocketsPerAgent - 1 { // oc is one
+		for range graph.DefaultMaxSocketsPerAgent - 1 { // oc is one
 			s.socket(owner.Token)
 		}
 		c, err = livetest.Dial(ctx, livetest.URL(s.http.URL), owner.Token, livetest.Options{})

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"agentdesk/apperr"
@@ -30,8 +32,9 @@ import (
 const (
 	// MaxSubscriptionsPerSocket bounds the operations one socket runs.
 	MaxSubscriptionsPerSocket = 20
-	// MaxSocketsPerAgent bounds the sockets of one agent (per process).
-	MaxSocketsPerAgent = 10
+	// DefaultMaxSocketsPerAgent bounds the sockets of one agent (per
+	// process) unless MAX_SOCKETS_PER_AGENT says otherwise.
+	DefaultMaxSocketsPerAgent = 10
 	// socketInitTimeout is how long a socket may wait to send
 	// connection_init before it is closed.
 	socketInitTimeout = 10 * time.Second
@@ -44,7 +47,7 @@ const (
 // server sends.
 const (
 	closeUnauthorized     = 4401 // no, a bad, or an ended session
-	closeTooManySockets   = 4429 // the agent holds MaxSocketsPerAgent already
+	closeTooManySockets   = 4429 // the agent holds its fill of sockets already
 	closeInternalError    = 1011
 	closeServerGoingAway  = 1001
 	closeReasonBadSession = "Unauthorized"
@@ -57,6 +60,7 @@ type sockets struct {
 	svc      *team.Service
 	broker   *live.Broker
 	log      *slog.Logger
+	perAgent int
 
 	mu      sync.Mutex
 	open    map[*socket]struct{}
@@ -92,7 +96,8 @@ func socketFrom(ctx context.Context) *socket {
 
 func newSockets(cfg Config) *sockets {
 	return &sockets{sessions: cfg.Sessions, svc: cfg.Team, broker: cfg.Live, log: cfg.Log,
-		open: map[*socket]struct{}{}, byAgent: map[int64]int{}}
+		perAgent: cmp.Or(cfg.MaxSocketsPerAgent, DefaultMaxSocketsPerAgent),
+		open:     map[*socket]struct{}{}, byAgent: map[int64]int{}}
 }
 
 // websocketTransport is gqlgen's WebSocket transport as agentdesk runs it.
@@ -186,8 +191,8 @@ func socketToken(p transport.InitPayload) string {
 }
 
 // init authenticates a socket from its connection_init. No, a bad or an
-// ended session closes it with 4401; an agent with MaxSocketsPerAgent
-// sockets already, with 4429.
+// ended session closes it with 4401; an agent that holds its fill of
+// sockets already (MAX_SOCKETS_PER_AGENT), with 4429.
 func (ss *sockets) init(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 	s := socketFrom(ctx)
 	token := socketToken(payload)
@@ -209,7 +214,7 @@ func (ss *sockets) init(ctx context.Context, payload transport.InitPayload) (con
 	ctx, s.cancel = context.WithCancel(ctx)
 	s.loaders.Store(NewLoaders(ss.svc))
 	ctx = context.WithValue(ctx, loadersKey{}, &s.loaders)
-	go s.watchSession(ctx, v)
+	s.watchSession(ctx, v)
 	return ctx, nil, nil
 }
 
@@ -222,7 +227,7 @@ func refuse(ctx context.Context, code int, reason string) (context.Context, *tra
 func (ss *sockets) admit(s *socket, v *auth.Viewer) bool {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	if ss.byAgent[v.AgentID] >= MaxSocketsPerAgent {
+	if ss.byAgent[v.AgentID] >= ss.perAgent {
 		return false
 	}
 	ss.byAgent[v.AgentID]++
@@ -277,35 +282,18 @@ func (ss *sockets) closeAll() {
 // watchSession closes the socket within moments of its session ending: a
 // logout or the agent's removal (events), a lost event stream (Resync), or
 // the session's expiry (a timer). Each looks the session up again; only a
-// session that is really gone closes the socket.
+// session that is really gone closes the socket. It holds no goroutine
+// while nothing happens: an idle socket costs a broker entry and a timer.
 func (s *socket) watchSession(ctx context.Context, v *auth.Viewer) {
-	sub := s.owner.broker.Subscribe(v.WorkspaceID)
-	defer func() { sub.Close() }()
-	expiry := time.NewTimer(untilExpiry(v, time.Second))
-	defer expiry.Stop()
-	for {
-		check := false
-		select {
-		case <-ctx.Done():
-			return
-		case <-sub.Done():
-			// Fell behind: re-check now, then follow a fresh subscription.
-			check = true
-			sub = s.owner.broker.Subscribe(v.WorkspaceID)
-		case <-expiry.C:
-			check = true
-		case <-sub.Ready():
-			for _, ev := range sub.Take() {
-				check = check || s.concerns(ev)
-			}
-		}
-		if !check {
-			continue
-		}
+	// state: 0 idle, 1 a check runs, 2 a check runs and another was asked
+	// for meanwhile (its lookup may have begun before that event's commit).
+	var state atomic.Int32
+	var expiry *time.Timer
+	lookup := func() (ended bool) {
 		fresh, err := auth.Refresh(ctx)
 		if e, ok := apperr.As(err); ok && e.Code == apperr.Unauthenticated {
 			s.close(closeUnauthorized, "Session ended")
-			return
+			return true
 		}
 		if err == nil {
 			// At least a few seconds: a server clock behind the database's
@@ -314,7 +302,29 @@ func (s *socket) watchSession(ctx context.Context, v *auth.Viewer) {
 		} else if ctx.Err() == nil {
 			s.owner.log.Warn("websocket: session re-check failed", "err", err)
 		}
+		return false
 	}
+	check := func() {
+		if state.Add(1) != 1 {
+			state.Store(2) // the running check looks again when done
+			return
+		}
+		go func() {
+			for !lookup() && !state.CompareAndSwap(1, 0) {
+				state.Store(1)
+			}
+		}()
+	}
+	expiry = time.AfterFunc(untilExpiry(v, time.Second), check)
+	sub := s.owner.broker.SubscribeFunc(v.WorkspaceID, func(ev live.Event) {
+		if s.concerns(ev) {
+			check()
+		}
+	})
+	context.AfterFunc(ctx, func() {
+		expiry.Stop()
+		sub.Close()
+	})
 }
 
 // concerns reports whether ev may have ended the socket's session.
@@ -334,4 +344,20 @@ func (s *socket) concerns(ev live.Event) bool {
 // never less than atLeast.
 func untilExpiry(v *auth.Viewer, atLeast time.Duration) time.Duration {
 	return max(time.Until(v.SessionExpiresAt)+100*time.Millisecond, atLeast)
+}
+
+// collectors export the open sockets and the broker's subscriptions (one
+// per socket for its session, one per running subscription).
+func (ss *sockets) collectors() []prometheus.Collector {
+	return []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "agentdesk_websockets",
+			Help: "Open WebSockets (after connection_init)."}, func() float64 {
+			ss.mu.Lock()
+			defer ss.mu.Unlock()
+			return float64(len(ss.open))
+		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "agentdesk_live_subscriptions",
+			Help: "Live-update subscriptions of this process: one per socket, one per running GraphQL subscription."},
+			func() float64 { return float64(ss.broker.Subscribers()) }),
+	}
 }

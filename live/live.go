@@ -48,6 +48,8 @@ type Event struct {
 	ID          int64
 	Change      string
 	SessionID   int64
+	// shared is set on delivery: one per event and process (see Shared).
+	shared *Shared
 }
 
 // Change names of the contract (clients.graphqls AgentChange and
@@ -99,6 +101,10 @@ type Subscription struct {
 	done      chan struct{}
 	once      sync.Once
 
+	// notify, if set, receives each event instead of the queue
+	// (SubscribeFunc).
+	notify func(Event)
+
 	mu         sync.Mutex
 	waiting    []Event
 	overflowed bool
@@ -144,6 +150,10 @@ func (s *Subscription) Close() {
 
 // offer queues ev; false when the subscriber is maxWaiting behind.
 func (s *Subscription) offer(ev Event) bool {
+	if s.notify != nil {
+		s.notify(ev)
+		return true
+	}
 	s.mu.Lock()
 	if s.overflowed {
 		s.mu.Unlock()
@@ -182,6 +192,25 @@ func (b *Broker) Subscribe(workspaceID int64) *Subscription {
 	return s
 }
 
+// SubscribeFunc is Subscribe for a subscriber that needs no goroutine of
+// its own while idle: fn is called with each event, by the publisher, and
+// must return at once (start a goroutine for any work).
+func (b *Broker) SubscribeFunc(workspaceID int64, fn func(Event)) *Subscription {
+	s := &Subscription{b: b, workspace: workspaceID, notify: fn, ready: make(chan struct{}, 1), done: make(chan struct{})}
+	if b == nil {
+		return s
+	}
+	b.mu.Lock()
+	set := b.subs[workspaceID]
+	if set == nil {
+		set = map[*Subscription]struct{}{}
+		b.subs[workspaceID] = set
+	}
+	set[s] = struct{}{}
+	b.mu.Unlock()
+	return s
+}
+
 // Subscribers counts the open subscriptions (for tests and metrics).
 func (b *Broker) Subscribers() int {
 	if b == nil {
@@ -204,6 +233,7 @@ func (b *Broker) deliver(events []Event) {
 	var behind []*Subscription
 	b.mu.RLock()
 	for _, ev := range events {
+		ev.shared = &Shared{}
 		if ev.Kind == Resync {
 			for _, set := range b.subs {
 				behind = offerAll(set, ev, behind)

@@ -67,3 +67,10 @@ func (s *Service) ConversationMatching(ctx context.Context, v *auth.Viewer, f Co
 	}
 	return &c, err
 }
+
+// ChangedAgent loads agent id of a workspace for the subscribers of its
+// change, once for all of them; each then applies CheckAgentRead (what
+// Agent does for one viewer in one step). NOT_FOUND if it is not there.
+func (s *Service) ChangedAgent(ctx context.Context, workspaceID, id int64) (*models.Agent, error) {
+	return agentInWorkspace(s.DB.WithContext(ctx), workspaceID, id)
+}

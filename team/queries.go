@@ -235,10 +235,19 @@ func (s *Service) CountAgents(ctx context.Context, v *auth.Viewer, f AgentFilter
 // loaded with AgentsByID instead and shows only the fields
 // auth.SeesAgentDetails allows.)
 func (s *Service) Agent(ctx context.Context, v *auth.Viewer, id int64) (*models.Agent, error) {
-	if !v.SeesAgentDetails(id) {
-		return nil, requirePermission(v, models.PermAgentsRead)
+	if err := CheckAgentRead(v, id); err != nil {
+		return nil, err
 	}
 	return agentInWorkspace(s.DB.WithContext(ctx), v.WorkspaceID, id)
+}
+
+// CheckAgentRead is Agent's permission rule: AGENTS_READ, or the viewer
+// itself.
+func CheckAgentRead(v *auth.Viewer, id int64) error {
+	if !v.SeesAgentDetails(id) {
+		return requirePermission(v, models.PermAgentsRead)
+	}
+	return nil
 }
 
 // Workspace returns the viewer's workspace. Needs a viewer only: every
