@@ -1,6 +1,8 @@
 package graph
 
 import (
+	"log/slog"
+
 	"agentdesk/live"
 	"agentdesk/team"
 )
@@ -11,5 +13,6 @@ type Resolver struct {
 	Team *team.Service
 	// Live carries committed changes to the subscriptions.
 	Live  *live.Broker
+	log   *slog.Logger
 	guard *abuseGuard
 }

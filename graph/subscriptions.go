@@ -2,6 +2,8 @@ package graph
 
 import (
 	"context"
+	"log/slog"
+	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -14,6 +16,35 @@ import (
 	"agentdesk/team"
 )
 
+// MaxSubscriptionsPerSocket bounds the subscriptions one socket runs.
+const MaxSubscriptionsPerSocket = 20
+
+// connection is what subscriptions need of the WebSocket they run on.
+type connection struct {
+	svc *team.Service
+	log *slog.Logger
+	// endSession closes the socket: its session ended.
+	endSession func()
+	// operations counts the running subscriptions.
+	operations atomic.Int32
+	// loaders are replaced before each event, so nothing read for one event
+	// is served to the next (permissions may have changed in between).
+	loaders atomic.Pointer[Loaders]
+}
+
+type connectionKey struct{}
+
+// WithConnection prepares the context of a WebSocket, signed in by its
+// connection_init, for subscriptions; the transport (package httpapi) calls
+// it. endSession closes the socket when a subscription finds that its
+// session ended.
+func WithConnection(ctx context.Context, svc *team.Service, log *slog.Logger, endSession func()) context.Context {
+	c := &connection{svc: svc, log: log, endSession: endSession}
+	c.loaders.Store(NewLoaders(svc))
+	ctx = context.WithValue(ctx, loadersKey{}, &c.loaders)
+	return context.WithValue(ctx, connectionKey{}, c)
+}
+
 // liveFeed runs one subscription: for each event of the subscriber's
 // workspace that pick accepts, it looks the subscriber up again (a session
 // that ended closes the socket; permissions are those of that moment), asks
@@ -22,8 +53,8 @@ import (
 // read's prime, if any, with rows read once for all subscribers).
 func liveFeed[T any](ctx context.Context, broker *live.Broker, pick func(live.Event) bool,
 	read func(ctx context.Context, v *auth.Viewer, ev live.Event) (T, func(*Loaders), bool, error)) (<-chan T, error) {
-	s := socketFrom(ctx)
-	if s == nil || s.cancel == nil {
+	s, _ := ctx.Value(connectionKey{}).(*connection)
+	if s == nil {
 		return nil, apperr.New(apperr.BadUserInput,
 			"Subscriptions run over a WebSocket (graphql-transport-ws) at /query.")
 	}
@@ -60,12 +91,12 @@ func liveFeed[T any](ctx context.Context, broker *live.Broker, pick func(live.Ev
 				}
 				v, err := refreshViewer(ctx, ev)
 				if e, ok := apperr.As(err); ok && e.Code == apperr.Unauthenticated {
-					s.close(closeUnauthorized, "Session ended")
+					s.endSession()
 					return
 				}
 				if err != nil {
 					if ctx.Err() == nil {
-						s.owner.log.Error("subscription: session lookup failed", "err", err)
+						s.log.Error("subscription: session lookup failed", "err", err)
 					}
 					continue
 				}
@@ -78,14 +109,14 @@ func liveFeed[T any](ctx context.Context, broker *live.Broker, pick func(live.Ev
 				}
 				if err != nil {
 					if ctx.Err() == nil {
-						s.owner.log.Error("subscription: reading a changed row failed", "err", err)
+						s.log.Error("subscription: reading a changed row failed", "err", err)
 					}
 					continue
 				}
 				if !ok {
 					continue
 				}
-				fresh := NewLoaders(s.owner.svc)
+				fresh := NewLoaders(s.svc)
 				if prime != nil {
 					prime(fresh)
 				}

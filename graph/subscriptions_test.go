@@ -12,6 +12,7 @@ import (
 
 	"agentdesk/db"
 	"agentdesk/graph"
+	"agentdesk/httpapi"
 	"agentdesk/live/livetest"
 )
 
@@ -339,7 +340,7 @@ func TestSocketRefusals(t *testing.T) {
 			break
 		}
 
-		for range graph.DefaultMaxSocketsPerAgent - 1 { // oc is one
+		for range httpapi.DefaultMaxSocketsPerAgent - 1 { // oc is one
 			s.socket(owner.Token)
 		}
 		c, err = livetest.Dial(ctx, livetest.URL(s.http.URL), owner.Token, livetest.Options{})

@@ -1,4 +1,4 @@
-package graph
+package httpapi
 
 import (
 	"cmp"
@@ -13,14 +13,15 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"agentdesk/apperr"
 	"agentdesk/auth"
+	"agentdesk/graph"
 	"agentdesk/live"
+	"agentdesk/reqctx"
 	"agentdesk/team"
 )
 
@@ -30,8 +31,6 @@ import (
 // steady-write rule of the HTTP path (each would cut or starve a
 // connection that lives for hours), and is bounded instead by these.
 const (
-	// MaxSubscriptionsPerSocket bounds the operations one socket runs.
-	MaxSubscriptionsPerSocket = 20
 	// DefaultMaxSocketsPerAgent bounds the sockets of one agent (per
 	// process) unless MAX_SOCKETS_PER_AGENT says otherwise.
 	DefaultMaxSocketsPerAgent = 10
@@ -79,12 +78,7 @@ type socket struct {
 	agentID   int64
 	sessionID int64
 	counted   bool
-	// operations counts the running subscriptions (MaxSubscriptionsPerSocket).
-	operations atomic.Int32
-	// loaders are replaced before each event, so nothing read for one event
-	// is served to the next (permissions may have changed in between).
-	loaders atomic.Pointer[Loaders]
-	release sync.Once
+	release   sync.Once
 }
 
 type socketKey struct{}
@@ -110,14 +104,14 @@ func (ss *sockets) websocketTransport(maxMessageBytes int64) transport.Websocket
 		PayloadReadLimit: &maxMessageBytes,
 		CloseFunc:        func(ctx context.Context, _ int) { socketFrom(ctx).end() },
 		ErrorFunc: func(ctx context.Context, err error) {
-			ss.log.Debug("websocket", "request_id", RequestID(ctx), "err", err)
+			ss.log.Debug("websocket", "request_id", reqctx.RequestID(ctx), "err", err)
 		},
 	}
 }
 
 // handler serves WebSocket upgrades with the GraphQL server srv (which has
 // the transport): after the origin check, outside the request limits.
-func (ss *sockets) handler(allowedOrigins []string, srv *handler.Server) http.Handler {
+func (ss *sockets) handler(allowedOrigins []string, srv http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !websocketOriginAllowed(allowedOrigins, r) {
 			writeTransportErr(w, r, http.StatusForbidden, &gqlerror.Error{
@@ -205,15 +199,14 @@ func (ss *sockets) init(ctx context.Context, payload transport.InitPayload) (con
 		return refuse(ctx, closeUnauthorized, closeReasonBadSession)
 	}
 	if err != nil {
-		ss.log.Error("websocket: session lookup failed", "request_id", RequestID(ctx), "err", err)
+		ss.log.Error("websocket: session lookup failed", "request_id", reqctx.RequestID(ctx), "err", err)
 		return refuse(ctx, closeInternalError, "internal error")
 	}
 	if !ss.admit(s, v) {
 		return refuse(ctx, closeTooManySockets, "Too many sockets for this agent")
 	}
 	ctx, s.cancel = context.WithCancel(ctx)
-	s.loaders.Store(NewLoaders(ss.svc))
-	ctx = context.WithValue(ctx, loadersKey{}, &s.loaders)
+	ctx = graph.WithConnection(ctx, ss.svc, ss.log, func() { s.close(closeUnauthorized, "Session ended") })
 	s.watchSession(ctx, v)
 	return ctx, nil, nil
 }
