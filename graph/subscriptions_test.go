@@ -3,6 +3,7 @@ package graph_test
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -13,7 +14,10 @@ import (
 	"agentdesk/db"
 	"agentdesk/graph"
 	"agentdesk/httpapi"
+	"agentdesk/jobs"
 	"agentdesk/live/livetest"
+	"agentdesk/mail"
+	"agentdesk/mail/mailtest"
 )
 
 // hangGuard only stops a hung test; what the contract bounds (an event
@@ -379,4 +383,53 @@ func TestSocketOriginFollowsAllowedOrigins(t *testing.T) {
 	if res.StatusCode != http.StatusForbidden || len(body.Errors) != 1 || body.Errors[0].Extensions["code"] != "FORBIDDEN" {
 		t.Fatalf("foreign origin: %d %+v", res.StatusCode, body)
 	}
+}
+
+// TestDeliveryStatusIsAnEvent: when an invitation's email leaves (real
+// SMTP), its subscribers hear DELIVERY_STATUS_CHANGED with the new status.
+func TestDeliveryStatusIsAnEvent(t *testing.T) {
+	eachDB(t, func(t *testing.T, s *testServer) {
+		smtpServer := mailtest.Start(t)
+		deliverer, err := mail.NewSMTP(smtpServer.URL, mailFrom)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := jobs.New(s.db, deliverer, jobs.Config{MaxAttempts: 3, RetryBase: 20 * time.Millisecond,
+			PollInterval: 20 * time.Millisecond, CleanupEvery: time.Hour, Now: s.clock.Now,
+			Log: slog.New(slog.DiscardHandler), Live: s.svc.Live})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := q.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = q.Stop(ctx)
+		})
+		s.svc.Emails = q
+
+		owner := s.createWorkspace("Live Delivery")
+		c := s.socket(owner.Token)
+		s.subscribe(c, "a", `subscription { agentChanged { change agent { id invitation { deliveryStatus } } } }`, nil, 2)
+		id := s.invite(owner.Token, "ana@delivery.example.com", "Agent")
+		type deliveryEvent struct {
+			AgentChanged struct {
+				Change string
+				Agent  struct {
+					ID         string
+					Invitation struct{ DeliveryStatus string }
+				}
+			}
+		}
+		ev := event[deliveryEvent](t, c, "a").AgentChanged
+		if ev.Change != "INVITED" || ev.Agent.ID != id {
+			t.Fatalf("event %+v", ev)
+		}
+		ev = event[deliveryEvent](t, c, "a").AgentChanged
+		if ev.Change != "DELIVERY_STATUS_CHANGED" || ev.Agent.ID != id || ev.Agent.Invitation.DeliveryStatus != "SENT" {
+			t.Fatalf("event %+v", ev)
+		}
+	})
 }
