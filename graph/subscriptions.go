@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql/handler/transport"
@@ -67,68 +68,99 @@ func liveFeed[T any](ctx context.Context, broker *live.Broker, pick func(live.Ev
 		s.operations.Add(-1)
 		return nil, err
 	}
-	sub := broker.Subscribe(v.WorkspaceID)
 	out := make(chan T)
-	go func() {
-		defer close(out)
-		defer sub.Close()
-		defer s.operations.Add(-1)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-sub.Done():
-				// Fell too far behind: the client subscribes again and
-				// re-reads what it shows.
-				transport.AddSubscriptionError(ctx, subscriptionError(apperr.RateLimited,
-					"Too many changes at once; subscribe again."))
-				return
-			case <-sub.Ready():
+	var finishOnce sync.Once
+	var sub *live.Subscription
+	// finish ends the subscription once: with an error (sent, then the
+	// channel closes and gqlgen completes the operation), or without, when
+	// the operation's context ended (gqlgen stops reading by itself).
+	finish := func(failure *gqlerror.Error) {
+		finishOnce.Do(func() {
+			sub.Close()
+			s.operations.Add(-1)
+			if failure != nil {
+				transport.AddSubscriptionError(ctx, failure)
+				close(out)
 			}
-			for _, ev := range sub.Take() {
-				if !pick(ev) {
-					continue
+		})
+	}
+	// deliver works through the waiting events; true when the
+	// subscription has ended.
+	deliver := func() bool {
+		if sub.Overflowed() {
+			// Fell too far behind: the client subscribes again and
+			// re-reads what it shows.
+			finish(subscriptionError(apperr.RateLimited, "Too many changes at once; subscribe again."))
+			return true
+		}
+		for _, ev := range sub.Take() {
+			if !pick(ev) {
+				continue
+			}
+			v, err := refreshViewer(ctx, ev)
+			if e, ok := apperr.As(err); ok && e.Code == apperr.Unauthenticated {
+				s.endSession()
+				return true
+			}
+			if err != nil {
+				if ctx.Err() == nil {
+					s.log.Error("subscription: session lookup failed", "err", err)
 				}
-				v, err := refreshViewer(ctx, ev)
-				if e, ok := apperr.As(err); ok && e.Code == apperr.Unauthenticated {
-					s.endSession()
-					return
+				continue
+			}
+			item, prime, ok, err := read(ctx, v, ev)
+			if e, isApp := apperr.As(err); isApp && e.Code == apperr.Forbidden {
+				// The subscriber lost the permission the subscription
+				// needs: it ends, and says why.
+				finish(subscriptionError(e.Code, e.Message))
+				return true
+			}
+			if err != nil {
+				if ctx.Err() == nil {
+					s.log.Error("subscription: reading a changed row failed", "err", err)
 				}
-				if err != nil {
-					if ctx.Err() == nil {
-						s.log.Error("subscription: session lookup failed", "err", err)
-					}
-					continue
-				}
-				item, prime, ok, err := read(ctx, v, ev)
-				if e, isApp := apperr.As(err); isApp && e.Code == apperr.Forbidden {
-					// The subscriber lost the permission the subscription
-					// needs: it ends, and says why.
-					transport.AddSubscriptionError(ctx, subscriptionError(e.Code, e.Message))
-					return
-				}
-				if err != nil {
-					if ctx.Err() == nil {
-						s.log.Error("subscription: reading a changed row failed", "err", err)
-					}
-					continue
-				}
-				if !ok {
-					continue
-				}
-				fresh := NewLoaders(s.svc)
-				if prime != nil {
-					prime(fresh)
-				}
-				s.loaders.Store(fresh)
-				select {
-				case out <- item:
-				case <-ctx.Done():
-					return
-				}
+				continue
+			}
+			if !ok {
+				continue
+			}
+			fresh := NewLoaders(s.svc)
+			if prime != nil {
+				prime(fresh)
+			}
+			s.loaders.Store(fresh)
+			select {
+			case out <- item:
+			case <-ctx.Done():
+				return true
 			}
 		}
-	}()
+		return false
+	}
+	// An idle subscription holds no goroutine of its own: a worker starts
+	// when events arrive and stops when they are handled, one at a time so
+	// they go out in order. state: 0 no worker, 1 a worker runs, 2 a worker
+	// runs and more events came meanwhile.
+	var state atomic.Int32
+	wake := func() {
+		if state.Add(1) != 1 {
+			state.Store(2)
+			return
+		}
+		go func() {
+			for {
+				if ctx.Err() != nil || deliver() {
+					return // state stays set: no worker starts again
+				}
+				if state.CompareAndSwap(1, 0) {
+					return
+				}
+				state.Store(1)
+			}
+		}()
+	}
+	sub = broker.SubscribeWake(v.WorkspaceID, wake)
+	context.AfterFunc(ctx, func() { finish(nil) })
 	return out, nil
 }
 

@@ -104,6 +104,9 @@ type Subscription struct {
 	// notify, if set, receives each event instead of the queue
 	// (SubscribeFunc).
 	notify func(Event)
+	// wake, if set, is called when events wait or the subscription
+	// overflowed, instead of signalling Ready (SubscribeWake).
+	wake func()
 
 	mu         sync.Mutex
 	waiting    []Event
@@ -163,10 +166,17 @@ func (s *Subscription) offer(ev Event) bool {
 		s.overflowed = true
 		s.waiting = nil
 		s.mu.Unlock()
+		if s.wake != nil {
+			s.wake()
+		}
 		return false
 	}
 	s.waiting = append(s.waiting, ev)
 	s.mu.Unlock()
+	if s.wake != nil {
+		s.wake()
+		return true
+	}
 	select {
 	case s.ready <- struct{}{}:
 	default: // already signalled
@@ -177,7 +187,12 @@ func (s *Subscription) offer(ev Event) bool {
 // Subscribe returns a subscription to the events of a workspace (Resync
 // events reach every subscription).
 func (b *Broker) Subscribe(workspaceID int64) *Subscription {
-	s := &Subscription{b: b, workspace: workspaceID, ready: make(chan struct{}, 1), done: make(chan struct{})}
+	return b.add(&Subscription{b: b, workspace: workspaceID, ready: make(chan struct{}, 1), done: make(chan struct{})})
+}
+
+// add registers a subscription, complete before any event can reach it.
+func (b *Broker) add(s *Subscription) *Subscription {
+	workspaceID := s.workspace
 	if b == nil {
 		return s
 	}
@@ -192,23 +207,19 @@ func (b *Broker) Subscribe(workspaceID int64) *Subscription {
 	return s
 }
 
+// SubscribeWake is Subscribe for a subscriber that needs no goroutine of
+// its own while idle: the events wait as with Subscribe (Take), and wake is
+// called, by the publisher, whenever some arrive or the subscription
+// overflowed; it must return at once (start a goroutine to Take them).
+func (b *Broker) SubscribeWake(workspaceID int64, wake func()) *Subscription {
+	return b.add(&Subscription{b: b, workspace: workspaceID, wake: wake, ready: make(chan struct{}, 1), done: make(chan struct{})})
+}
+
 // SubscribeFunc is Subscribe for a subscriber that needs no goroutine of
 // its own while idle: fn is called with each event, by the publisher, and
 // must return at once (start a goroutine for any work).
 func (b *Broker) SubscribeFunc(workspaceID int64, fn func(Event)) *Subscription {
-	s := &Subscription{b: b, workspace: workspaceID, notify: fn, ready: make(chan struct{}, 1), done: make(chan struct{})}
-	if b == nil {
-		return s
-	}
-	b.mu.Lock()
-	set := b.subs[workspaceID]
-	if set == nil {
-		set = map[*Subscription]struct{}{}
-		b.subs[workspaceID] = set
-	}
-	set[s] = struct{}{}
-	b.mu.Unlock()
-	return s
+	return b.add(&Subscription{b: b, workspace: workspaceID, notify: fn, ready: make(chan struct{}, 1), done: make(chan struct{})})
 }
 
 // Subscribers counts the open subscriptions (for tests and metrics).
