@@ -1,8 +1,6 @@
 package graph
 
 import (
-	"log/slog"
-
 	"agentdesk/live"
 	"agentdesk/team"
 )
@@ -13,6 +11,5 @@ type Resolver struct {
 	Team *team.Service
 	// Live carries committed changes to the subscriptions.
 	Live  *live.Broker
-	log   *slog.Logger
 	guard *abuseGuard
 }

@@ -71,7 +71,7 @@ func NewServer(cfg Config) *Server {
 	limits := cfg.limits()
 	guard := newAbuseGuard(cfg.rateLimits(), cfg.Now)
 	srv := handler.New(generated.NewExecutableSchema(generated.Config{
-		Resolvers:  &Resolver{Team: cfg.Team, Live: cfg.Live, log: log, guard: guard},
+		Resolvers:  &Resolver{Team: cfg.Team, Live: cfg.Live, guard: guard},
 		Directives: directives(),
 		Complexity: complexityRoot(limits.DefaultPageSz),
 	}))
