@@ -142,12 +142,14 @@ func liveFeed[T any](ctx context.Context, broker *live.Broker, pick func(live.Ev
 	// they go out in order. state: 0 no worker, 1 a worker runs, 2 a worker
 	// runs and more events came meanwhile.
 	var state atomic.Int32
+	subscribed := make(chan struct{}) // sub is set: an event may wake us before
 	wake := func() {
 		if state.Add(1) != 1 {
 			state.Store(2)
 			return
 		}
 		go func() {
+			<-subscribed
 			for {
 				if ctx.Err() != nil || deliver() {
 					return // state stays set: no worker starts again
@@ -160,6 +162,7 @@ func liveFeed[T any](ctx context.Context, broker *live.Broker, pick func(live.Ev
 		}()
 	}
 	sub = broker.SubscribeWake(v.WorkspaceID, wake)
+	close(subscribed)
 	context.AfterFunc(ctx, func() { finish(nil) })
 	return out, nil
 }

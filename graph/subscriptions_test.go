@@ -433,3 +433,43 @@ func TestDeliveryStatusIsAnEvent(t *testing.T) {
 		}
 	})
 }
+
+// TestCautionChangedEvents: removing an agent puts the badge on its
+// conversations (CAUTION_CHANGED); reassigning one clears it
+// (CAUTION_CHANGED); moving it between active agents is ASSIGNED.
+func TestCautionChangedEvents(t *testing.T) {
+	eachDB(t, func(t *testing.T, s *testServer) {
+		owner := s.createWorkspace("Live Caution")
+		leaving := s.member(owner, "leaving@caution.example.com", "Agent")
+		conv := s.createConversation(owner.Token, "Caution", "EMAIL")
+		const assign = `mutation($in: AssignConversationInput!) { assignConversation(input: $in) { conversation { id } } }`
+		s.must(owner.Token, assign, map[string]any{"in": map[string]any{"conversationId": conv, "agentId": leaving.ID}}, nil)
+		c := s.socket(owner.Token)
+		s.subscribe(c, "o", `subscription { conversationChanged { change conversation { id caution } } }`, nil, 2)
+		type cautionEvent struct {
+			ConversationChanged struct {
+				Change       string
+				Conversation struct {
+					ID      string
+					Caution *string
+				}
+			}
+		}
+		s.must(owner.Token, `mutation($in: RemoveAgentInput!) { removeAgent(input: $in) { agent { id } } }`,
+			map[string]any{"in": map[string]any{"agentId": leaving.ID}}, nil)
+		ev := event[cautionEvent](t, c, "o").ConversationChanged
+		if ev.Change != "CAUTION_CHANGED" || ev.Conversation.ID != conv || ev.Conversation.Caution == nil {
+			t.Fatalf("after the removal: %+v", ev)
+		}
+		s.must(owner.Token, assign, map[string]any{"in": map[string]any{"conversationId": conv, "agentId": owner.ID}}, nil)
+		ev = event[cautionEvent](t, c, "o").ConversationChanged
+		if ev.Change != "CAUTION_CHANGED" || ev.Conversation.Caution != nil {
+			t.Fatalf("after reassigning: %+v", ev)
+		}
+		other := s.member(owner, "other@caution.example.com", "Agent")
+		s.must(owner.Token, assign, map[string]any{"in": map[string]any{"conversationId": conv, "agentId": other.ID}}, nil)
+		if ev = event[cautionEvent](t, c, "o").ConversationChanged; ev.Change != "ASSIGNED" || ev.Conversation.Caution != nil {
+			t.Fatalf("between active agents: %+v", ev)
+		}
+	})
+}

@@ -42,9 +42,9 @@ func showsCaution(tx *gorm.DB, agentID *int64) (bool, error) {
 	if agentID == nil {
 		return false, nil
 	}
-	var status models.AgentStatus
-	err := tx.Model(&models.Agent{}).Where("id = ?", *agentID).Pluck("status", &status).Error
-	return status != "" && status != models.AgentActive, err
+	var statuses []models.AgentStatus
+	err := tx.Model(&models.Agent{}).Where("id = ?", *agentID).Pluck("status", &statuses).Error
+	return len(statuses) == 1 && statuses[0] != models.AgentActive, err
 }
 
 // assignmentChange names the change of a conversation whose assignee moved:

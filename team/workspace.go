@@ -309,10 +309,10 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 		if err := tx.Model(&sess).Update("revoked_at", s.Sessions.Now()).Error; err != nil {
 			return err
 		}
-		var workspaceID int64
-		if err := tx.Model(&models.Agent{}).Where("id = ?", sess.AgentID).Pluck("workspace_id", &workspaceID).Error; err != nil {
+		var workspaceIDs []int64
+		if err := tx.Model(&models.Agent{}).Where("id = ?", sess.AgentID).Pluck("workspace_id", &workspaceIDs).Error; err != nil || len(workspaceIDs) != 1 {
 			return err
 		}
-		return s.emit(tx, live.Event{Kind: live.SessionEnded, WorkspaceID: workspaceID, ID: sess.AgentID, SessionID: sess.ID})
+		return s.emit(tx, live.Event{Kind: live.SessionEnded, WorkspaceID: workspaceIDs[0], ID: sess.AgentID, SessionID: sess.ID})
 	})
 }
