@@ -213,7 +213,7 @@ func BenchmarkIdleSubscribers(b *testing.B) {
 	time.Sleep(500 * time.Millisecond)
 	before, liveBefore := rssBytes(b, p.cmd.Process.Pid), p.liveBytes(pprofAddr)
 
-	tokens := sessions(b, url, "olga@idle.example.com", subscribers)
+	tokens := signIns(b, url, "olga@idle.example.com", subscribers)
 	clients := make([]*livetest.Client, subscribers)
 	for i := range clients {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -278,10 +278,10 @@ func (p *serverProcess) metric(name string) float64 {
 	return -1
 }
 
-// sessions signs the agent with email in n times, straight in the
+// signIns signs the agent with email in n times, straight in the
 // database (n logins would spend most of the run hashing passwords), and
 // returns the tokens.
-func sessions(t testing.TB, url, email string, n int) []string {
+func signIns(t testing.TB, url, email string, n int) []string {
 	t.Helper()
 	d, err := db.Open(url, db.Options{})
 	if err != nil {

@@ -55,6 +55,15 @@ type serverProcess struct {
 // answers /healthz.
 func startServer(t testing.TB, env ...string) *serverProcess {
 	t.Helper()
+	p := launch(t, env...)
+	p.waitFor(t, "/healthz")
+	return p
+}
+
+// launch runs the binary with the given settings and returns at once. It
+// does not drain on SIGTERM unless env sets SHUTDOWN_DRAIN.
+func launch(t testing.TB, env ...string) *serverProcess {
+	t.Helper()
 	bin, err := binary()
 	if err != nil {
 		t.Fatal(err)
@@ -63,13 +72,12 @@ func startServer(t testing.TB, env ...string) *serverProcess {
 	p.base = "http://" + p.addr
 	p.cmd = exec.Command(bin)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
-	p.cmd.Env = append(append(os.Environ(), "LISTEN_ADDR="+p.addr), env...)
+	p.cmd.Env = append(append(os.Environ(), "LISTEN_ADDR="+p.addr, "SHUTDOWN_DRAIN=0s"), env...)
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	go func() { p.exited <- p.cmd.Wait() }()
 	t.Cleanup(func() { _ = p.cmd.Process.Kill() })
-	p.waitFor(t, "/healthz")
 	return p
 }
 
@@ -106,7 +114,7 @@ func (p *serverProcess) waitFor(t testing.TB, path string) {
 }
 
 // terminate sends SIGTERM and expects exit status 0.
-func (p *serverProcess) terminate(t *testing.T) {
+func (p *serverProcess) terminate(t testing.TB) {
 	t.Helper()
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

@@ -1,14 +1,12 @@
 package graph
 
-import (
-	"agentdesk/live"
-	"agentdesk/team"
-)
+import "agentdesk/live"
 
 // Resolver is the root of the resolvers. Resolvers translate GraphQL
-// arguments to the rules in package team and the results back; nothing more.
+// arguments to the rules (ports.go) and the results back; nothing more.
 type Resolver struct {
-	Team *team.Service
+	Team              TeamRules
+	ConversationRules ConversationRules
 	// Live carries committed changes to the subscriptions.
 	Live  *live.Broker
 	guard *abuseGuard

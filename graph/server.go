@@ -12,13 +12,14 @@ import (
 
 	"agentdesk/graph/generated"
 	"agentdesk/live"
-	"agentdesk/team"
 )
 
 // Config configures the executable GraphQL server.
 type Config struct {
-	Team *team.Service
-	Log  *slog.Logger // nil: slog.Default()
+	// The rules the resolvers call (ports.go).
+	Team              TeamRules
+	ConversationRules ConversationRules
+	Log               *slog.Logger // nil: slog.Default()
 	// Production turns off introspection and field suggestions.
 	Production bool
 	// Limits bound each operation's shape; zero fields take DefaultLimits.
@@ -50,7 +51,7 @@ func (c Config) limits() Limits {
 func (c Config) rateLimits() RateLimits {
 	r, d := c.RateLimits, DefaultRateLimits
 	return RateLimits{PerIP: cmp.Or(r.PerIP, d.PerIP), PerSubject: cmp.Or(r.PerSubject, d.PerSubject),
-		Period: cmp.Or(r.Period, d.Period), MaxKeys: r.MaxKeys}
+		Period: cmp.Or(r.Period, d.Period), MaxKeys: r.MaxKeys, Redis: r.Redis, RedisPrefix: r.RedisPrefix}
 }
 
 // Server is the executable GraphQL server: the schema with its resolvers,
@@ -63,15 +64,17 @@ type Server struct {
 	*handler.Server
 	withLoaders http.Handler
 	guard       *abuseGuard
+	resolver    *Resolver
 }
 
 // NewServer returns the executable GraphQL server.
 func NewServer(cfg Config) *Server {
 	log := cmp.Or(cfg.Log, slog.Default())
 	limits := cfg.limits()
-	guard := newAbuseGuard(cfg.rateLimits(), cfg.Now)
+	guard := newAbuseGuard(cfg.rateLimits(), cfg.Now, log)
+	resolver := &Resolver{Team: cfg.Team, ConversationRules: cfg.ConversationRules, Live: cfg.Live, guard: guard}
 	srv := handler.New(generated.NewExecutableSchema(generated.Config{
-		Resolvers:  &Resolver{Team: cfg.Team, Live: cfg.Live, guard: guard},
+		Resolvers:  resolver,
 		Directives: directives(),
 		Complexity: complexityRoot(limits.DefaultPageSz),
 	}))
@@ -94,7 +97,7 @@ func NewServer(cfg Config) *Server {
 	srv.SetValidationRulesFn(validationRules)
 	srv.SetErrorPresenter(presentError(log))
 	srv.SetRecoverFunc(recoverPanic(log))
-	return &Server{Server: srv, withLoaders: loadersMiddleware(cfg.Team, srv), guard: guard}
+	return &Server{Server: srv, withLoaders: loadersMiddleware(resolver, srv), guard: guard, resolver: resolver}
 }
 
 // ServeHTTP serves a GraphQL request over the transports the HTTP layer

@@ -14,16 +14,15 @@ import (
 	"agentdesk/graph/model"
 	"agentdesk/live"
 	"agentdesk/models"
-	"agentdesk/team"
 )
 
 // MaxSubscriptionsPerSocket bounds the subscriptions one socket runs.
 const MaxSubscriptionsPerSocket = 20
 
-// connection is what subscriptions need of the WebSocket they run on.
-type connection struct {
-	svc *team.Service
-	log *slog.Logger
+// socketConn is what subscriptions need of the WebSocket they run on.
+type socketConn struct {
+	resolver *Resolver
+	log      *slog.Logger
 	// endSession closes the socket: its session ended.
 	endSession func()
 	// operations counts the running subscriptions.
@@ -39,9 +38,9 @@ type connectionKey struct{}
 // connection_init, for subscriptions; the transport (package httpapi) calls
 // it. endSession closes the socket when a subscription finds that its
 // session ended.
-func WithConnection(ctx context.Context, svc *team.Service, log *slog.Logger, endSession func()) context.Context {
-	c := &connection{svc: svc, log: log, endSession: endSession}
-	c.loaders.Store(NewLoaders(svc))
+func (s *Server) WithConnection(ctx context.Context, log *slog.Logger, endSession func()) context.Context {
+	c := &socketConn{resolver: s.resolver, log: log, endSession: endSession}
+	c.loaders.Store(NewLoaders(s.resolver))
 	ctx = context.WithValue(ctx, loadersKey{}, &c.loaders)
 	return context.WithValue(ctx, connectionKey{}, c)
 }
@@ -54,7 +53,7 @@ func WithConnection(ctx context.Context, svc *team.Service, log *slog.Logger, en
 // read's prime, if any, with rows read once for all subscribers).
 func liveFeed[T any](ctx context.Context, broker *live.Broker, pick func(live.Event) bool,
 	read func(ctx context.Context, v *auth.Viewer, ev live.Event) (T, func(*Loaders), bool, error)) (<-chan T, error) {
-	s, _ := ctx.Value(connectionKey{}).(*connection)
+	s, _ := ctx.Value(connectionKey{}).(*socketConn)
 	if s == nil {
 		return nil, apperr.New(apperr.BadUserInput,
 			"Subscriptions run over a WebSocket (graphql-transport-ws) at /query.")
@@ -124,7 +123,7 @@ func liveFeed[T any](ctx context.Context, broker *live.Broker, pick func(live.Ev
 			if !ok {
 				continue
 			}
-			fresh := NewLoaders(s.svc)
+			fresh := NewLoaders(s.resolver)
 			if prime != nil {
 				prime(fresh)
 			}
@@ -201,7 +200,7 @@ func (r *Resolver) agentChanges(ctx context.Context) (<-chan *model.AgentChanged
 			if !v.Can(models.PermAgentsRead) {
 				return nil, nil, false, apperr.New(apperr.Forbidden, "You need the %s permission to do this.", models.PermAgentsRead)
 			}
-			if err := team.CheckAgentRead(v, ev.ID); err != nil {
+			if err := r.Team.CheckAgentRead(v, ev.ID); err != nil {
 				return nil, nil, false, nil // not the viewer's to see (AGENTS_READ was checked above)
 			}
 			shared, err := ev.Shared().Do(changedAgentKey{ev.ID}, func() (any, error) {
@@ -235,7 +234,7 @@ func (r *Resolver) conversationChanges(ctx context.Context, filter *model.Conver
 	}
 	return liveFeed(ctx, r.Live, func(ev live.Event) bool { return ev.Kind == live.ConversationChanged },
 		func(ctx context.Context, v *auth.Viewer, ev live.Event) (*model.ConversationChangedEvent, func(*Loaders), bool, error) {
-			c, err := r.Team.ConversationMatching(ctx, v, f, ev.ID)
+			c, err := r.ConversationRules.ConversationMatching(ctx, v, f, ev.ID)
 			if e, ok := apperr.As(err); ok && e.Code == apperr.NotFound {
 				return nil, nil, false, nil
 			}

@@ -390,13 +390,13 @@ func TestSocketOriginFollowsAllowedOrigins(t *testing.T) {
 func TestDeliveryStatusIsAnEvent(t *testing.T) {
 	eachDB(t, func(t *testing.T, s *testServer) {
 		smtpServer := mailtest.Start(t)
-		deliverer, err := mail.NewSMTP(smtpServer.URL, mailFrom)
+		deliverer, err := mail.NewSMTP(smtpServer.URL, mailFrom, 5*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
 		q, err := jobs.New(s.db, deliverer, jobs.Config{MaxAttempts: 3, RetryBase: 20 * time.Millisecond,
-			PollInterval: 20 * time.Millisecond, CleanupEvery: time.Hour, Now: s.clock.Now,
-			Log: slog.New(slog.DiscardHandler), Live: s.svc.Live})
+			PollInterval: 20 * time.Millisecond, CleanupEvery: time.Hour, SendTimeout: 5 * time.Second,
+			RescueAfter: time.Minute, Now: s.clock.Now, Log: slog.New(slog.DiscardHandler), Live: s.svc.Live})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -22,7 +22,6 @@ import (
 	"agentdesk/graph"
 	"agentdesk/live"
 	"agentdesk/reqctx"
-	"agentdesk/team"
 )
 
 // Subscriptions (BEHAVIOUR.md §7) run over graphql-transport-ws on a
@@ -56,7 +55,7 @@ const (
 // closing them all at shutdown.
 type sockets struct {
 	sessions auth.ViewerResolver
-	svc      *team.Service
+	srv      *graph.Server
 	broker   *live.Broker
 	log      *slog.Logger
 	perAgent int
@@ -88,8 +87,8 @@ func socketFrom(ctx context.Context) *socket {
 	return s
 }
 
-func newSockets(cfg Config) *sockets {
-	return &sockets{sessions: cfg.Sessions, svc: cfg.Team, broker: cfg.Live, log: cfg.Log,
+func newSockets(cfg Config, srv *graph.Server) *sockets {
+	return &sockets{sessions: cfg.Sessions, srv: srv, broker: cfg.Live, log: cfg.Log,
 		perAgent: cmp.Or(cfg.MaxSocketsPerAgent, DefaultMaxSocketsPerAgent),
 		open:     map[*socket]struct{}{}, byAgent: map[int64]int{}}
 }
@@ -206,7 +205,7 @@ func (ss *sockets) init(ctx context.Context, payload transport.InitPayload) (con
 		return refuse(ctx, closeTooManySockets, "Too many sockets for this agent")
 	}
 	ctx, s.cancel = context.WithCancel(ctx)
-	ctx = graph.WithConnection(ctx, ss.svc, ss.log, func() { s.close(closeUnauthorized, "Session ended") })
+	ctx = ss.srv.WithConnection(ctx, ss.log, func() { s.close(closeUnauthorized, "Session ended") })
 	s.watchSession(ctx, v)
 	return ctx, nil, nil
 }

@@ -108,7 +108,8 @@ func (w *EmailWorker) finish(db *gorm.DB, e *models.Email, attempt int, state mo
 		if mirrored.Error != nil || mirrored.RowsAffected == 0 {
 			return mirrored.Error
 		}
-		return w.Live.Emit(tx, live.Event{Kind: live.AgentChanged, WorkspaceID: e.WorkspaceID, ID: e.AgentID,
+		exec := func(sql string, args ...any) error { return tx.Exec(sql, args...).Error }
+		return w.Live.Emit(tx.Statement.Context, exec, live.Event{Kind: live.AgentChanged, WorkspaceID: e.WorkspaceID, ID: e.AgentID,
 			Change: live.AgentDeliveryStatusChanged})
 	})
 	if err == nil {

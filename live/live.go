@@ -20,8 +20,6 @@ import (
 	"context"
 	"errors"
 	"sync"
-
-	"gorm.io/gorm"
 )
 
 // Kind says what changed.
@@ -288,16 +286,21 @@ func Begin(ctx context.Context) (context.Context, *Pending) {
 // the event could otherwise leave before, or without, its commit.
 var ErrNoTransaction = errors.New("live: Emit outside a transaction begun with live.Begin")
 
-// Emit records events of the transaction tx. They reach subscribers only
-// if and after it commits.
-func (b *Broker) Emit(tx *gorm.DB, events ...Event) error {
+// Exec runs one statement in the caller's transaction (NOTIFY, on
+// PostgreSQL).
+type Exec func(sql string, args ...any) error
+
+// Emit records events of the transaction whose context is ctx and whose
+// statements exec runs. They reach subscribers only if and after it
+// commits.
+func (b *Broker) Emit(ctx context.Context, exec Exec, events ...Event) error {
 	if b == nil || len(events) == 0 {
 		return nil
 	}
 	if b.notify != nil {
-		return b.notify.emit(tx, events)
+		return b.notify.emit(exec, events)
 	}
-	p, _ := tx.Statement.Context.Value(pendingKey{}).(*Pending)
+	p, _ := ctx.Value(pendingKey{}).(*Pending)
 	if p == nil {
 		return ErrNoTransaction
 	}

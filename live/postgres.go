@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"gorm.io/gorm"
 )
 
 // Channel is the PostgreSQL notification channel of agentdesk's events.
@@ -114,9 +113,9 @@ func (n *pgNotifier) run(ctx context.Context, b *Broker, conn *pgx.Conn) {
 }
 
 // emit queues events in tx: PostgreSQL delivers them on commit.
-func (n *pgNotifier) emit(tx *gorm.DB, events []Event) error {
+func (n *pgNotifier) emit(exec Exec, events []Event) error {
 	for _, payload := range encodePayloads(events) {
-		if err := tx.Exec("SELECT pg_notify(?, ?)", Channel, payload).Error; err != nil {
+		if err := exec("SELECT pg_notify(?, ?)", Channel, payload); err != nil {
 			return err
 		}
 	}

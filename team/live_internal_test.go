@@ -44,7 +44,7 @@ func TestEventsLeaveAfterCommitOnly(t *testing.T) {
 
 		var got []int64
 		attempt := 0
-		if err := s.inTx(ctx, func(tx *gorm.DB) error {
+		if err := s.InTx(ctx, func(tx *gorm.DB) error {
 			attempt++
 			if err := s.emit(tx, ev(int64(attempt))); err != nil { // 1 is rolled back, 2 commits
 				return err
@@ -56,7 +56,7 @@ func TestEventsLeaveAfterCommitOnly(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		err := s.inTx(ctx, func(tx *gorm.DB) error {
+		err := s.InTx(ctx, func(tx *gorm.DB) error {
 			if err := s.emit(tx, ev(3)); err != nil {
 				return err
 			}
@@ -65,7 +65,7 @@ func TestEventsLeaveAfterCommitOnly(t *testing.T) {
 		if e, ok := apperr.As(err); !ok || e.Code != apperr.Conflict {
 			t.Fatalf("rolled-back transaction: %v", err)
 		}
-		if err := s.inTx(ctx, func(tx *gorm.DB) error {
+		if err := s.InTx(ctx, func(tx *gorm.DB) error {
 			if err := s.emit(tx, ev(4)); err != nil {
 				return err
 			}

@@ -7,7 +7,6 @@ import (
 	"agentdesk/graph/model"
 	"agentdesk/graph/scalar"
 	"agentdesk/models"
-	"agentdesk/team"
 	"bytes"
 	"context"
 	"errors"
@@ -294,7 +293,7 @@ type AgentResolver interface {
 
 	Roles(ctx context.Context, objs []*models.Agent) ([][]*models.Role, error)
 	Permissions(ctx context.Context, objs []*models.Agent) ([][]models.Permission, error)
-	Invitation(ctx context.Context, objs []*models.Agent) ([]*team.Invitation, error)
+	Invitation(ctx context.Context, objs []*models.Agent) ([]*models.Invitation, error)
 
 	ActivatedAt(ctx context.Context, obj *models.Agent) (*time.Time, error)
 	RemovedAt(ctx context.Context, obj *models.Agent) (*time.Time, error)
@@ -329,7 +328,7 @@ type ConversationConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.ConversationConnection) (int, error)
 }
 type InvitationResolver interface {
-	InvitedBy(ctx context.Context, objs []*team.Invitation) ([]*models.Agent, error)
+	InvitedBy(ctx context.Context, objs []*models.Invitation) ([]*models.Agent, error)
 }
 type MessageResolver interface {
 	ID(ctx context.Context, obj *models.Message) (string, error)
@@ -369,7 +368,7 @@ type QueryResolver interface {
 	Conversations(ctx context.Context, first *int, after *string, filter *model.ConversationFilter) (*model.ConversationConnection, error)
 	Conversation(ctx context.Context, id string) (*models.Conversation, error)
 	AuditLog(ctx context.Context, first *int, after *string) (*model.AuditEventConnection, error)
-	Invitation(ctx context.Context, token string) (*team.InvitationPreview, error)
+	Invitation(ctx context.Context, token string) (*models.InvitationPreview, error)
 }
 type RoleResolver interface {
 	ID(ctx context.Context, obj *models.Role) (string, error)
@@ -3289,8 +3288,8 @@ func (ec *executionContext) _Agent_invitation(ctx context.Context, field graphql
 			return ec.resolveBatch_Agent_invitation(ctx, field, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *team.Invitation) graphql.Marshaler {
-			return ec.marshalOInvitation2ᚖagentdeskᚋteamᚐInvitation(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Invitation) graphql.Marshaler {
+			return ec.marshalOInvitation2ᚖagentdeskᚋmodelsᚐInvitation(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3314,7 +3313,7 @@ func (ec *executionContext) resolveBatch_Agent_invitation(ctx context.Context, f
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Invitation(ctx, batch.Parents)
 		})
-		return graphql.ResolveBatchGroupResult[*team.Invitation](
+		return graphql.ResolveBatchGroupResult[*models.Invitation](
 			ctx,
 			batch.Index,
 			len(batch.Parents),
@@ -3324,7 +3323,7 @@ func (ec *executionContext) resolveBatch_Agent_invitation(ctx context.Context, f
 		)
 	}
 	results, err := resolver.Invitation(ctx, []*models.Agent{obj})
-	return graphql.ResolveBatchSingleResult[*team.Invitation](
+	return graphql.ResolveBatchSingleResult[*models.Invitation](
 		ctx,
 		results,
 		err,
@@ -4957,7 +4956,7 @@ func (ec *executionContext) fieldContext_DeleteRolePayload_deletedRoleId(_ conte
 	return graphql.NewScalarFieldContext("DeleteRolePayload", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Invitation_sentAt(ctx context.Context, field graphql.CollectedField, obj *team.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_sentAt(ctx context.Context, field graphql.CollectedField, obj *models.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4980,7 +4979,7 @@ func (ec *executionContext) fieldContext_Invitation_sentAt(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Invitation_expiresAt(ctx context.Context, field graphql.CollectedField, obj *team.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5003,7 +5002,7 @@ func (ec *executionContext) fieldContext_Invitation_expiresAt(_ context.Context,
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Invitation_expired(ctx context.Context, field graphql.CollectedField, obj *team.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_expired(ctx context.Context, field graphql.CollectedField, obj *models.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5026,7 +5025,7 @@ func (ec *executionContext) fieldContext_Invitation_expired(_ context.Context, f
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _Invitation_sendCount(ctx context.Context, field graphql.CollectedField, obj *team.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_sendCount(ctx context.Context, field graphql.CollectedField, obj *models.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5049,7 +5048,7 @@ func (ec *executionContext) fieldContext_Invitation_sendCount(_ context.Context,
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Invitation_deliveryStatus(ctx context.Context, field graphql.CollectedField, obj *team.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_deliveryStatus(ctx context.Context, field graphql.CollectedField, obj *models.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5072,7 +5071,7 @@ func (ec *executionContext) fieldContext_Invitation_deliveryStatus(_ context.Con
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "EmailDeliveryStatus")
 }
 
-func (ec *executionContext) _Invitation_invitedBy(ctx context.Context, field graphql.CollectedField, obj *team.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_invitedBy(ctx context.Context, field graphql.CollectedField, obj *models.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5103,9 +5102,9 @@ func (ec *executionContext) fieldContext_Invitation_invitedBy(_ context.Context,
 	}
 	return fc, nil
 }
-func (ec *executionContext) resolveBatch_Invitation_invitedBy(ctx context.Context, field graphql.CollectedField, obj *team.Invitation) (any, error) {
+func (ec *executionContext) resolveBatch_Invitation_invitedBy(ctx context.Context, field graphql.CollectedField, obj *models.Invitation) (any, error) {
 	resolver := ec.Resolvers.Invitation()
-	if batch, ok := graphql.BatchParentsFor[*team.Invitation](ctx, "Invitation"); ok {
+	if batch, ok := graphql.BatchParentsFor[*models.Invitation](ctx, "Invitation"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.InvitedBy(ctx, batch.Parents)
 		})
@@ -5118,7 +5117,7 @@ func (ec *executionContext) resolveBatch_Invitation_invitedBy(ctx context.Contex
 			batch.IndexMap,
 		)
 	}
-	results, err := resolver.InvitedBy(ctx, []*team.Invitation{obj})
+	results, err := resolver.InvitedBy(ctx, []*models.Invitation{obj})
 	return graphql.ResolveBatchSingleResult[*models.Agent](
 		ctx,
 		results,
@@ -5127,7 +5126,7 @@ func (ec *executionContext) resolveBatch_Invitation_invitedBy(ctx context.Contex
 	)
 }
 
-func (ec *executionContext) _InvitationPreview_email(ctx context.Context, field graphql.CollectedField, obj *team.InvitationPreview) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvitationPreview_email(ctx context.Context, field graphql.CollectedField, obj *models.InvitationPreview) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5150,7 +5149,7 @@ func (ec *executionContext) fieldContext_InvitationPreview_email(_ context.Conte
 	return graphql.NewScalarFieldContext("InvitationPreview", field, false, false, "String")
 }
 
-func (ec *executionContext) _InvitationPreview_workspaceName(ctx context.Context, field graphql.CollectedField, obj *team.InvitationPreview) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvitationPreview_workspaceName(ctx context.Context, field graphql.CollectedField, obj *models.InvitationPreview) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5173,7 +5172,7 @@ func (ec *executionContext) fieldContext_InvitationPreview_workspaceName(_ conte
 	return graphql.NewScalarFieldContext("InvitationPreview", field, false, false, "String")
 }
 
-func (ec *executionContext) _InvitationPreview_invitedByName(ctx context.Context, field graphql.CollectedField, obj *team.InvitationPreview) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvitationPreview_invitedByName(ctx context.Context, field graphql.CollectedField, obj *models.InvitationPreview) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5196,7 +5195,7 @@ func (ec *executionContext) fieldContext_InvitationPreview_invitedByName(_ conte
 	return graphql.NewScalarFieldContext("InvitationPreview", field, false, false, "String")
 }
 
-func (ec *executionContext) _InvitationPreview_expiresAt(ctx context.Context, field graphql.CollectedField, obj *team.InvitationPreview) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvitationPreview_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.InvitationPreview) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5219,7 +5218,7 @@ func (ec *executionContext) fieldContext_InvitationPreview_expiresAt(_ context.C
 	return graphql.NewScalarFieldContext("InvitationPreview", field, false, false, "Time")
 }
 
-func (ec *executionContext) _InvitationPreview_existingAccount(ctx context.Context, field graphql.CollectedField, obj *team.InvitationPreview) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvitationPreview_existingAccount(ctx context.Context, field graphql.CollectedField, obj *models.InvitationPreview) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7186,8 +7185,8 @@ func (ec *executionContext) _Query_invitation(ctx context.Context, field graphql
 			return ec.Resolvers.Query().Invitation(ctx, fc.Args["token"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *team.InvitationPreview) graphql.Marshaler {
-			return ec.marshalNInvitationPreview2ᚖagentdeskᚋteamᚐInvitationPreview(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *models.InvitationPreview) graphql.Marshaler {
+			return ec.marshalNInvitationPreview2ᚖagentdeskᚋmodelsᚐInvitationPreview(ctx, selections, v)
 		},
 		true,
 		true,
@@ -10652,7 +10651,7 @@ func (ec *executionContext) _DeleteRolePayload(ctx context.Context, sel ast.Sele
 
 var invitationImplementors = []string{"Invitation"}
 
-func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSet, obj *team.Invitation) graphql.Marshaler {
+func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSet, obj *models.Invitation) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, invitationImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -10705,7 +10704,7 @@ func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSe
 
 var invitationPreviewImplementors = []string{"InvitationPreview"}
 
-func (ec *executionContext) _InvitationPreview(ctx context.Context, sel ast.SelectionSet, obj *team.InvitationPreview) graphql.Marshaler {
+func (ec *executionContext) _InvitationPreview(ctx context.Context, sel ast.SelectionSet, obj *models.InvitationPreview) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, invitationPreviewImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -12262,7 +12261,7 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	return res
 }
 
-func (ec *executionContext) marshalNInvitationPreview2ᚖagentdeskᚋteamᚐInvitationPreview(ctx context.Context, sel ast.SelectionSet, v *team.InvitationPreview) graphql.Marshaler {
+func (ec *executionContext) marshalNInvitationPreview2ᚖagentdeskᚋmodelsᚐInvitationPreview(ctx context.Context, sel ast.SelectionSet, v *models.InvitationPreview) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "InvitationPreview!")
 		return graphql.Null
@@ -12998,7 +12997,7 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	return res
 }
 
-func (ec *executionContext) marshalOInvitation2ᚖagentdeskᚋteamᚐInvitation(ctx context.Context, sel ast.SelectionSet, v *team.Invitation) graphql.Marshaler {
+func (ec *executionContext) marshalOInvitation2ᚖagentdeskᚋmodelsᚐInvitation(ctx context.Context, sel ast.SelectionSet, v *models.Invitation) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
