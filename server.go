@@ -51,7 +51,7 @@ import (
 type config struct {
 	ListenAddr     string        `env:"LISTEN_ADDR" envDefault:":8080"`
 	DatabaseURL    string        `env:"DATABASE_URL" envDefault:"sqlite:agentdesk.db"`
-	PublicURL      string        `env:"PUBLIC_URL" envDefault:"http://localhost:8080"`
+	PublicURL      string        `env:"PUBLIC_URL"` // empty: defaultPublicURL(ListenAddr)
 	SMTPURL        string        `env:"SMTP_URL"`
 	MailFrom       string        `env:"MAIL_FROM" envDefault:"agentdesk <no-reply@localhost>"`
 	AppEnv         string        `env:"APP_ENV" envDefault:"development"`
@@ -147,6 +147,9 @@ func run(args []string) error {
 	var cfg config
 	if err := env.Parse(&cfg); err != nil {
 		return err
+	}
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = defaultPublicURL(cfg.ListenAddr)
 	}
 	if len(args) > 0 && args[0] == "healthcheck" {
 		return healthcheck(cfg.ListenAddr)
@@ -448,6 +451,30 @@ func parsePrefixes(items []string) ([]netip.Prefix, error) {
 		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
 	}
 	return out, nil
+}
+
+// defaultPublicURL is the URL of the address the server listens on, so
+// that activation links of a server started with LISTEN_ADDR=:9090 point at
+// it: a wildcard or empty host is this machine (localhost).
+func defaultPublicURL(listenAddr string) string {
+	host, port, err := net.SplitHostPort(listenAddr)
+	if err != nil {
+		return "http://localhost:8080"
+	}
+	if ip, err := netip.ParseAddr(host); host == "" || (err == nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	if port == "80" || port == "http" {
+		return "http://" + bracketIPv6(host)
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+func bracketIPv6(host string) string {
+	if strings.Contains(host, ":") {
+		return "[" + host + "]"
+	}
+	return host
 }
 
 func playgroundURL(cfg config, production bool) string {

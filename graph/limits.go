@@ -148,6 +148,12 @@ func (l *shapeLimits) checkOperation(w *shapeWalker, op *ast.OperationDefinition
 		return LimitError("size", "The query has %d nodes with its fragments expanded; at most %d are allowed.", s.size, l.Size)
 	case s.depth > l.Depth:
 		return LimitError("depth", "The query is nested %d levels deep; at most %d are allowed.", s.depth, l.Depth)
+	case s.introspection.ofTypes > maxOfTypeDepth:
+		return LimitError("depth", "The introspection nests ofType %d levels deep; at most %d are allowed.",
+			s.introspection.ofTypes, maxOfTypeDepth)
+	case s.introspection.reenters != "":
+		return LimitError("introspection", "A type reached through %q may not select a type's fields, inputFields, interfaces, "+
+			"possibleTypes or enumValues: ask __schema { types } or __type(name:) for that type.", s.introspection.reenters)
 	case s.aliases > l.Aliases:
 		return LimitError("aliases", "The query has %d aliases; at most %d are allowed.", s.aliases, l.Aliases)
 	case s.directives > l.Directives:
