@@ -21,8 +21,9 @@ import (
 	"agentdesk/models"
 )
 
-// gql sends a GraphQL request to a server process and decodes its data.
-func (p *serverProcess) gql(t testing.TB, token, query string, vars map[string]any, dst any) {
+// request sends a GraphQL request with variables to a server process and
+// decodes its data.
+func (p *serverProcess) request(t testing.TB, token, query string, vars map[string]any, dst any) {
 	t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, _ := http.NewRequest(http.MethodPost, p.base+"/query", bytes.NewReader(body))
@@ -53,7 +54,7 @@ func (p *serverProcess) gql(t testing.TB, token, query string, vars map[string]a
 func (p *serverProcess) signUp(t testing.TB, email string) string {
 	t.Helper()
 	var out struct{ CreateWorkspace struct{ Token string } }
-	p.gql(t, "", `mutation($in: CreateWorkspaceInput!) { createWorkspace(input: $in) { token } }`,
+	p.request(t, "", `mutation($in: CreateWorkspaceInput!) { createWorkspace(input: $in) { token } }`,
 		map[string]any{"in": map[string]any{"workspaceName": "Live", "ownerName": "Olga", "ownerEmail": email,
 			"password": "correct horse battery"}}, &out)
 	return out.CreateWorkspace.Token
@@ -63,7 +64,7 @@ func (p *serverProcess) signUp(t testing.TB, email string) string {
 func (p *serverProcess) agentRole(t testing.TB, token string) string {
 	t.Helper()
 	var roles struct{ Roles []struct{ ID, Name string } }
-	p.gql(t, token, `{ roles { id name } }`, nil, &roles)
+	p.request(t, token, `{ roles { id name } }`, nil, &roles)
 	for _, r := range roles.Roles {
 		if r.Name == "Agent" {
 			return r.ID
@@ -75,7 +76,7 @@ func (p *serverProcess) agentRole(t testing.TB, token string) string {
 
 func (p *serverProcess) inviteAgent(t testing.TB, token, roleID, email string) {
 	t.Helper()
-	p.gql(t, token, `mutation($in: InviteAgentInput!) { inviteAgent(input: $in) { agent { id } } }`,
+	p.request(t, token, `mutation($in: InviteAgentInput!) { inviteAgent(input: $in) { agent { id } } }`,
 		map[string]any{"in": map[string]any{"email": email, "roleIds": []string{roleID}}}, nil)
 }
 

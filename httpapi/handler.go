@@ -126,7 +126,7 @@ func NewHandlers(cfg Config) Handlers {
 	api = limitBodyTime(timeout, api)
 
 	// WebSockets (subscriptions) skip the request limits: see websocket.go.
-	api = withWebsockets(sockets.handler(cfg.AllowedOrigins, srv), api)
+	api = withWebsockets(sockets.handler(cfg.AllowedOrigins, !cfg.Production, srv), api)
 	mux := http.NewServeMux()
 	mux.Handle("/query", api)
 	mux.Handle("/graphql", api)

@@ -110,9 +110,9 @@ func (ss *sockets) websocketTransport(maxMessageBytes int64) transport.Websocket
 
 // handler serves WebSocket upgrades with the GraphQL server srv (which has
 // the transport): after the origin check, outside the request limits.
-func (ss *sockets) handler(allowedOrigins []string, srv http.Handler) http.Handler {
+func (ss *sockets) handler(allowedOrigins []string, localDev bool, srv http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !websocketOriginAllowed(allowedOrigins, r) {
+		if !websocketOriginAllowed(allowedOrigins, localDev, r) {
 			writeTransportErr(w, r, http.StatusForbidden, &gqlerror.Error{
 				Message:    "This origin may not open a WebSocket here (ALLOWED_ORIGINS).",
 				Extensions: map[string]any{"code": string(apperr.Forbidden)}})
@@ -136,12 +136,13 @@ func withWebsockets(ws, api http.Handler) http.Handler {
 }
 
 // websocketOriginAllowed: a browser page may open a socket from its own
-// origin or from one CORS allows (ALLOWED_ORIGINS). Browsers always send
+// origin or from one CORS allows (ALLOWED_ORIGINS, and in development any
+// http://localhost or 127.0.0.1 port, as withCORS). Browsers always send
 // Origin on a WebSocket; clients that are not browsers send none and need
 // no protection from cross-site use (they hold the token themselves).
-func websocketOriginAllowed(allowed []string, r *http.Request) bool {
+func websocketOriginAllowed(allowed []string, localDev bool, r *http.Request) bool {
 	origin := r.Header.Get("Origin")
-	if origin == "" || slices.Contains(allowed, "*") || slices.Contains(allowed, origin) {
+	if origin == "" || slices.Contains(allowed, "*") || slices.Contains(allowed, origin) || (localDev && isLocalOrigin(origin)) {
 		return true
 	}
 	u, err := url.Parse(origin)
