@@ -229,6 +229,15 @@ func run(args []string) error {
 			return fmt.Errorf("REDIS_URL: %w", err)
 		}
 		defer sharedLimits.Close()
+		// A mistyped or unreachable REDIS_URL would otherwise show only as
+		// every login refused; say so at start. A warning, not a refusal:
+		// a Redis outage must not keep replicas from restarting, and the
+		// limits fail closed until it answers.
+		pingCtx, cancelPing := context.WithTimeout(ctx, 2*time.Second)
+		if err := sharedLimits.Ping(pingCtx).Err(); err != nil {
+			log.Warn("Redis does not answer: login, sign-up and activation answer RATE_LIMITED until it does", "err", err)
+		}
+		cancelPing()
 		signups := cfg.SignupPerIPHourly
 		if signups <= 0 {
 			signups = team.DefaultSignupPerIPHourly

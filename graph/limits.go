@@ -176,6 +176,14 @@ const (
 	introspectionCost = 1000
 )
 
+// bulkInviteCost is the price of each address of inviteAgents: an invite is
+// a transaction of about fifteen statements that may queue an email, so a
+// hundred addresses (4,500) fill almost the whole default budget, and a
+// request cannot invite more than one bulk call's worth by aliasing it
+// (two calls of a hundred cost 9,000). The email limits themselves are
+// counted per address inside each invite.
+const bulkInviteCost = 45
+
 // complexityRoot prices lists by their size: a connection costs `first`
 // times what each of its items asks for, so `agents(first: 100)` with roles
 // costs a hundred times `agents(first: 1)`; its totalCount costs countCost
@@ -202,7 +210,12 @@ func complexityRoot(defaultFirst int) generated.ComplexityRoot {
 	// A message body may be 10,000 characters (up to 40 KB): priced by its
 	// size, so that no query asks for more than about a hundred of them.
 	c.Message.Body = func(int) int { return messageBodyCost }
+	c.Mutation.InviteAgents = func(child int, in model.InviteAgentsInput) int {
+		return sat(1 + child + bulkInviteCost*len(in.Emails))
+	}
 	count := func(int) int { return countCost }
+	// The tabs' counts read every agent the filter matches, like a totalCount.
+	c.Query.AgentCounts = func(int, *model.AgentFilter) int { return countCost }
 	c.AgentConnection.TotalCount = count
 	c.ConversationConnection.TotalCount = count
 	c.MessageConnection.TotalCount = count
