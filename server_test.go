@@ -25,7 +25,7 @@ import (
 var binDir string
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := dbtest.Run(m) // also terminates the PostgreSQL test container
 	if binDir != "" {
 		_ = os.RemoveAll(binDir)
 	}
