@@ -85,6 +85,8 @@ type config struct {
 	MailAddressDailyLimit      int `env:"MAIL_ADDRESS_DAILY_LIMIT" envDefault:"5"`
 	MailNewWorkspaceDailyLimit int `env:"MAIL_NEW_WORKSPACE_DAILY_LIMIT" envDefault:"20"`
 	SignupPerIPHourly          int `env:"SIGNUP_PER_IP_HOURLY" envDefault:"5"`
+	// WebApp serves the activation page and the web client (/activate, /app).
+	WebApp bool `env:"WEB_APP" envDefault:"true"`
 	// MetricsAddr serves /metrics on its own address, and the public one
 	// answers 404 for it (empty: /metrics is on LISTEN_ADDR).
 	MetricsAddr string `env:"METRICS_ADDR"`
@@ -192,7 +194,7 @@ func run(args []string) error {
 		RateLimits: graph.RateLimits{PerIP: cfg.RateLimitPerIP, PerSubject: cfg.RateLimitPerEmail, Period: cfg.RateLimitPeriod,
 			MaxKeys: cfg.RateLimitMaxKeys},
 		AllowedOrigins: cfg.AllowedOrigins, TrustedProxies: trusted, MaxConcurrent: cfg.MaxConcurrent, MaxPerClient: cfg.MaxPerClient,
-		HSTS: strings.HasPrefix(cfg.PublicURL, "https://"), PrivateMetrics: cfg.MetricsAddr != ""})
+		HSTS: strings.HasPrefix(cfg.PublicURL, "https://"), PrivateMetrics: cfg.MetricsAddr != "", WebApp: cfg.WebApp})
 	srv := &http.Server{Addr: cfg.ListenAddr, Handler: handlers.Public, ReadHeaderTimeout: 10 * time.Second,
 		// Headers are bounded (the default is 1 MB per request); an idle
 		// keep-alive connection is closed rather than held for ever.

@@ -21,6 +21,7 @@ import (
 	"agentdesk/auth"
 	"agentdesk/graph/generated"
 	"agentdesk/team"
+	"agentdesk/web"
 )
 
 // Config wires the HTTP handler.
@@ -51,6 +52,8 @@ type Config struct {
 	// PrivateMetrics leaves /metrics off the public handler (404); the
 	// server serves Handlers.Metrics on its own listener (METRICS_ADDR).
 	PrivateMetrics bool
+	// WebApp serves the pages for people (package web): /activate, /app.
+	WebApp bool
 	// Now is the rate limiter's clock (nil: wall clock).
 	Now func() time.Time
 }
@@ -148,6 +151,9 @@ func NewHandlers(cfg Config) Handlers {
 	mux.Handle("/graphql", api)
 	if !cfg.Production {
 		mux.Handle("GET /{$}", playground.Handler("agentdesk", "/query"))
+	}
+	if cfg.WebApp {
+		web.Mount(mux, cfg.Production)
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
