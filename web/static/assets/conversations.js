@@ -120,7 +120,7 @@ export function conversationsPage(main, app) {
         cautioned ? h('span', {
           class: 'badge caution', role: 'img', 'aria-label': 'Caution: assignee removed',
           title: `${assigneeName(assignee)} was removed from the workspace and can no longer reach this conversation`,
-        }, `⚠ ${assigneeName(assignee)} removed`) : null),
+        }, '⚠ Removed') : null),
       h('span', { role: 'cell', class: 'actions' },
         cautioned && app.can('CONVERSATIONS_ASSIGN')
           ? h('button', {
