@@ -113,7 +113,7 @@ func startServer(t *testing.T, bin, databaseURL, smtpURL string) *server {
 	url := "http://" + addr
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "LISTEN_ADDR="+addr, "PUBLIC_URL="+url, "DATABASE_URL="+databaseURL,
-		"SMTP_URL="+smtpURL, "APP_ENV=development", "RESEND_COOLDOWN=3s", "MAIL_RETRY_BASE=1s", "WEB_APP=true")
+		"SMTP_URL="+smtpURL, "APP_ENV=development", "RESEND_COOLDOWN=4s", "MAIL_RETRY_BASE=1s", "WEB_APP=true")
 	logs := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {

@@ -61,6 +61,8 @@ export async function within(ms, what, fn) {
  */
 export async function newPage(context, label) {
   const page = await context.newPage();
+  // Fail fast: each step is a click or a few requests on loopback.
+  page.setDefaultTimeout(10000);
   page.problems = [];
   page.on('pageerror', (err) => page.problems.push(`${label}: script error: ${err.message}`));
   page.on('console', (msg) => {
