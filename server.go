@@ -220,7 +220,7 @@ func run(args []string) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.ListenAndServe() }()
 	log.Info("agentdesk is listening", "addr", cfg.ListenAddr, "database", database.Dialect,
-		"playground", playgroundURL(cfg, production))
+		"playground", playgroundURL(cfg, production), "app", appURL(cfg))
 
 	select {
 	case err := <-serveErr:
@@ -303,7 +303,8 @@ func loadDemo(ctx context.Context, svc *team.Service, cfg config) error {
 	} else {
 		fmt.Printf("The demo workspace %q is already loaded; nothing changed.\n", demo.WorkspaceName)
 	}
-	fmt.Printf("Sign in at %s/ with\n\n  mutation { login(input: {email: %q, password: %q}) { token } }\n\n",
+	fmt.Printf("Open %s/app and sign in as %s with the password %s,\n", cfg.PublicURL, demo.OwnerEmail, demo.Password)
+	fmt.Printf("or sign in at the playground, %s/, with\n\n  mutation { login(input: {email: %q, password: %q}) { token } }\n\n",
 		cfg.PublicURL, demo.OwnerEmail, demo.Password)
 	fmt.Println("then, with the header Authorization: Bearer <token>, try the Agents page and the needs-attention list:")
 	fmt.Println("\n  { agents(first: 50) { totalCount edges { node { name email status roles { name } invitation { expired } } } } }")
@@ -370,6 +371,13 @@ func parsePrefixes(items []string) ([]netip.Prefix, error) {
 		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
 	}
 	return out, nil
+}
+
+func appURL(cfg config) string {
+	if !cfg.WebApp {
+		return "off (WEB_APP=false)"
+	}
+	return cfg.PublicURL + "/app"
 }
 
 func playgroundURL(cfg config, production bool) string {
