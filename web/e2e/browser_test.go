@@ -14,10 +14,12 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,9 +29,11 @@ import (
 	"testing"
 	"time"
 
+	"agentdesk/auth"
 	"agentdesk/db"
 	"agentdesk/db/dbtest"
 	"agentdesk/mail/mailtest"
+	"agentdesk/models"
 )
 
 const chromium = "/usr/bin/chromium"
@@ -52,7 +56,7 @@ func TestBrowserStory(t *testing.T) {
 			loadDemo(t, bin, databaseURL)
 		}
 		srv := startServer(t, bin, databaseURL, smtp.URL)
-		mailbox := httptest.NewServer(mailboxHandler(smtp))
+		mailbox := httptest.NewServer(testHooks(t, smtp, databaseURL))
 		t.Cleanup(mailbox.Close)
 
 		env := []string{"BASE_URL=" + srv.url, "MAILBOX_URL=" + mailbox.URL, "DIALECT=" + string(dialect),
@@ -154,8 +158,37 @@ type mailboxMessage struct {
 	Links   []string `json:"links"`
 }
 
-// mailboxHandler answers GET /messages?to=ADDRESS with the emails the SMTP
-// server received for that address, oldest first, decoded.
+// testHooks is what the browser script needs from outside the browser:
+// GET /messages?to=ADDRESS, the emails the SMTP server received for that
+// address, oldest first, decoded; POST /expire?link=LINK, the clock moving
+// past that activation link's expiry (its row's expires_at set to an hour
+// ago), so the page's answer to a real expired link can be seen without
+// waiting INVITATION_TTL.
+func testHooks(t *testing.T, smtp *mailtest.Server, databaseURL string) http.Handler {
+	database, err := db.Open(databaseURL, db.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = database.Close() })
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /expire", func(w http.ResponseWriter, r *http.Request) {
+		u, err := url.Parse(r.URL.Query().Get("link"))
+		if err != nil || u.Query().Get("token") == "" {
+			http.Error(w, "no link", http.StatusBadRequest)
+			return
+		}
+		res := database.DB.Model(&models.ActivationToken{}).Where("token_hash = ?", auth.HashToken(u.Query().Get("token"))).
+			Update("expires_at", time.Now().UTC().Add(-time.Hour))
+		if res.Error != nil || res.RowsAffected != 1 {
+			http.Error(w, fmt.Sprintf("expire: %v, %d rows", res.Error, res.RowsAffected), http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.Handle("GET /messages", mailboxHandler(smtp))
+	return mux
+}
+
 func mailboxHandler(smtp *mailtest.Server) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		to := strings.ToLower(r.URL.Query().Get("to"))

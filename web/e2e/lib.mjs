@@ -130,7 +130,8 @@ export async function nthLink(to, n) {
   return link;
 }
 
-/** The session token the page keeps in sessionStorage. */
-export async function tokenOf(page) {
-  return page.evaluate(() => sessionStorage.getItem('agentdesk.session'));
+/** Moves the clock past an activation link's expiry (the Go test's hook). */
+export async function expireLink(link) {
+  const res = await fetch(`${MAILBOX}/expire?link=${encodeURIComponent(link)}`, { method: 'POST' });
+  if (res.status !== 204) throw new Failure(`expire ${link}: ${res.status} ${await res.text()}`);
 }

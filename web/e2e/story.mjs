@@ -11,7 +11,7 @@
 // the kebab menu and the dialogs; the pages at 400 px wide.
 
 import {
-  BASE, SHOTS, launch, log, check, within, newPage, noProblems, axe, screenshot, api, nthLink, tokenOf, Failure,
+  BASE, SHOTS, launch, log, check, within, newPage, noProblems, axe, screenshot, api, nthLink, expireLink, Failure,
 } from './lib.mjs';
 
 const LIVE_MS = 2000; // UI.md: changes appear without a reload within 2 s
@@ -120,7 +120,6 @@ async function story(browser) {
   await invite.getByRole('checkbox', { name: 'Agent', exact: true }).check();
   await axe(a, 'invite dialog');
   await invite.getByRole('button', { name: 'Send invitations' }).click();
-  const invitedAt = Date.now();
   await invite.getByRole('alert').filter({ hasText: 'not-an-address' }).waitFor();
   check(await invite.isVisible(), 'the dialog stays open to show the failed address');
   check((await invite.getByRole('textbox', { name: 'Emails' }).inputValue()) === 'not-an-address', 'the failed address is left to correct');
@@ -137,7 +136,6 @@ async function story(browser) {
       && /Email: (Queued|Sent)/.test(text), `pending row of ${email}: ${text}`);
   }
   await live('B sees the invited agents', async () => (await rowOf(b, ANA).count()) === 1 && (await rowOf(b, BEN).count()) === 1);
-  log(`(B's rows counted from the owner's click: ${Date.now() - invitedAt} ms)`);
   check((await tabCount(b, 'Pending')) === 2, 'B counts 2 pending');
   // Delivery: the SMTP server receives the email and the row says Sent, in both.
   const firstLink = await nthLink(ANA, 1);
@@ -283,6 +281,15 @@ async function story(browser) {
   await tab(a, 'Pending').click();
   const roles = await rowOf(a, ANA).locator('.roles').textContent();
   check(roles === 'Supervisor', `re-invited with only the new roles: ${roles}`);
+
+  // ---- an expired link: its own page (the clock moved past its expiry)
+  const benLink = await nthLink(BEN, 1);
+  await expireLink(benLink);
+  await ana.goto(benLink);
+  await ana.getByText('This link has expired').first().waitFor();
+  await ana.getByText(/ask an admin/i).waitFor();
+  check((await ana.getByRole('button', { name: 'Activate account' }).count()) === 0, 'an expired link offers no activation');
+  await axe(ana, 'activation: expired link');
 
   await keyboardPass(a);
   await narrow(browser);
