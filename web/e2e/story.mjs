@@ -21,10 +21,15 @@ const ANA = 'ana@acme.test';
 const BEN = 'ben@acme.test';
 const liveTimes = [];
 
-async function live(what, fn, bound = LIVE_MS) {
-  const ms = await within(bound, `live: ${what}`, fn);
+/**
+ * A change made at since (just before the click that commits it) shows in
+ * another page by since + LIVE_MS, without a reload; reports how long it took.
+ */
+async function live(what, since, fn) {
+  await within(Math.max(0, since + LIVE_MS - Date.now()), `live: ${what} (${LIVE_MS} ms after the change)`, fn);
+  const ms = Date.now() - since;
   liveTimes.push(ms);
-  log(`live: ${what} after ${ms} ms`);
+  log(`live: ${what} ${ms} ms after the change`);
 }
 
 async function signIn(page, email, password) {
@@ -119,8 +124,10 @@ async function story(browser) {
   check(roleNames.includes('Agent') && roleNames.includes('Owner'), `an Owner may grant every role; offered ${roleNames}`);
   await invite.getByRole('checkbox', { name: 'Agent', exact: true }).check();
   await axe(a, 'invite dialog');
+  const invited = Date.now();
   await invite.getByRole('button', { name: 'Send invitations' }).click();
   await invite.getByRole('alert').filter({ hasText: 'not-an-address' }).waitFor();
+  await live('B sees the invited agents', invited, async () => (await rowOf(b, ANA).count()) === 1 && (await rowOf(b, BEN).count()) === 1);
   check(await invite.isVisible(), 'the dialog stays open to show the failed address');
   check((await invite.getByRole('textbox', { name: 'Emails' }).inputValue()) === 'not-an-address', 'the failed address is left to correct');
   await invite.getByRole('button', { name: 'Cancel' }).click();
@@ -135,13 +142,12 @@ async function story(browser) {
     check(/Invitation pending/.test(text) && /Pending/.test(text) && /Agent/.test(text) && /Link expires/.test(text)
       && /Email: (Queued|Sent)/.test(text), `pending row of ${email}: ${text}`);
   }
-  await live('B sees the invited agents', async () => (await rowOf(b, ANA).count()) === 1 && (await rowOf(b, BEN).count()) === 1);
   check((await tabCount(b, 'Pending')) === 2, 'B counts 2 pending');
   // Delivery: the SMTP server receives the email and the row says Sent, in both.
   const firstLink = await nthLink(ANA, 1);
   check(firstLink.startsWith(`${BASE}/activate?token=`), `the email's link: ${firstLink}`);
   await within(15000, 'delivery status Sent (owner)', async () => /Email: Sent/.test(await rowOf(a, ANA).textContent()));
-  await live('B sees the delivery status Sent', async () => /Email: Sent/.test(await rowOf(b, ANA).textContent()));
+  await live('B sees the delivery status Sent', Date.now(), async () => /Email: Sent/.test(await rowOf(b, ANA).textContent()));
 
   // ---- re-send from the kebab menu: disabled during the cooldown, then sent
   const kebab = a.getByRole('button', { name: `More actions for ${ANA}` });
@@ -161,8 +167,10 @@ async function story(browser) {
   check((await kebab.getAttribute('aria-expanded')) === 'true', 'aria-expanded on the open menu');
   await menuMatchesViewerCan(a, ownerToken, ANA);
   await axe(a, 'kebab menu open');
+  const resent = Date.now();
   await a.getByRole('menuitem', { name: 'Re-send activation link' }).click();
   await a.getByText(`A new activation link is on its way to ${ANA}`).waitFor();
+  await live('B sees the second send', resent, async () => /sent 2 times/.test(await rowOf(b, ANA).textContent()));
   // Straight after a re-send the item is disabled and says when it is available.
   await kebab.click();
   const during = (await menuItems(a)).find((i) => i.name === 'Re-send activation link');
@@ -171,7 +179,6 @@ async function story(browser) {
   check(/Available at/.test(note), `the disabled item says when: ${note}`);
   await a.keyboard.press('Escape');
   await within(5000, 'the row counts two sends', async () => /sent 2 times/.test(await rowOf(a, ANA).textContent()));
-  await live('B sees the second send', async () => /sent 2 times/.test(await rowOf(b, ANA).textContent()));
 
   // ---- the old link is dead; the new one (from the real email) activates
   const secondLink = await nthLink(ANA, 2);
@@ -187,10 +194,11 @@ async function story(browser) {
   await axe(ana, 'activation form');
   await ana.getByRole('textbox', { name: 'Name' }).fill('Ana Agent');
   await ana.getByLabel('Password').fill('ana password 1234');
+  const activated = Date.now();
   await ana.getByRole('button', { name: 'Activate account' }).click();
   await ana.getByRole('heading', { name: 'Your account is active' }).waitFor();
   await axe(ana, 'activation done');
-  await live('the owner sees the activation', async () => (await tabCount(a, 'Active')) === 2 && (await tabCount(a, 'Pending')) === 1);
+  await live('the owner sees the activation', activated, async () => (await tabCount(a, 'Active')) === 2 && (await tabCount(a, 'Pending')) === 1);
   await ana.getByRole('link', { name: 'Open agentdesk' }).click();
   // Ana holds the Agent role: no Agents page, her conversations instead; signed in.
   await ana.getByRole('heading', { name: 'Conversations' }).waitFor();
@@ -200,14 +208,16 @@ async function story(browser) {
   // ---- conversations assigned to Ana (contacts writing in: the API's), live on her page
   const ids = await api(`{ agents(first: 10, filter: {status: [ACTIVE]}) { edges { node { id email } } } }`, {}, ownerToken);
   const anaId = ids.agents.edges.find((e) => e.node.email === ANA).node.id;
+  let assigned;
   for (const [subject, contact] of [['Refund for order 1042', 'Maria Garcia'], ['Cannot log in', 'Tom Baker'],
     ['Delivery address change', 'Lena Novak']]) {
     const made = await api(`mutation($i: CreateConversationInput!) { createConversation(input: $i) { conversation { id } } }`,
       { i: { channel: 'EMAIL', subject, contactName: contact, contactEmail: `${contact.split(' ')[0].toLowerCase()}@customer.test`, message: 'Hello, can you help?' } }, ownerToken);
     await api(`mutation($i: AssignConversationInput!) { assignConversation(input: $i) { conversation { id } } }`,
       { i: { conversationId: made.createConversation.conversation.id, agentId: anaId } }, ownerToken);
+    assigned = Date.now();
   }
-  await live('Ana sees her 3 conversations', async () => (await ana.getByRole('row').filter({ hasText: 'Ana Agent' }).count()) === 3);
+  await live('Ana sees her 3 conversations', assigned, async () => (await ana.getByRole('row').filter({ hasText: 'Ana Agent' }).count()) === 3);
   await axe(ana, 'conversations (agent)');
 
   // B watches the needs-attention list: empty now.
@@ -229,14 +239,15 @@ async function story(browser) {
   const says = await remove.textContent();
   check(/loses access to the workspace at once/.test(says) && /caution badge/.test(says), `the remove dialog: ${says}`);
   await axe(a, 'remove dialog');
+  const removed = Date.now();
   await remove.getByRole('button', { name: 'Remove', exact: true }).click();
   await a.getByText(/3 open conversations show a caution badge/).waitFor();
   await within(5000, 'Ana leaves the Active tab', async () => (await rowOf(a, ANA).count()) === 0 && (await tabCount(a, 'Removed')) === 1);
   // Ana's session ends: her page returns to sign-in without her doing anything.
   // (BEHAVIOUR.md §7: her socket closes within 1 s; the page then asks to sign in.)
-  await live("Ana's page signs her out", async () => ana.getByRole('heading', { name: 'Sign in' }).isVisible());
+  await live("Ana's page signs her out", removed, async () => ana.getByRole('heading', { name: 'Sign in' }).isVisible());
   // ---- Needs attention, live in B: three conversations with the badge naming Ana
-  await live('B sees the cautioned conversations', async () => (await b.getByRole('img', { name: 'Caution: assignee removed' }).count()) === 3);
+  await live('B sees the cautioned conversations', removed, async () => (await b.getByRole('img', { name: 'Caution: assignee removed' }).count()) === 3);
   const badge = b.getByRole('img', { name: 'Caution: assignee removed' }).first();
   const named = `${await badge.getAttribute('title')} ${await badge.textContent()}`;
   check(named.includes('Ana Agent'), `the badge names the removed agent: ${named}`);
@@ -251,16 +262,18 @@ async function story(browser) {
   await reassign.waitFor();
   await reassign.getByRole('combobox', { name: 'Assign to' }).selectOption({ label: `${OWNER.name} (${OWNER.email})` });
   await axe(a, 'reassign dialog');
+  const reassigned = Date.now();
   await reassign.getByRole('button', { name: 'Reassign' }).click();
   await within(5000, 'one badge cleared', async () => (await a.getByRole('img', { name: 'Caution: assignee removed' }).count()) === 2);
-  await live('B sees one badge cleared', async () => (await b.getByRole('img', { name: 'Caution: assignee removed' }).count()) === 2);
+  await live('B sees one badge cleared', reassigned, async () => (await b.getByRole('img', { name: 'Caution: assignee removed' }).count()) === 2);
   await a.getByRole('button', { name: 'Reassign' }).first().click();
   await reassign.waitFor();
   await reassign.getByRole('combobox', { name: 'Assign to' }).selectOption({ label: `${OWNER.name} (${OWNER.email})` });
   await reassign.getByRole('checkbox', { name: /Also move every other open conversation/ }).check();
+  const reassignedAll = Date.now();
   await reassign.getByRole('button', { name: 'Reassign' }).click();
   await a.getByText(/Nothing needs attention/).waitFor();
-  await live('B sees nothing needs attention', async () => b.getByText(/Nothing needs attention/).isVisible());
+  await live('B sees nothing needs attention', reassignedAll, async () => b.getByText(/Nothing needs attention/).isVisible());
 
   // ---- re-invite asks for the roles again
   await a.getByRole('link', { name: 'Agents' }).click();
