@@ -69,10 +69,16 @@ func TestBrowserStory(t *testing.T) {
 			}
 			env = append(env, "SCREENSHOT_DIR="+dir)
 		}
-		runNode(t, "story.mjs", env)
-		if t.Failed() {
-			t.Logf("server log:\n%s", srv.logs.String())
+		// On failure the script saves a screenshot of each page here.
+		artifacts, err := os.MkdirTemp("", "agentdesk-e2e-")
+		if err != nil {
+			t.Fatal(err)
 		}
+		env = append(env, "ARTIFACT_DIR="+artifacts)
+		if err := runNode(t, "story.mjs", env); err != nil {
+			t.Fatalf("%v\nscreenshots of the pages: %s\nserver log:\n%s", err, artifacts, srv.logs.String())
+		}
+		_ = os.RemoveAll(artifacts)
 	})
 }
 
@@ -212,9 +218,9 @@ func mailboxHandler(smtp *mailtest.Server) http.Handler {
 	})
 }
 
-// runNode runs a browser script of this directory and fails the test if it
-// fails; its output goes to the test log line by line.
-func runNode(t *testing.T, script string, env []string) {
+// runNode runs a browser script of this directory; its output goes to the
+// test log line by line.
+func runNode(t *testing.T, script string, env []string) error {
 	t.Helper()
 	// A hang guard for the whole story, not a measured time.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -223,11 +229,11 @@ func runNode(t *testing.T, script string, env []string) {
 	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	cmd.Stderr = cmd.Stdout
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		return err
 	}
 	lines := bufio.NewScanner(out)
 	lines.Buffer(make([]byte, 64<<10), 1<<20)
@@ -236,8 +242,9 @@ func runNode(t *testing.T, script string, env []string) {
 	}
 	_, _ = io.Copy(io.Discard, out)
 	if err := cmd.Wait(); err != nil {
-		t.Fatalf("node %s: %v", script, err)
+		return fmt.Errorf("node %s: %w", script, err)
 	}
+	return nil
 }
 
 type syncBuffer struct {

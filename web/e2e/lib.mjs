@@ -59,8 +59,22 @@ export async function within(ms, what, fn) {
  * violation and any failed request to our origin (other than the answers the
  * test provokes on purpose: the API's 4xx are GraphQL errors).
  */
+const openPages = [];
+
+/** Screenshots of every open page, for a failed run (ARTIFACT_DIR). */
+export async function saveFailureScreenshots() {
+  const dir = process.env.ARTIFACT_DIR;
+  if (!dir) return;
+  for (const page of openPages) {
+    if (page.isClosed()) continue;
+    await page.screenshot({ path: `${dir}/${page.label}.png`, fullPage: true }).catch(() => {});
+  }
+}
+
 export async function newPage(context, label) {
   const page = await context.newPage();
+  page.label = label.replace(/[^a-z0-9]+/gi, '-');
+  openPages.push(page);
   // Fail fast: each step is a click or a few requests on loopback.
   page.setDefaultTimeout(10000);
   page.problems = [];

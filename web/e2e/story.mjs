@@ -11,7 +11,7 @@
 // the kebab menu and the dialogs; the pages at 400 px wide.
 
 import {
-  BASE, SHOTS, launch, log, check, within, newPage, noProblems, axe, screenshot, api, nthLink, expireLink, Failure,
+  BASE, SHOTS, launch, log, check, within, newPage, noProblems, axe, screenshot, api, nthLink, expireLink, Failure, saveFailureScreenshots,
 } from './lib.mjs';
 
 const LIVE_MS = 2000; // UI.md: changes appear without a reload within 2 s
@@ -76,6 +76,9 @@ async function main() {
   const browser = await launch();
   try {
     await story(browser);
+  } catch (err) {
+    await saveFailureScreenshots();
+    throw err;
   } finally {
     await browser.close();
   }
