@@ -298,6 +298,21 @@ async function story(browser) {
   const roles = await rowOf(a, ANA).locator('.roles').textContent();
   check(roles === 'Supervisor', `re-invited with only the new roles: ${roles}`);
 
+  // ---- Ana has an account already: the new link asks only for its password
+  const thirdLink = await nthLink(ANA, 3);
+  await ana.goto(thirdLink);
+  await ana.getByRole('heading', { name: 'Join Acme Support' }).waitFor();
+  check((await ana.getByRole('textbox', { name: 'Name' }).count()) === 0, 'an existing account is not asked for a name');
+  await ana.getByText(/already have an agentdesk account: use that account/).waitFor();
+  await ana.getByLabel('Password').fill('not her password');
+  await ana.getByRole('button', { name: 'Activate account' }).click();
+  await ana.getByRole('alert').waitFor();
+  await ana.getByLabel('Password').fill('ana password 1234');
+  const reactivated = Date.now();
+  await ana.getByRole('button', { name: 'Activate account' }).click();
+  await ana.getByRole('heading', { name: 'Your account is active' }).waitFor();
+  await live('the owner sees Ana active again', reactivated, async () => (await tabCount(a, 'Active')) === 2);
+
   // ---- an expired link: its own page (the clock moved past its expiry)
   const benLink = await nthLink(BEN, 1);
   await expireLink(benLink);
@@ -426,6 +441,15 @@ async function narrow(browser) {
   await screenshot(page, 'agents-narrow');
   await axe(page, 'Agents page at 400 px');
   await page.keyboard.press('Escape');
+  // Sign out ends the session on the server, not only in the tab.
+  const token = await page.evaluate(() => sessionStorage.getItem('agentdesk.session'));
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  const after = await fetch(`${BASE}/query`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query: '{ viewer { id } }' }),
+  }).then((r) => r.json());
+  check(after.errors?.[0]?.extensions?.code === 'UNAUTHENTICATED', `after Sign out the token answers ${JSON.stringify(after)}`);
   noProblems(page);
   await ctx.close();
 }
