@@ -36,6 +36,7 @@ import (
 	"agentdesk/db"
 	"agentdesk/demo"
 	"agentdesk/graph"
+	"agentdesk/httpapi"
 	"agentdesk/jobs"
 	"agentdesk/mail"
 	"agentdesk/team"
@@ -186,11 +187,11 @@ func run(args []string) error {
 		}
 	}
 
-	handlers := graph.NewHandlers(graph.Config{Team: svc, Sessions: sessions, Log: log,
-		Production: production, Ready: database.Ping,
-		Limits: graph.Limits{BodyBytes: cfg.MaxBodyBytes, ParserTokens: cfg.MaxParserTokens, Depth: cfg.MaxDepth,
+	handlers := httpapi.NewHandlers(httpapi.Config{Team: svc, Sessions: sessions, Log: log,
+		Production: production, Ready: database.Ping, BodyBytes: cfg.MaxBodyBytes, Timeout: cfg.RequestTimeout,
+		Limits: graph.Limits{ParserTokens: cfg.MaxParserTokens, Depth: cfg.MaxDepth,
 			Aliases: cfg.MaxAliases, Directives: cfg.MaxDirectives, Operations: cfg.MaxOperations,
-			Complexity: cfg.MaxComplexity, Size: cfg.MaxQuerySize, Timeout: cfg.RequestTimeout},
+			Complexity: cfg.MaxComplexity, Size: cfg.MaxQuerySize},
 		RateLimits: graph.RateLimits{PerIP: cfg.RateLimitPerIP, PerSubject: cfg.RateLimitPerEmail, Period: cfg.RateLimitPeriod,
 			MaxKeys: cfg.RateLimitMaxKeys},
 		AllowedOrigins: cfg.AllowedOrigins, TrustedProxies: trusted, MaxConcurrent: cfg.MaxConcurrent, MaxPerClient: cfg.MaxPerClient,

@@ -17,7 +17,7 @@ import (
 	"agentdesk/db"
 	"agentdesk/db/dbtest"
 	"agentdesk/demo"
-	"agentdesk/graph"
+	"agentdesk/httpapi"
 	"agentdesk/team/teamtest"
 )
 
@@ -33,7 +33,7 @@ func startAgentdesk(t *testing.T, database *db.DB) (Target, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(graph.NewHandler(graph.Config{Team: svc, Sessions: svc.Sessions, Ready: database.Ping,
+	srv := httptest.NewServer(httpapi.NewHandler(httpapi.Config{Team: svc, Sessions: svc.Sessions, Ready: database.Ping,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}))
 	t.Cleanup(srv.Close)
 	var login struct{ Login struct{ Token string } }

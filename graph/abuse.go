@@ -3,14 +3,12 @@ package graph
 import (
 	"context"
 	"math"
-	"net/netip"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"agentdesk/apperr"
 	"agentdesk/auth"
 	"agentdesk/ratelimit"
+	"agentdesk/reqctx"
 	"agentdesk/team"
 )
 
@@ -44,14 +42,10 @@ func newAbuseGuard(l RateLimits, now func() time.Time) *abuseGuard {
 		bySubject: ratelimit.New(l.PerSubject, l.Period, l.MaxKeys, now)}
 }
 
-// collectors expose the limiters' table sizes on /metrics.
-func (g *abuseGuard) collectors() []prometheus.Collector {
-	gauge := func(limiter string, l *ratelimit.Limiter) prometheus.Collector {
-		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "agentdesk_ratelimit_keys",
-			Help: "Rate-limit buckets held, by limiter.", ConstLabels: prometheus.Labels{"limiter": limiter}},
-			func() float64 { return float64(l.Len()) })
-	}
-	return []prometheus.Collector{gauge("ip", g.byIP), gauge("subject", g.bySubject)}
+// buckets reports how many rate-limit buckets each limiter holds ("ip",
+// "subject"): the tables MaxKeys bounds, watched on /metrics.
+func (g *abuseGuard) buckets() map[string]int {
+	return map[string]int{"ip": g.byIP.Len(), "subject": g.bySubject.Len()}
 }
 
 // check spends one attempt of operation for the request's IP and subject
@@ -60,7 +54,7 @@ func (g *abuseGuard) collectors() []prometheus.Collector {
 // subject's budget and creates no bucket for it, so one client cannot fill
 // the subject table with attempts that were refused anyway.
 func (g *abuseGuard) check(ctx context.Context, operation, subject string) error {
-	ok, wait := g.byIP.Allow(operation + "|ip|" + rateKeyOfIP(ClientIP(ctx)))
+	ok, wait := g.byIP.Allow(operation + "|ip|" + reqctx.ClientKey(ctx))
 	if ok {
 		ok, wait = g.bySubject.Allow(operation + "|subject|" + subject)
 	}
@@ -72,27 +66,10 @@ func (g *abuseGuard) check(ctx context.Context, operation, subject string) error
 	return e
 }
 
-// rateKeyOfIP is the part of a client's address that one client controls:
-// the address itself for IPv4, its /64 for IPv6, because a single host is
-// normally given a whole /64 and could otherwise take a fresh address for
-// every attempt.
-func rateKeyOfIP(ip string) string {
-	addr, err := netip.ParseAddr(ip)
-	if err != nil {
-		return ip
-	}
-	addr = addr.Unmap()
-	if addr.Is4() {
-		return addr.String()
-	}
-	return netip.PrefixFrom(addr.WithZone(""), 64).Masked().String()
-}
-
 // signupClient is who signs up, for team's SIGNUP_PER_IP_HOURLY: keyed
-// like the other per-IP limits. A request whose address is unknown shares
-// one key with every other such request rather than going unlimited.
+// like the other per-IP limits.
 func signupClient(ctx context.Context) string {
-	return "ip|" + rateKeyOfIP(ClientIP(ctx))
+	return "ip|" + reqctx.ClientKey(ctx)
 }
 
 // password spends one password guess for an email (input field field). An

@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"agentdesk/db"
-	"agentdesk/graph"
+	"agentdesk/httpapi"
 )
 
 func heapAfterGC() uint64 {
@@ -126,7 +126,7 @@ func TestPersistedQueryKeepsOnlyQueriesThatPassed(t *testing.T) {
 func TestProductionIntrospectionIsBadUserInput(t *testing.T) {
 	eachDB(t, func(t *testing.T, s *testServer) {
 		logs := &bytes.Buffer{}
-		prod := httptest.NewServer(graph.NewHandler(graph.Config{Team: s.svc, Sessions: s.svc.Sessions,
+		prod := httptest.NewServer(httpapi.NewHandler(httpapi.Config{Team: s.svc, Sessions: s.svc.Sessions,
 			Log: slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, nil)), Production: true, Ready: s.db.Ping}))
 		defer prod.Close()
 		owner := s.createWorkspace("Acme")

@@ -17,18 +17,19 @@ import (
 
 	"agentdesk/db"
 	"agentdesk/graph"
+	"agentdesk/httpapi"
 )
 
 // limitedServer points s at a handler with the given rate limits (the
 // harness's own has limits no scenario reaches) and trusted proxies.
 func (s *testServer) limitedServer(rates graph.RateLimits, trusted ...string) {
 	s.t.Helper()
-	cfg := graph.Config{Team: s.svc, Sessions: s.svc.Sessions,
+	cfg := httpapi.Config{Team: s.svc, Sessions: s.svc.Sessions,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Ready: s.db.Ping, Now: s.clock.Now, RateLimits: rates}
 	for _, p := range trusted {
 		cfg.TrustedProxies = append(cfg.TrustedProxies, netip.MustParsePrefix(p))
 	}
-	srv := httptest.NewServer(graph.NewHandler(cfg))
+	srv := httptest.NewServer(httpapi.NewHandler(cfg))
 	s.t.Cleanup(srv.Close)
 	s.http = srv
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"agentdesk/apperr"
+	"agentdesk/reqctx"
 )
 
 // presentError gives every error the contract's extensions.code: rule errors
@@ -46,7 +47,7 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			gqlErr.Message = clipMessage(gqlErr.Message)
 			return gqlErr
 		}
-		id := RequestID(ctx)
+		id := reqctx.RequestID(ctx)
 		if errors.Is(err, context.DeadlineExceeded) {
 			log.WarnContext(ctx, "request timed out", "request_id", id, "path", gqlErr.Path.String(), "err", err)
 			return &gqlerror.Error{
@@ -93,7 +94,7 @@ func isRequestError(e *gqlerror.Error) bool {
 // serving.
 func recoverPanic(log *slog.Logger) graphql.RecoverFunc {
 	return func(ctx context.Context, p any) error {
-		log.ErrorContext(ctx, "resolver panic", "request_id", RequestID(ctx), "panic", p)
+		log.ErrorContext(ctx, "resolver panic", "request_id", reqctx.RequestID(ctx), "panic", p)
 		return fmt.Errorf("panic: %v", p)
 	}
 }

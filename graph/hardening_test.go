@@ -16,6 +16,7 @@ import (
 
 	"agentdesk/db"
 	"agentdesk/graph"
+	"agentdesk/httpapi"
 )
 
 // limitCode runs q and returns the first error's code and limit name.
@@ -140,8 +141,8 @@ func TestSlowQueryIsCancelledByTheRequestTimeout(t *testing.T) {
 	owner := s.createWorkspace("Acme")
 	tr := &trap{}
 	tr.install(t, s.db)
-	h := graph.NewHandler(graph.Config{Team: s.svc, Sessions: s.svc.Sessions, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Ready: s.db.Ping, Limits: graph.Limits{Timeout: 300 * time.Millisecond}})
+	h := httpapi.NewHandler(httpapi.Config{Team: s.svc, Sessions: s.svc.Sessions, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Ready: s.db.Ping, Timeout: 300 * time.Millisecond})
 	short := httptest.NewServer(h)
 	defer short.Close()
 	s.http = short
@@ -161,7 +162,7 @@ func TestSlowQueryIsCancelledByTheRequestTimeout(t *testing.T) {
 func TestPublicOperationsAreRateLimited(t *testing.T) {
 	eachDB(t, func(t *testing.T, s *testServer) {
 		owner := s.createWorkspace("Acme")
-		h := graph.NewHandler(graph.Config{Team: s.svc, Sessions: s.svc.Sessions, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		h := httpapi.NewHandler(httpapi.Config{Team: s.svc, Sessions: s.svc.Sessions, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 			Ready: s.db.Ping, Now: s.clock.Now, RateLimits: graph.RateLimits{PerIP: 6, PerSubject: 3, Period: time.Minute}})
 		limited := httptest.NewServer(h)
 		defer limited.Close()
@@ -185,7 +186,7 @@ func TestPublicOperationsAreRateLimited(t *testing.T) {
 			t.Fatalf("after the wait: %q", code)
 		}
 		// Per IP: spreading the tries over emails does not help.
-		perIP := httptest.NewServer(graph.NewHandler(graph.Config{Team: s.svc, Sessions: s.svc.Sessions,
+		perIP := httptest.NewServer(httpapi.NewHandler(httpapi.Config{Team: s.svc, Sessions: s.svc.Sessions,
 			Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Ready: s.db.Ping, Now: s.clock.Now,
 			RateLimits: graph.RateLimits{PerIP: 6, PerSubject: 100, Period: time.Minute}}))
 		defer perIP.Close()
@@ -240,53 +241,10 @@ func TestPublicOperationsAreRateLimited(t *testing.T) {
 	})
 }
 
-func TestClientIPIsTakenFromTrustedProxiesOnly(t *testing.T) {
-	s := newServer(t, db.SQLite)
-	handler := func(trusted string) *httptest.Server {
-		var cfg graph.Config
-		if trusted != "" {
-			cfg.TrustedProxies = mustPrefixes(t, trusted)
-		}
-		cfg.Team, cfg.Sessions, cfg.Ready, cfg.Now = s.svc, s.svc.Sessions, s.db.Ping, s.clock.Now
-		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
-		cfg.RateLimits = graph.RateLimits{PerIP: 1, PerSubject: 100, Period: time.Hour}
-		return httptest.NewServer(graph.NewHandler(cfg))
-	}
-	try := func(srv *httptest.Server, forwardedFor string) string {
-		body := `{"query":"mutation { login(input: {email: \"x@example.com\", password: \"whatever1\"}) { token } }"}`
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/query", strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Forwarded-For", forwardedFor)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		var out gqlResponse
-		_ = json.NewDecoder(res.Body).Decode(&out)
-		return out.code()
-	}
-	untrusted := handler("")
-	defer untrusted.Close()
-	try(untrusted, "10.0.0.1")
-	if code := try(untrusted, "10.0.0.2"); code != "RATE_LIMITED" {
-		t.Fatalf("an untrusted peer chose its IP with X-Forwarded-For: %q", code)
-	}
-	proxied := handler("127.0.0.0/8")
-	defer proxied.Close()
-	try(proxied, "203.0.113.1")
-	if code := try(proxied, "203.0.113.2"); code != "INVALID_CREDENTIALS" {
-		t.Fatalf("two clients behind a trusted proxy share a limit: %q", code)
-	}
-	if code := try(proxied, "198.51.100.7, 203.0.113.1"); code != "RATE_LIMITED" {
-		t.Fatalf("the nearest untrusted hop is not the client: %q", code)
-	}
-}
-
 func TestCORSSecurityHeadersAndMetrics(t *testing.T) {
 	s := newServer(t, db.SQLite)
 	owner := s.createWorkspace("Acme")
-	srv := httptest.NewServer(graph.NewHandler(graph.Config{Team: s.svc, Sessions: s.svc.Sessions, Ready: s.db.Ping,
+	srv := httptest.NewServer(httpapi.NewHandler(httpapi.Config{Team: s.svc, Sessions: s.svc.Sessions, Ready: s.db.Ping,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), AllowedOrigins: []string{"https://admin.acme.test"}}))
 	defer srv.Close()
 	preflight := func(origin string) *http.Response {

@@ -21,6 +21,7 @@ import (
 	"agentdesk/db"
 	"agentdesk/db/dbtest"
 	"agentdesk/graph"
+	"agentdesk/httpapi"
 	"agentdesk/models"
 	"agentdesk/team"
 	"agentdesk/team/teamtest"
@@ -90,7 +91,7 @@ func newServer(t testing.TB, dialect db.Dialect) *testServer {
 // (zero fields: the defaults).
 func (s *testServer) serve(limits graph.Limits) {
 	log := slog.New(slog.NewTextHandler(&lockedWriter{w: s.logs}, nil))
-	h := graph.NewHandler(graph.Config{Team: s.svc, Sessions: s.svc.Sessions, Log: log, Ready: s.db.Ping, Now: s.clock.Now,
+	h := httpapi.NewHandler(httpapi.Config{Team: s.svc, Sessions: s.svc.Sessions, Log: log, Ready: s.db.Ping, Now: s.clock.Now,
 		Limits:     limits,
 		RateLimits: graph.RateLimits{PerIP: 1_000_000, PerSubject: 1_000_000, Period: time.Minute}})
 	srv := httptest.NewServer(h)

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"agentdesk/db"
-	"agentdesk/graph"
+	"agentdesk/httpapi"
 )
 
 func TestSessionsExpire(t *testing.T) {
@@ -56,7 +56,7 @@ func TestGetServesQueriesOnly(t *testing.T) {
 
 func TestProductionModeHidesTheSchema(t *testing.T) {
 	s := newServer(t, db.SQLite)
-	prod := httptest.NewServer(graph.NewHandler(graph.Config{Team: s.svc, Sessions: s.svc.Sessions,
+	prod := httptest.NewServer(httpapi.NewHandler(httpapi.Config{Team: s.svc, Sessions: s.svc.Sessions,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Production: true, Ready: s.db.Ping}))
 	defer prod.Close()
 	post := func(srv *httptest.Server, q string) string {

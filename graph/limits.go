@@ -3,8 +3,6 @@ package graph
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -16,31 +14,31 @@ import (
 	"agentdesk/graph/model"
 )
 
-// Limits bound what one request may cost (OWASP GraphQL Cheat Sheet). Each
-// answers a GraphQL error with code BAD_USER_INPUT and extensions.limit
-// naming it, before any resolver runs — except the timeout, which cancels
-// the database work of a request that runs too long.
+// Limits bound what one operation may cost (OWASP GraphQL Cheat Sheet).
+// Each answers a GraphQL error with code BAD_USER_INPUT and extensions.limit
+// naming it, before any resolver runs. The limits on the request itself
+// (body size, wall time) are the HTTP layer's: see httpapi.Config.
 type Limits struct {
-	BodyBytes     int64         // request body
-	ParserTokens  int           // tokens the parser reads
-	Depth         int           // nesting of selections
-	Aliases       int           // aliased fields per operation
-	Directives    int           // directives per operation
-	Operations    int           // operations per document
-	Complexity    int           // see complexityRoot
-	Size          int           // nodes with fragments expanded (see shape.size)
-	NameBytes     int           // bytes of names with fragments expanded
-	Merges        int           // pairs of fields merging into one response field
-	Timeout       time.Duration // wall time of a request
-	DefaultPageSz int           // `first` assumed by the complexity of a list without it
+	ParserTokens  int // tokens the parser reads
+	Depth         int // nesting of selections
+	Aliases       int // aliased fields per operation
+	Directives    int // directives per operation
+	Operations    int // operations per document
+	Complexity    int // see complexityRoot
+	Size          int // nodes with fragments expanded (see shape.size)
+	NameBytes     int // bytes of names with fragments expanded
+	Merges        int // pairs of fields merging into one response field
+	DefaultPageSz int // `first` assumed by the complexity of a list without it
 }
 
 // DefaultLimits are the defaults of the settings in README.md.
-var DefaultLimits = Limits{BodyBytes: 1 << 20, ParserTokens: 15_000, Depth: 12, Aliases: 30, Directives: 50,
+var DefaultLimits = Limits{ParserTokens: 15_000, Depth: 12, Aliases: 30, Directives: 50,
 	Operations: 10, Complexity: 5_000, Size: 5_000,
-	NameBytes: 32 << 10, Merges: 5_000, Timeout: 10 * time.Second, DefaultPageSz: 20}
+	NameBytes: 32 << 10, Merges: 5_000, DefaultPageSz: 20}
 
-func limitError(limit, format string, args ...any) *gqlerror.Error {
+// LimitError is the answer to a request over one of the limits: BAD_USER_INPUT
+// with extensions.limit naming it.
+func LimitError(limit, format string, args ...any) *gqlerror.Error {
 	return &gqlerror.Error{Message: fmt.Sprintf(format, args...),
 		Extensions: map[string]any{"code": "BAD_USER_INPUT", "limit": limit}}
 }
@@ -91,7 +89,7 @@ func (l *shapeLimits) MutateOperationParameters(ctx context.Context, p *graphql.
 // document, as validation will walk each of them.
 func (l *shapeLimits) checkDocument(w *shapeWalker, doc *ast.QueryDocument) *gqlerror.Error {
 	if n := len(doc.Operations); n > l.Operations {
-		return limitError("operations", "The document has %d operations; at most %d are allowed.", n, l.Operations)
+		return LimitError("operations", "The document has %d operations; at most %d are allowed.", n, l.Operations)
 	}
 	var total shape
 	for _, op := range doc.Operations {
@@ -109,9 +107,9 @@ func (l *shapeLimits) checkDocument(w *shapeWalker, doc *ast.QueryDocument) *gql
 		errcode.Set(err, errcode.ValidationFailed) // what validation would answer, without its cost
 		return err
 	case total.size > l.Size:
-		return limitError("size", "The document has %d nodes with its fragments expanded; at most %d are allowed.", total.size, l.Size)
+		return LimitError("size", "The document has %d nodes with its fragments expanded; at most %d are allowed.", total.size, l.Size)
 	case total.names > l.NameBytes:
-		return limitError("names", "The names in the document take %d bytes with its fragments expanded; at most %d are allowed.", total.names, l.NameBytes)
+		return LimitError("names", "The names in the document take %d bytes with its fragments expanded; at most %d are allowed.", total.names, l.NameBytes)
 	}
 	// The size is bounded and there is no cycle: walking the expansion is
 	// bounded too.
@@ -123,14 +121,14 @@ func (l *shapeLimits) checkDocument(w *shapeWalker, doc *ast.QueryDocument) *gql
 		pairs = sat(pairs + w.merges([]ast.SelectionSet{f.SelectionSet}))
 	}
 	if pairs > l.Merges {
-		return limitError("merges", "The document has %d pairs of fields that merge into one response field; at most %d are allowed.", pairs, l.Merges)
+		return LimitError("merges", "The document has %d pairs of fields that merge into one response field; at most %d are allowed.", pairs, l.Merges)
 	}
 	return nil
 }
 
 func (l *shapeLimits) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
 	if n := len(oc.Doc.Operations); n > l.Operations {
-		return limitError("operations", "The document has %d operations; at most %d are allowed.", n, l.Operations)
+		return LimitError("operations", "The document has %d operations; at most %d are allowed.", n, l.Operations)
 	}
 	return l.checkOperation(newShapeWalker(ctx, l.es, oc.Doc, oc.Variables), oc.Operation, oc.DisableIntrospection)
 }
@@ -147,16 +145,16 @@ func (l *shapeLimits) checkOperation(w *shapeWalker, op *ast.OperationDefinition
 		return &gqlerror.Error{Message: "introspection is disabled",
 			Extensions: map[string]any{"code": "BAD_USER_INPUT", "field": s.introspects}}
 	case s.size > l.Size:
-		return limitError("size", "The query has %d nodes with its fragments expanded; at most %d are allowed.", s.size, l.Size)
+		return LimitError("size", "The query has %d nodes with its fragments expanded; at most %d are allowed.", s.size, l.Size)
 	case s.depth > l.Depth:
-		return limitError("depth", "The query is nested %d levels deep; at most %d are allowed.", s.depth, l.Depth)
+		return LimitError("depth", "The query is nested %d levels deep; at most %d are allowed.", s.depth, l.Depth)
 	case s.aliases > l.Aliases:
-		return limitError("aliases", "The query has %d aliases; at most %d are allowed.", s.aliases, l.Aliases)
+		return LimitError("aliases", "The query has %d aliases; at most %d are allowed.", s.aliases, l.Aliases)
 	case s.directives > l.Directives:
-		return limitError("directives", "The query has %d directives; at most %d are allowed.", s.directives, l.Directives)
+		return LimitError("directives", "The query has %d directives; at most %d are allowed.", s.directives, l.Directives)
 	}
 	if c := w.costOf(op.SelectionSet); sat(c.total+c.counts) > l.Complexity {
-		err := limitError("complexity", "The query has complexity %d; at most %d is allowed.", sat(c.total+c.counts), l.Complexity)
+		err := LimitError("complexity", "The query has complexity %d; at most %d is allowed.", sat(c.total+c.counts), l.Complexity)
 		err.Extensions["reason"] = "COMPLEXITY_LIMIT_EXCEEDED" // the name gqlgen's extension gave it
 		return err
 	}
@@ -204,16 +202,4 @@ func complexityRoot(defaultFirst int) generated.ComplexityRoot {
 	c.MessageConnection.TotalCount = count
 	c.AuditEventConnection.TotalCount = count
 	return c
-}
-
-// withTimeout bounds a request's wall time. The context is what every
-// database call runs with, so the work stops too, not only the response;
-// PostgreSQL's statement_timeout is the backstop for a statement that ignores
-// cancellation.
-func withTimeout(d time.Duration, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), d)
-		defer cancel()
-		next.ServeHTTP(w, r.WithContext(ctx))
-	})
 }

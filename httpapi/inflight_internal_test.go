@@ -1,4 +1,4 @@
-package graph
+package httpapi
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/semaphore"
+
+	"agentdesk/reqctx"
 )
 
 // TestInFlightRequestsAreBounded: however many requests arrive at once, at
@@ -130,7 +132,7 @@ func TestOneClientCannotHoldEverySlot(t *testing.T) {
 	from := func(ip, path string) *httptest.ResponseRecorder {
 		rec := httptest.NewRecorder()
 		r := httptest.NewRequest(http.MethodPost, path, nil)
-		h.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), clientIPKey{}, ip)))
+		h.ServeHTTP(rec, r.WithContext(reqctx.WithClientIP(r.Context(), ip)))
 		return rec
 	}
 	var wg sync.WaitGroup

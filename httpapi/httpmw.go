@@ -1,27 +1,20 @@
-package graph
+package httpapi
 
 import (
-	"context"
 	"net"
 	"net/http"
 	"net/netip"
 	"slices"
 	"strings"
+
+	"agentdesk/reqctx"
 )
-
-type clientIPKey struct{}
-
-// ClientIP returns the client address of the request ctx belongs to.
-func ClientIP(ctx context.Context) string {
-	ip, _ := ctx.Value(clientIPKey{}).(string)
-	return ip
-}
 
 // withClientIP finds the client's address (see clientAddr).
 func withClientIP(trusted []netip.Prefix, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ip := clientAddr(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), trusted)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientIPKey{}, ip)))
+		next.ServeHTTP(w, r.WithContext(reqctx.WithClientIP(r.Context(), ip)))
 	})
 }
 

@@ -1,4 +1,4 @@
-package graph
+package httpapi
 
 import (
 	"context"
@@ -10,6 +10,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"gorm.io/gorm"
+
+	"agentdesk/graph"
+	"agentdesk/jobs"
+	"agentdesk/reqctx"
 )
 
 // metrics are what /metrics exposes (Prometheus).
@@ -89,10 +93,22 @@ func (m *metrics) observe(log *slog.Logger) graphql.ResponseMiddleware {
 				name = name[:64]
 			}
 		}
-		log.InfoContext(ctx, "graphql", "request_id", RequestID(ctx), "operation", op, "operation_name", name,
+		log.InfoContext(ctx, "graphql", "request_id", reqctx.RequestID(ctx), "operation", op, "operation_name", name,
 			"duration_ms", float64(elapsed.Microseconds())/1000, "errors", strings.Join(codes, ","))
 		return resp
 	}
+}
+
+// rateLimitCollectors expose the sizes of the public-operation limiters'
+// tables, which RateLimits.MaxKeys bounds.
+func rateLimitCollectors(srv *graph.Server) []prometheus.Collector {
+	var cs []prometheus.Collector
+	for limiter := range srv.RateLimitBuckets() {
+		cs = append(cs, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "agentdesk_ratelimit_keys",
+			Help: "Rate-limit buckets held, by limiter.", ConstLabels: prometheus.Labels{"limiter": limiter}},
+			func() float64 { return float64(srv.RateLimitBuckets()[limiter]) }))
+	}
+	return cs
 }
 
 // emailCollector reports the outbox by state at each scrape.
@@ -106,21 +122,11 @@ func (c emailCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
 func (c emailCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	var rows []struct {
-		State string
-		N     float64
+	counts, err := jobs.EmailsByState(ctx, c.db)
+	if err != nil {
+		return // the scrape goes on without it; the database's own metrics show why
 	}
-	if err := c.db.WithContext(ctx).Raw(`SELECT state, COUNT(*) AS n FROM emails GROUP BY state`).Scan(&rows).Error; err != nil {
-		return
-	}
-	seen := map[string]bool{}
-	for _, r := range rows {
-		seen[r.State] = true
-		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, r.N, r.State)
-	}
-	for _, s := range []string{"QUEUED", "SENT", "FAILED", "DROPPED"} {
-		if !seen[s] {
-			ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, 0, s)
-		}
+	for _, s := range jobs.EmailStates {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(counts[s]), string(s))
 	}
 }

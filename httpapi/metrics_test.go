@@ -1,23 +1,21 @@
-package graph_test
+package httpapi_test
 
 import (
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"agentdesk/db"
-	"agentdesk/graph"
+	"agentdesk/httpapi"
 )
 
 // TestPrivateMetricsAreOffThePublicHandler: with METRICS_ADDR the public
 // handler has no /metrics, and the metrics handler serves it.
 func TestPrivateMetricsAreOffThePublicHandler(t *testing.T) {
-	s := newServer(t, db.SQLite)
-	h := graph.NewHandlers(graph.Config{Team: s.svc, Sessions: s.svc.Sessions, Ready: s.db.Ping,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), PrivateMetrics: true})
+	svc, database := newTeam(t)
+	h := httpapi.NewHandlers(httpapi.Config{Team: svc, Sessions: svc.Sessions, Ready: database.Ping,
+		Log: quietLog(), PrivateMetrics: true})
 	public, private := httptest.NewServer(h.Public), httptest.NewServer(h.Metrics)
 	defer public.Close()
 	defer private.Close()

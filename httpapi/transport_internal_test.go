@@ -1,4 +1,4 @@
-package graph
+package httpapi
 
 import (
 	"encoding/json"
@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+
+	"agentdesk/graph"
 )
 
 // TestJSONPOSTAnswersLikeGqlgensPOST sends the same requests to the schema
@@ -17,10 +19,9 @@ import (
 // and decoded body must agree, for answers with data, with errors, and for
 // requests that never reach an operation.
 func TestJSONPOSTAnswersLikeGqlgensPOST(t *testing.T) {
-	limits := Config{}.limits()
-	ours := NewSchema(&Resolver{}, limits)
+	ours := graph.NewServer(graph.Config{})
 	ours.AddTransport(jsonPOST{})
-	stock := NewSchema(&Resolver{}, limits)
+	stock := graph.NewServer(graph.Config{})
 	stock.AddTransport(transport.POST{})
 
 	bodies := []string{

@@ -1,4 +1,10 @@
-package graph
+// Package httpapi is agentdesk over HTTP and its operations: the mux, the
+// GraphQL-over-HTTP transports and their answers, the limits on a request
+// (body size and pace, wall time, requests in flight, requests per client),
+// the client's address behind trusted proxies, CORS, security headers,
+// request ids, the probes and the Prometheus metrics. What a GraphQL
+// operation means is package graph's: NewHandlers wraps graph.NewServer.
+package httpapi
 
 import (
 	"cmp"
@@ -10,16 +16,14 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/handler"
-	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/vektah/gqlparser/v2/ast"
 	"golang.org/x/sync/semaphore"
 
 	"agentdesk/auth"
-	"agentdesk/graph/generated"
+	"agentdesk/graph"
+	"agentdesk/reqctx"
 	"agentdesk/team"
 	"agentdesk/web"
 )
@@ -33,10 +37,16 @@ type Config struct {
 	Production bool
 	// Ready reports whether the database answers (for /readyz).
 	Ready func(ctx context.Context) error
-	// Limits bound each request; zero fields take DefaultLimits.
-	Limits Limits
-	// RateLimits bound the public operations; zero fields take DefaultRateLimits.
-	RateLimits RateLimits
+	// Limits bound each operation's shape; zero fields take graph.DefaultLimits.
+	Limits graph.Limits
+	// BodyBytes bounds a request's body (0: DefaultBodyBytes).
+	BodyBytes int64
+	// Timeout bounds a request's wall time, its database work included (0:
+	// DefaultTimeout).
+	Timeout time.Duration
+	// RateLimits bound the public operations; zero fields take
+	// graph.DefaultRateLimits.
+	RateLimits graph.RateLimits
 	// AllowedOrigins may call the API from a browser ("*": any).
 	AllowedOrigins []string
 	// MaxConcurrent bounds the GraphQL requests served at once (0:
@@ -58,33 +68,12 @@ type Config struct {
 	Now func() time.Time
 }
 
-func (c Config) limits() Limits {
-	l, d := c.Limits, DefaultLimits
-	return Limits{
-		BodyBytes:     cmp.Or(l.BodyBytes, d.BodyBytes),
-		ParserTokens:  cmp.Or(l.ParserTokens, d.ParserTokens),
-		Depth:         cmp.Or(l.Depth, d.Depth),
-		Aliases:       cmp.Or(l.Aliases, d.Aliases),
-		Directives:    cmp.Or(l.Directives, d.Directives),
-		Operations:    cmp.Or(l.Operations, d.Operations),
-		Complexity:    cmp.Or(l.Complexity, d.Complexity),
-		Size:          cmp.Or(l.Size, d.Size),
-		NameBytes:     cmp.Or(l.NameBytes, d.NameBytes),
-		Merges:        cmp.Or(l.Merges, d.Merges),
-		Timeout:       cmp.Or(l.Timeout, d.Timeout),
-		DefaultPageSz: cmp.Or(l.DefaultPageSz, d.DefaultPageSz),
-	}
-}
-
-// NewSchema returns the executable schema with its resolvers, directives and
-// list pricing.
-func NewSchema(r *Resolver, limits Limits) *handler.Server {
-	return handler.New(generated.NewExecutableSchema(generated.Config{
-		Resolvers:  r,
-		Directives: directives(),
-		Complexity: complexityRoot(limits.DefaultPageSz),
-	}))
-}
+// DefaultBodyBytes and DefaultTimeout are the defaults of MAX_BODY_BYTES and
+// REQUEST_TIMEOUT.
+const (
+	DefaultBodyBytes = 1 << 20
+	DefaultTimeout   = 10 * time.Second
+)
 
 // NewHandler returns agentdesk's public HTTP handler (see NewHandlers).
 func NewHandler(cfg Config) http.Handler { return NewHandlers(cfg).Public }
@@ -97,54 +86,34 @@ type Handlers struct {
 	Public, Metrics http.Handler
 }
 
-// NewHandlers returns agentdesk's HTTP handlers.
+// NewHandlers returns agentdesk's HTTP handlers: graph's executable server
+// with the GraphQL-over-HTTP transports, wrapped in the limits on requests,
+// authentication, CORS, security headers, client address and request id.
 func NewHandlers(cfg Config) Handlers {
-	limits := cfg.limits()
-	r, d := cfg.RateLimits, DefaultRateLimits
-	rates := RateLimits{PerIP: cmp.Or(r.PerIP, d.PerIP), PerSubject: cmp.Or(r.PerSubject, d.PerSubject),
-		Period: cmp.Or(r.Period, d.Period), MaxKeys: r.MaxKeys}
-	guard := newAbuseGuard(rates, cfg.Now)
-	srv := NewSchema(&Resolver{Team: cfg.Team, guard: guard}, limits)
+	bodyBytes := cmp.Or(cfg.BodyBytes, DefaultBodyBytes)
+	timeout := cmp.Or(cfg.Timeout, DefaultTimeout)
+	srv := graph.NewServer(graph.Config{Team: cfg.Team, Log: cfg.Log, Production: cfg.Production,
+		Limits: cfg.Limits, RateLimits: cfg.RateLimits, Now: cfg.Now})
 	// GraphQL over HTTP: POST, GET for queries only (queryGET refuses
 	// mutations), and OPTIONS; withTransportRules refuses the rest.
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(queryGET{})
 	srv.AddTransport(jsonPOST{})
-	// The caches are bounded in bytes and keep only queries that passed
-	// every check (keepChecked, last).
-	parsed, persisted := newParsedQueryCache(), newPersistedQueryCache()
-	srv.SetQueryCache(afterChecks[*ast.QueryDocument]{parsed, "parsedQuery"})
-	srv.Use(extension.AutomaticPersistedQuery{Cache: afterChecks[string]{persisted, "persistedQuery"}})
-	if !cfg.Production {
-		srv.Use(extension.Introspection{})
-	}
-	srv.SetParserTokenLimit(limits.ParserTokens)
-	// After the persisted-query extension, which fills in the query it
-	// measures, and after Introspection, whose answer it reads; it also
-	// prices the query (gqlgen's complexity extension would re-walk every
-	// fragment spread).
-	srv.Use(&shapeLimits{Limits: limits, parsed: parsed})
-	srv.Use(keepChecked{slots: []string{"parsedQuery", "persistedQuery"}})
-	srv.SetDisableSuggestion(cfg.Production)
-	srv.SetValidationRulesFn(validationRules)
-	srv.SetErrorPresenter(presentError(cfg.Log))
-	srv.SetRecoverFunc(recoverPanic(cfg.Log))
 	m := newMetrics(cfg.Team.DB.DB, func() float64 { return float64(cfg.Team.DB.Statements.Load()) })
-	m.registry.MustRegister(guard.collectors()...)
+	m.registry.MustRegister(rateLimitCollectors(srv)...)
 	srv.AroundResponses(m.observe(cfg.Log))
 
 	var api http.Handler = srv
 	concurrent := cmp.Or(cfg.MaxConcurrent, DefaultMaxConcurrent)
-	api = loadersMiddleware(cfg.Team, api)
 	api = auth.Middleware(cfg.Sessions, api)
 	api = limitInFlight(concurrent, api)
 	// Bodies being received may hold twice what the running requests do.
-	api = readBodyWithin(semaphore.NewWeighted(2*int64(concurrent)*limits.BodyBytes), limits.BodyBytes, api)
+	api = readBodyWithin(semaphore.NewWeighted(2*int64(concurrent)*bodyBytes), bodyBytes, api)
 	api = limitPerClient(cmp.Or(cfg.MaxPerClient, DefaultMaxPerClient), api)
-	api = withTimeout(limits.Timeout, api)
+	api = withTimeout(timeout, api)
 	api = withJSONStatus(api)
 	api = withTransportRules(api)
-	api = limitBodyTime(limits.Timeout, api)
+	api = limitBodyTime(timeout, api)
 
 	mux := http.NewServeMux()
 	mux.Handle("/query", api)
@@ -202,12 +171,16 @@ func limitBodyTime(d time.Duration, next http.Handler) http.Handler {
 	})
 }
 
-type requestIDKey struct{}
-
-// RequestID returns the id of the request ctx belongs to.
-func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
+// withTimeout bounds a request's wall time. The context is what every
+// database call runs with, so the work stops too, not only the response;
+// PostgreSQL's statement_timeout is the backstop for a statement that ignores
+// cancellation.
+func withTimeout(d time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 // withRequestID gives each request an id, echoed in X-Request-ID, logged with
@@ -218,6 +191,6 @@ func withRequestID(next http.Handler) http.Handler {
 		_, _ = rand.Read(b)
 		id := hex.EncodeToString(b)
 		w.Header().Set("X-Request-ID", id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+		next.ServeHTTP(w, r.WithContext(reqctx.WithRequestID(r.Context(), id)))
 	})
 }

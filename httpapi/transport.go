@@ -1,4 +1,4 @@
-package graph
+package httpapi
 
 import (
 	"bytes"
@@ -19,6 +19,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"agentdesk/apperr"
+	"agentdesk/graph"
 )
 
 // GraphQL over HTTP refuses some requests before any GraphQL runs; these
@@ -78,7 +79,7 @@ func writeTransportErr(w http.ResponseWriter, r *http.Request, status int, e *gq
 func readError(w http.ResponseWriter, r *http.Request, err error) {
 	if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
 		writeTransportErr(w, r, http.StatusRequestEntityTooLarge,
-			limitError("body", "The request body is too large (limit %d bytes).", tooLarge.Limit))
+			graph.LimitError("body", "The request body is too large (limit %d bytes).", tooLarge.Limit))
 		return
 	}
 	writeTransportError(w, r, http.StatusBadRequest, reasonMalformed, "The request body could not be read.")

@@ -1,4 +1,4 @@
-package graph
+package httpapi
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	"golang.org/x/sync/semaphore"
+
+	"agentdesk/reqctx"
 )
 
 // DefaultMaxConcurrent is how many GraphQL requests are served at once
@@ -138,7 +140,7 @@ func limitPerClient(n int, next http.Handler) http.Handler {
 	var mu sync.Mutex
 	inProgress := map[string]int{}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		client := rateKeyOfIP(ClientIP(r.Context()))
+		client := reqctx.ClientKey(r.Context())
 		mu.Lock()
 		if inProgress[client] >= n {
 			mu.Unlock()
