@@ -24,6 +24,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -111,7 +112,8 @@ type server struct {
 
 // startServer runs the binary the way an operator does, with a short
 // re-send cooldown (the story re-sends a link it has just sent, and waits
-// for the cooldown to end in the page) and quick delivery retries.
+// for the cooldown to end in the page), and two delivery attempts a second
+// apart (the story makes one email fail for good).
 func startServer(t *testing.T, bin, databaseURL, smtpURL string) *server {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -123,7 +125,7 @@ func startServer(t *testing.T, bin, databaseURL, smtpURL string) *server {
 	url := "http://" + addr
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "LISTEN_ADDR="+addr, "PUBLIC_URL="+url, "DATABASE_URL="+databaseURL,
-		"SMTP_URL="+smtpURL, "APP_ENV=development", "RESEND_COOLDOWN=4s", "MAIL_RETRY_BASE=1s", "WEB_APP=true")
+		"SMTP_URL="+smtpURL, "APP_ENV=development", "RESEND_COOLDOWN=4s", "MAIL_RETRY_BASE=1s", "MAIL_MAX_ATTEMPTS=2", "WEB_APP=true")
 	logs := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
@@ -169,7 +171,8 @@ type mailboxMessage struct {
 // address, oldest first, decoded; POST /expire?link=LINK, the clock moving
 // past that activation link's expiry (its row's expires_at set to an hour
 // ago), so the page's answer to a real expired link can be seen without
-// waiting INVITATION_TTL.
+// waiting INVITATION_TTL; POST /refuse?n=N, the SMTP server refusing the
+// next N deliveries (421), so an email's delivery fails for real.
 func testHooks(t *testing.T, smtp *mailtest.Server, databaseURL string) http.Handler {
 	database, err := db.Open(databaseURL, db.Options{})
 	if err != nil {
@@ -189,6 +192,15 @@ func testHooks(t *testing.T, smtp *mailtest.Server, databaseURL string) http.Han
 			http.Error(w, fmt.Sprintf("expire: %v, %d rows", res.Error, res.RowsAffected), http.StatusInternalServerError)
 			return
 		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /refuse", func(w http.ResponseWriter, r *http.Request) {
+		n, err := strconv.Atoi(r.URL.Query().Get("n"))
+		if err != nil || n < 1 {
+			http.Error(w, "n", http.StatusBadRequest)
+			return
+		}
+		smtp.RefuseNext(n)
 		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.Handle("GET /messages", mailboxHandler(smtp))

@@ -144,6 +144,12 @@ export async function nthLink(to, n) {
   return link;
 }
 
+/** Makes the tests' SMTP server refuse the next n deliveries. */
+export async function refuseDeliveries(n) {
+  const res = await fetch(`${MAILBOX}/refuse?n=${n}`, { method: 'POST' });
+  if (res.status !== 204) throw new Failure(`refuse: ${res.status}`);
+}
+
 /** Moves the clock past an activation link's expiry (the Go test's hook). */
 export async function expireLink(link) {
   const res = await fetch(`${MAILBOX}/expire?link=${encodeURIComponent(link)}`, { method: 'POST' });

@@ -11,7 +11,7 @@
 // the kebab menu and the dialogs; the pages at 400 px wide.
 
 import {
-  BASE, SHOTS, launch, log, check, within, newPage, noProblems, axe, screenshot, api, nthLink, expireLink, Failure, saveFailureScreenshots,
+  BASE, SHOTS, launch, log, check, within, newPage, noProblems, axe, screenshot, api, nthLink, expireLink, refuseDeliveries, Failure, saveFailureScreenshots,
 } from './lib.mjs';
 
 const LIVE_MS = 2000; // UI.md: changes appear without a reload within 2 s
@@ -312,6 +312,31 @@ async function story(browser) {
   await ana.getByRole('button', { name: 'Activate account' }).click();
   await ana.getByRole('heading', { name: 'Your account is active' }).waitFor();
   await live('the owner sees Ana active again', reactivated, async () => (await tabCount(a, 'Active')) === 2);
+
+  // ---- a delivery that fails for good shows Failed (live), and a re-send delivers
+  await refuseDeliveries(2); // MAIL_MAX_ATTEMPTS=2
+  await b.goto(`${BASE}/app/agents?status=PENDING`);
+  await a.getByRole('button', { name: 'Invite agent' }).click();
+  await invite.getByRole('textbox', { name: 'Emails' }).fill('dan@acme.test');
+  await invite.getByRole('checkbox', { name: 'Agent', exact: true }).check();
+  await invite.getByRole('button', { name: 'Send invitations' }).click();
+  await invite.waitFor({ state: 'detached' });
+  await within(20000, 'delivery status Failed (owner)', async () => /Email: Failed/.test(await rowOf(a, 'dan@acme.test').textContent()));
+  await live('B sees the delivery status Failed', Date.now(), async () => /Email: Failed/.test(await rowOf(b, 'dan@acme.test').textContent()));
+  const danKebab = a.getByRole('button', { name: 'More actions for dan@acme.test' });
+  await within(10000, 'the re-send item becomes available for Dan', async () => {
+    await danKebab.click();
+    const item = (await menuItems(a)).find((i) => i.name === 'Re-send activation link');
+    if (!item || item.disabled) {
+      await a.keyboard.press('Escape');
+      await new Promise((r) => setTimeout(r, 300));
+      return false;
+    }
+    return true;
+  });
+  await a.getByRole('menuitem', { name: 'Re-send activation link' }).click();
+  await within(15000, 'the re-sent email is delivered', async () => /Email: Sent/.test(await rowOf(a, 'dan@acme.test').textContent()));
+  check((await nthLink('dan@acme.test', 1)).startsWith(`${BASE}/activate?token=`), 'the re-sent email arrived');
 
   // ---- an expired link: its own page (the clock moved past its expiry)
   const benLink = await nthLink(BEN, 1);
