@@ -466,6 +466,13 @@ async function narrow(browser) {
   await screenshot(page, 'agents-narrow');
   await axe(page, 'Agents page at 400 px');
   await page.keyboard.press('Escape');
+  await page.getByRole('link', { name: 'Conversations' }).click();
+  await page.getByRole('heading', { name: 'Conversations' }).waitFor();
+  await page.getByRole('row').nth(1).waitFor();
+  check(await inView(page.getByRole('button', { name: 'Needs attention' })), 'Needs attention fits 400 px');
+  const convWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+  check(convWidth <= 400, `no sideways scrolling on Conversations at 400 px (${convWidth} px)`);
+  await axe(page, 'Conversations at 400 px');
   // Sign out ends the session on the server, not only in the tab.
   const token = await page.evaluate(() => sessionStorage.getItem('agentdesk.session'));
   await page.getByRole('button', { name: 'Sign out' }).click();
