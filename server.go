@@ -27,10 +27,12 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/caarlos0/env/v11"
+	"github.com/redis/go-redis/v9"
 
 	"agentdesk/auth"
 	"agentdesk/db"
@@ -39,6 +41,7 @@ import (
 	"agentdesk/httpapi"
 	"agentdesk/jobs"
 	"agentdesk/mail"
+	"agentdesk/ratelimit"
 	"agentdesk/team"
 )
 
@@ -58,6 +61,25 @@ type config struct {
 	// (each next one doubles).
 	MailMaxAttempts int           `env:"MAIL_MAX_ATTEMPTS" envDefault:"8"`
 	MailRetryBase   time.Duration `env:"MAIL_RETRY_BASE" envDefault:"30s"`
+	// SMTPTimeout bounds one delivery; MailRescueAfter is when a send left
+	// "running" by a dead process is retried (it must exceed SMTPTimeout
+	// plus the job's slack: see jobs.Config).
+	SMTPTimeout     time.Duration `env:"SMTP_TIMEOUT" envDefault:"15s"`
+	MailRescueAfter time.Duration `env:"MAIL_RESCUE_AFTER" envDefault:"5m"`
+
+	// Running several replicas (README "Running several replicas").
+	// ShutdownDrain is how long /readyz answers 503 after SIGTERM, while
+	// requests are still served, so the load balancer stops sending any
+	// before the listener closes.
+	ShutdownDrain time.Duration `env:"SHUTDOWN_DRAIN" envDefault:"5s"`
+	// RedisURL, when set, shares the login and activation rate limits
+	// between replicas.
+	RedisURL string `env:"REDIS_URL"`
+	// RedisKeyPrefix lets several deployments (or tests) share one Redis.
+	RedisKeyPrefix string `env:"REDIS_KEY_PREFIX" envDefault:"agentdesk:ratelimit:"`
+	// DatabaseMaxConns bounds this process's PostgreSQL connections (GORM's
+	// pool and the job queue's together).
+	DatabaseMaxConns int `env:"DATABASE_MAX_CONNS" envDefault:"25"`
 
 	// Hardening (README "Operations").
 	AllowedOrigins    []string      `env:"ALLOWED_ORIGINS" envSeparator:","`
@@ -149,7 +171,8 @@ func run(args []string) error {
 	}
 	// The statement timeout is the database's backstop behind the request
 	// timeout's cancellation.
-	database, err := db.Open(cfg.DatabaseURL, db.Options{StatementTimeout: cfg.RequestTimeout + 5*time.Second})
+	database, err := db.Open(cfg.DatabaseURL, db.Options{StatementTimeout: cfg.RequestTimeout + 5*time.Second,
+		MaxConns: cfg.DatabaseMaxConns})
 	if err != nil {
 		return err
 	}
@@ -161,7 +184,8 @@ func run(args []string) error {
 	}
 	now := func() time.Time { return time.Now().UTC() }
 	queue, err := jobs.New(database, deliverer, jobs.Config{MaxAttempts: cfg.MailMaxAttempts, RetryBase: cfg.MailRetryBase,
-		PollInterval: time.Second, CleanupEvery: time.Hour, Now: now, Log: log})
+		PollInterval: time.Second, CleanupEvery: time.Hour, SendTimeout: cfg.SMTPTimeout, RescueAfter: cfg.MailRescueAfter,
+		Now: now, Log: log})
 	if err != nil {
 		return err
 	}
@@ -187,13 +211,33 @@ func run(args []string) error {
 		}
 	}
 
+	var sharedLimits *redis.Client
+	if cfg.RedisURL != "" {
+		if sharedLimits, err = ratelimit.NewRedisClient(cfg.RedisURL); err != nil {
+			return fmt.Errorf("REDIS_URL: %w", err)
+		}
+		defer sharedLimits.Close()
+		signups := cfg.SignupPerIPHourly
+		if signups <= 0 {
+			signups = team.DefaultSignupPerIPHourly
+		}
+		svc.SignupLimit = ratelimit.NewShared(sharedLimits, cfg.RedisKeyPrefix+"signup:", signups, time.Hour)
+	}
+	// draining turns /readyz to 503 from SIGTERM on (see below).
+	var draining atomic.Bool
+	ready := func(ctx context.Context) error {
+		if draining.Load() {
+			return errDraining
+		}
+		return database.Ping(ctx)
+	}
 	handlers := httpapi.NewHandlers(httpapi.Config{Team: svc, Sessions: sessions, Log: log,
-		Production: production, Ready: database.Ping, BodyBytes: cfg.MaxBodyBytes, Timeout: cfg.RequestTimeout,
+		Production: production, Ready: ready, BodyBytes: cfg.MaxBodyBytes, Timeout: cfg.RequestTimeout,
 		Limits: graph.Limits{ParserTokens: cfg.MaxParserTokens, Depth: cfg.MaxDepth,
 			Aliases: cfg.MaxAliases, Directives: cfg.MaxDirectives, Operations: cfg.MaxOperations,
 			Complexity: cfg.MaxComplexity, Size: cfg.MaxQuerySize},
 		RateLimits: graph.RateLimits{PerIP: cfg.RateLimitPerIP, PerSubject: cfg.RateLimitPerEmail, Period: cfg.RateLimitPeriod,
-			MaxKeys: cfg.RateLimitMaxKeys},
+			MaxKeys: cfg.RateLimitMaxKeys, Redis: sharedLimits, RedisPrefix: cfg.RedisKeyPrefix},
 		AllowedOrigins: cfg.AllowedOrigins, TrustedProxies: trusted, MaxConcurrent: cfg.MaxConcurrent, MaxPerClient: cfg.MaxPerClient,
 		HSTS: strings.HasPrefix(cfg.PublicURL, "https://"), PrivateMetrics: cfg.MetricsAddr != "", WebApp: cfg.WebApp})
 	srv := &http.Server{Addr: cfg.ListenAddr, Handler: handlers.Public, ReadHeaderTimeout: 10 * time.Second,
@@ -221,7 +265,7 @@ func run(args []string) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.ListenAndServe() }()
 	log.Info("agentdesk is listening", "addr", cfg.ListenAddr, "database", database.Dialect,
-		"playground", playgroundURL(cfg, production), "app", appURL(cfg))
+		"playground", playgroundURL(cfg, production), "app", appURL(cfg), "shared_rate_limits", sharedLimits != nil)
 
 	select {
 	case err := <-serveErr:
@@ -229,19 +273,26 @@ func run(args []string) error {
 		return err
 	case <-ctx.Done():
 	}
-	// SIGTERM: stop accepting, finish in-flight requests (up to 15 s), let
-	// the emails being sent finish (queued ones are durable: the next start,
-	// or another replica, sends them), exit 0.
+	// SIGTERM: drain (readiness 503 while still serving, so the load
+	// balancer takes this replica out before it refuses anyone), stop
+	// accepting, finish in-flight requests (up to 15 s), let the emails
+	// being sent finish (up to SMTP_TIMEOUT; queued ones are durable: the
+	// next start, or another replica, sends them), exit 0.
+	draining.Store(true)
+	log.Info("draining: /readyz answers 503 while requests are still served", "for", cfg.ShutdownDrain)
+	time.Sleep(cfg.ShutdownDrain)
 	log.Info("shutting down")
+	// The queue stops beside the HTTP server, not after it, so the whole
+	// shutdown takes SHUTDOWN_DRAIN + max(15 s, SMTP_TIMEOUT) at most.
+	queueStopped := make(chan error, 1)
+	go func() { queueStopped <- queue.Stop(context.Background()) }()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	err = srv.Shutdown(shutdownCtx)
 	if metricsSrv != nil {
 		_ = metricsSrv.Shutdown(shutdownCtx)
 	}
-	queueCtx, cancelQueue := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancelQueue()
-	if qerr := queue.Stop(queueCtx); qerr != nil {
+	if qerr := <-queueStopped; qerr != nil {
 		log.Warn("job queue stop", "err", qerr)
 	}
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -253,6 +304,9 @@ func run(args []string) error {
 // smtpToLog is the SMTP_URL that writes emails, activation links included,
 // to the log on purpose.
 const smtpToLog = "log:"
+
+// errDraining is the readiness answer of a replica that is shutting down.
+var errDraining = errors.New("draining: shutting down")
 
 var errNoSMTP = errors.New("SMTP_URL is not set: in production (APP_ENV=production) activation emails must be sent; " +
 	"set SMTP_URL=smtp://user:pass@host:port (or smtps://…), or SMTP_URL=log: to write emails and their links to the log on purpose")
@@ -271,7 +325,7 @@ func newDeliverer(cfg config, production bool, log *slog.Logger) (mail.Deliverer
 	case cfg.SMTPURL == "":
 		return mail.LogDeliverer{Log: log}, nil
 	}
-	return mail.NewSMTP(cfg.SMTPURL, cfg.MailFrom)
+	return mail.NewSMTP(cfg.SMTPURL, cfg.MailFrom, cfg.SMTPTimeout)
 }
 
 // listenMetrics serves /metrics on addr (METRICS_ADDR), if set. It listens

@@ -53,7 +53,16 @@ type serverProcess struct {
 
 // startServer runs the binary with the given settings and waits until it
 // answers /healthz.
-func startServer(t *testing.T, env ...string) *serverProcess {
+func startServer(t testing.TB, env ...string) *serverProcess {
+	t.Helper()
+	p := launch(t, env...)
+	p.waitFor(t, "/healthz")
+	return p
+}
+
+// launch runs the binary with the given settings and returns at once. It
+// does not drain on SIGTERM unless env sets SHUTDOWN_DRAIN.
+func launch(t testing.TB, env ...string) *serverProcess {
 	t.Helper()
 	bin, err := binary()
 	if err != nil {
@@ -63,13 +72,12 @@ func startServer(t *testing.T, env ...string) *serverProcess {
 	p.base = "http://" + p.addr
 	p.cmd = exec.Command(bin)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
-	p.cmd.Env = append(append(os.Environ(), "LISTEN_ADDR="+p.addr), env...)
+	p.cmd.Env = append(append(os.Environ(), "LISTEN_ADDR="+p.addr, "SHUTDOWN_DRAIN=0s"), env...)
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	go func() { p.exited <- p.cmd.Wait() }()
 	t.Cleanup(func() { _ = p.cmd.Process.Kill() })
-	p.waitFor(t, "/healthz")
 	return p
 }
 
@@ -84,7 +92,7 @@ func (p *serverProcess) status(path string) int {
 }
 
 // until polls cond, failing if the process exits or the bound passes.
-func (p *serverProcess) until(t *testing.T, what string, cond func() bool) {
+func (p *serverProcess) until(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
@@ -100,13 +108,13 @@ func (p *serverProcess) until(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func (p *serverProcess) waitFor(t *testing.T, path string) {
+func (p *serverProcess) waitFor(t testing.TB, path string) {
 	t.Helper()
 	p.until(t, path+" answering 200", func() bool { return p.status(path) == http.StatusOK })
 }
 
 // terminate sends SIGTERM and expects exit status 0.
-func (p *serverProcess) terminate(t *testing.T) {
+func (p *serverProcess) terminate(t testing.TB) {
 	t.Helper()
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -139,7 +147,7 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,24 @@ import (
 type Target struct {
 	URL   string // the GraphQL endpoint
 	Token string // Authorization: Bearer
+	// Replicas, when set, are the GraphQL endpoints of several replicas
+	// of one server, taken in turn (a round-robin load balancer); URL is
+	// then unused.
+	Replicas []string
+	next     *atomic.Int64
+}
+
+// endpoint is the URL of the next request.
+func (t Target) endpoint() string {
+	if len(t.Replicas) == 0 {
+		return t.URL
+	}
+	return t.Replicas[int(t.next.Add(1)-1)%len(t.Replicas)]
+}
+
+// RoundRobin is a target that spreads requests over replicas in turn.
+func RoundRobin(urls []string, token string) Target {
+	return Target{URL: urls[0], Replicas: urls, Token: token, next: &atomic.Int64{}}
 }
 
 // Result is what one run measured.
@@ -36,7 +54,7 @@ var client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, M
 // do sends one request; an HTTP error or a GraphQL "errors" entry counts as
 // an error.
 func do(ctx context.Context, t Target, body []byte) (time.Duration, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.URL, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.endpoint(), bytes.NewReader(body))
 	if err != nil {
 		return 0, err
 	}

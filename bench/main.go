@@ -50,7 +50,7 @@ func main() {
 type options struct {
 	bin, dbURL, scenarios, cpuProfile, serverLog string
 	agents, conversations, rate                  int
-	workers, runs                                int
+	workers, runs, replicas                      int
 	duration, slice                              time.Duration
 }
 
@@ -66,6 +66,7 @@ func run() error {
 	flag.IntVar(&o.rate, "rate", 200, "requests per second of the fixed-rate runs")
 	flag.IntVar(&o.workers, "workers", 16, "concurrent clients of the maximum-rate runs")
 	flag.IntVar(&o.runs, "runs", 3, "runs of each measurement; medians are reported")
+	flag.IntVar(&o.replicas, "replicas", 1, "agentdesk replicas on the database, loaded in turn (round-robin)")
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "length of each measurement")
 	flag.DurationVar(&o.slice, "slice", 2*time.Second, "maximum-rate runs alternate between agentdesk and the baseline in slices this long")
 	flag.Parse()
@@ -95,38 +96,65 @@ func run() error {
 	}
 	fmt.Printf("seeded %d agents and %d conversations in %s\n", o.agents, o.conversations, time.Since(start).Round(time.Millisecond))
 
-	serverAddr, baselineAddr, pprofAddr := freeAddr(), freeAddr(), freeAddr()
-	server := exec.Command(o.bin)
-	server.Env = append(os.Environ(), "DATABASE_URL="+o.dbURL, "LISTEN_ADDR="+serverAddr, "APP_ENV=production", "SMTP_URL=log:",
-		"RATE_LIMIT_PER_IP=100000000", "RATE_LIMIT_PER_EMAIL=100000000", "PPROF_ADDR="+pprofAddr,
-		// The inviteAgent scenario measures the write path of a seeded (so
-		// new) workspace, far beyond what the mail limits let one send.
-		"MAIL_WORKSPACE_DAILY_LIMIT=100000000", "MAIL_NEW_WORKSPACE_DAILY_LIMIT=100000000",
-		// The load generator is one client standing for many.
-		"MAX_REQUESTS_PER_CLIENT=100000")
-	server.Stdout, server.Stderr = io.Discard, io.Discard
-	if o.serverLog != "" {
-		logFile, err := os.OpenFile(o.serverLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-		if err != nil {
-			return err
+	baselineAddr, pprofAddr := freeAddr(), freeAddr()
+	var servers []*exec.Cmd
+	var serverAddrs []string
+	for i := range max(o.replicas, 1) {
+		addr := freeAddr()
+		server := exec.Command(o.bin)
+		server.Env = append(os.Environ(), "DATABASE_URL="+o.dbURL, "LISTEN_ADDR="+addr, "APP_ENV=production", "SMTP_URL=log:",
+			"RATE_LIMIT_PER_IP=100000000", "RATE_LIMIT_PER_EMAIL=100000000",
+			// The inviteAgent scenario measures the write path of a seeded (so
+			// new) workspace, far beyond what the mail limits let one send.
+			"MAIL_WORKSPACE_DAILY_LIMIT=100000000", "MAIL_NEW_WORKSPACE_DAILY_LIMIT=100000000",
+			// The load generator is one client standing for many.
+			"MAX_REQUESTS_PER_CLIENT=100000")
+		if i == 0 {
+			server.Env = append(server.Env, "PPROF_ADDR="+pprofAddr)
 		}
-		defer logFile.Close()
-		server.Stdout, server.Stderr = logFile, logFile
+		server.Stdout, server.Stderr = io.Discard, io.Discard
+		if o.serverLog != "" {
+			logFile, err := os.OpenFile(o.serverLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+			if err != nil {
+				return err
+			}
+			defer logFile.Close()
+			server.Stdout, server.Stderr = logFile, logFile
+		}
+		servers, serverAddrs = append(servers, server), append(serverAddrs, addr)
 	}
+	serverAddr := serverAddrs[0]
 	self, _ := os.Executable()
 	base := exec.Command(self, "baseline", o.dbURL, baselineAddr)
 	base.Stderr = os.Stderr
-	for _, c := range []*exec.Cmd{server, base} {
+	for _, c := range append(slices.Clone(servers), base) {
 		if err := c.Start(); err != nil {
 			return err
 		}
 		defer c.Process.Kill()
 	}
-	if err := waitHTTP("http://"+serverAddr+"/readyz", 30*time.Second); err != nil {
-		return err
+	for _, addr := range serverAddrs {
+		if err := waitHTTP("http://"+addr+"/readyz", 30*time.Second); err != nil {
+			return err
+		}
 	}
 	if err := waitTCP(baselineAddr, 30*time.Second); err != nil {
 		return err
+	}
+	// What the replicas used and ran, added up.
+	serversCPU := func() time.Duration {
+		var sum time.Duration
+		for _, c := range servers {
+			sum += cpuTime(c.Process.Pid)
+		}
+		return sum
+	}
+	serversStatements := func() float64 {
+		var sum float64
+		for _, addr := range serverAddrs {
+			sum += metric("http://"+addr+"/metrics", "agentdesk_sql_statements_total")
+		}
+		return sum
 	}
 
 	var login struct{ Login struct{ Token string } }
@@ -145,7 +173,11 @@ func run() error {
 			agentRole = r.ID
 		}
 	}
-	agentdesk := Target{URL: "http://" + serverAddr + "/query", Token: token}
+	var endpoints []string
+	for _, addr := range serverAddrs {
+		endpoints = append(endpoints, "http://"+addr+"/query")
+	}
+	agentdesk := RoundRobin(endpoints, token)
 	baseline := Target{URL: "http://" + baselineAddr + "/query", Token: token}
 
 	fmt.Printf("\n| scenario | agentdesk max req/s | baseline max req/s | ratio | p50 / p95 / p99 at %d req/s | errors | SQL statements per request | CPU per request, agentdesk / baseline |\n", o.rate)
@@ -177,11 +209,11 @@ func run() error {
 			var ourStatements float64
 			for done := time.Duration(0); done < o.duration; done += o.slice {
 				d := min(o.slice, o.duration-done)
-				before := metric("http://"+serverAddr+"/metrics", "agentdesk_sql_statements_total")
-				cpuBefore := cpuTime(server.Process.Pid)
+				before := serversStatements()
+				cpuBefore := serversCPU()
 				a = a.Add(MaxRate(ctx, agentdesk, sc, o.workers, d))
-				ourTime += cpuTime(server.Process.Pid) - cpuBefore
-				ourStatements += metric("http://"+serverAddr+"/metrics", "agentdesk_sql_statements_total") - before
+				ourTime += serversCPU() - cpuBefore
+				ourStatements += serversStatements() - before
 				cpuBefore = cpuTime(base.Process.Pid)
 				b = b.Add(MaxRate(ctx, baseline, sc, o.workers, d))
 				theirTime += cpuTime(base.Process.Pid) - cpuBefore
@@ -205,7 +237,10 @@ func run() error {
 		fmt.Printf("| %s | %.0f | %.0f | %.0f%% | %s / %s / %s | %d | %.1f | %.2f ms / %.2f ms |\n", sc.Name, median(ours), median(theirs),
 			100*median(ratios), ms(f.P50), ms(f.P95), ms(f.P99), errors, median(statements), median(ourCPU), median(theirCPU))
 	}
-	fmt.Printf("\nagentdesk peak RSS: %s MB (VmHWM)\n", peakRSS(server.Process.Pid))
+	for i, c := range servers {
+		fmt.Printf("\nagentdesk replica %d of %d peak RSS: %s MB (VmHWM)", i+1, len(servers), peakRSS(c.Process.Pid))
+	}
+	fmt.Println()
 	return nil
 }
 

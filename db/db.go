@@ -17,10 +17,12 @@ import (
 	gosqlite "github.com/glebarez/go-sqlite"
 	"github.com/glebarez/sqlite"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 	"gorm.io/driver/postgres"
@@ -115,7 +117,22 @@ type Options struct {
 	// StatementTimeout, on PostgreSQL, ends any statement that runs longer
 	// (unless DATABASE_URL sets statement_timeout itself).
 	StatementTimeout time.Duration
+	// MaxConns bounds this process's PostgreSQL connections, both pools
+	// together (DefaultMaxConns when 0): the job queue's pool gets
+	// QueueConns of them, GORM's the rest.
+	MaxConns int
 }
+
+// DefaultMaxConns is a process's PostgreSQL connections when Options leaves
+// MaxConns at 0: three replicas stay under PostgreSQL's default
+// max_connections of 100 with room for an operator's psql.
+const DefaultMaxConns = 25
+
+// QueueConns is the size of the job queue's own pgx pool on PostgreSQL: its
+// four email workers' fetches and completions, the leader's maintenance, and
+// the connection the LISTEN for new jobs holds (River hijacks that one out
+// of the pool, so it is counted here but not by the pool's maximum).
+const QueueConns = 5
 
 // DB is an open database and its dialect.
 type DB struct {
@@ -127,6 +144,10 @@ type DB struct {
 	// URL is the DATABASE_URL it was opened with (it may hold a password:
 	// never log it).
 	URL string
+	// Pool is the job queue's pgx pool on PostgreSQL (nil on SQLite): River's
+	// pgx driver LISTENs on it, so a committed job wakes a worker at once
+	// instead of at the next poll.
+	Pool *pgxpool.Pool
 }
 
 // ParseURL tells the dialect of a DATABASE_URL and the DSN its driver wants.
@@ -161,6 +182,14 @@ func Open(url string, opts Options) (*DB, error) {
 		cfg.Logger = logger.Discard
 	}
 	var g *gorm.DB
+	maxConns := opts.MaxConns
+	if maxConns == 0 {
+		maxConns = DefaultMaxConns
+	}
+	if maxConns < QueueConns+2 {
+		return nil, fmt.Errorf("database connections: at least %d are needed (%d for the job queue, 2 for requests)", QueueConns+2, QueueConns)
+	}
+	var pool *pgxpool.Pool
 	switch dialect {
 	case Postgres:
 		if opts.StatementTimeout > 0 && !strings.Contains(dsn, "statement_timeout=") {
@@ -171,6 +200,9 @@ func Open(url string, opts Options) (*DB, error) {
 			dsn += fmt.Sprintf("%sstatement_timeout=%d", sep, opts.StatementTimeout.Milliseconds())
 		}
 		g, err = gorm.Open(postgres.New(postgres.Config{DSN: dsn}), cfg)
+		if err == nil {
+			pool, err = openQueuePool(dsn)
+		}
 	case SQLite:
 		g, err = gorm.Open(sqlite.Open(sqliteDSN(dsn)), cfg)
 	}
@@ -187,15 +219,28 @@ func Open(url string, opts Options) (*DB, error) {
 		// database rather than one per connection.
 		sqlDB.SetMaxOpenConns(1)
 	} else {
-		sqlDB.SetMaxOpenConns(20)
-		sqlDB.SetMaxIdleConns(10)
+		sqlDB.SetMaxOpenConns(maxConns - QueueConns)
+		sqlDB.SetMaxIdleConns((maxConns - QueueConns) / 2)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
-	d := &DB{DB: g, Dialect: dialect, URL: url, Statements: &atomic.Int64{}}
+	d := &DB{DB: g, Dialect: dialect, URL: url, Statements: &atomic.Int64{}, Pool: pool}
 	if err := d.countStatements(); err != nil {
 		return nil, err
 	}
 	return d, nil
+}
+
+// openQueuePool opens the job queue's pgx pool beside GORM's: QueueConns
+// less the listener, which River takes out of the pool for good.
+func openQueuePool(dsn string) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, err
+	}
+	cfg.MaxConns = QueueConns - 1
+	cfg.MinConns = 0
+	cfg.MaxConnIdleTime = 5 * time.Minute
+	return pgxpool.NewWithConfig(context.Background(), cfg)
 }
 
 func sqliteDSN(path string) string {
@@ -211,9 +256,44 @@ func sqliteDSN(path string) string {
 }
 
 // Migrate applies every migration of the database's dialect that has not been
-// applied yet: agentdesk's own (goose; on PostgreSQL under a session lock so
-// concurrent starts wait for each other), then those of the River job queue.
+// applied yet: agentdesk's own (goose), then those of the River job queue.
+// On PostgreSQL both run under one session-level advisory lock, so replicas
+// starting together on an empty database take turns: the first migrates, the
+// others find nothing left to do. (River's migrations outside the lock
+// raced: two replicas creating the same enum type, one exited.)
 func (d *DB) Migrate(ctx context.Context) error {
+	if d.Dialect != Postgres {
+		return d.migrateUnlocked(ctx)
+	}
+	sqlDB, err := d.DB.DB()
+	if err != nil {
+		return err
+	}
+	conn, err := sqlDB.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer conn.Close()
+	lockCtx, cancel := context.WithTimeout(ctx, migrationLockWait)
+	defer cancel()
+	if _, err := conn.ExecContext(lockCtx, `SELECT pg_advisory_lock($1)`, migrationLockID); err != nil {
+		return fmt.Errorf("migrate: waiting for the migration lock: %w", err)
+	}
+	// Unlocked whatever happens; a connection that died took the lock with it.
+	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLockID) //nolint:errcheck
+	return d.migrateUnlocked(ctx)
+}
+
+// migrationLockID is goose's own lock id, so a binary from before this lock
+// (which locked goose's step alone) and this one still exclude each other
+// during a rolling upgrade.
+const migrationLockID = lock.DefaultLockID
+
+// migrationLockWait bounds how long a starting replica waits for another's
+// migrations.
+const migrationLockWait = 5 * time.Minute
+
+func (d *DB) migrateUnlocked(ctx context.Context) error {
 	if err := d.migrateSchema(ctx); err != nil {
 		return err
 	}
@@ -227,13 +307,23 @@ func (d *DB) Migrate(ctx context.Context) error {
 	return nil
 }
 
-// RiverDriver returns the River job queue's driver for this database.
+// RiverDriver returns the River driver that inserts jobs in GORM's
+// transactions (database/sql) and runs River's migrations.
 func (d *DB) RiverDriver() riverdriver.Driver[*sql.Tx] {
 	sqlDB, _ := d.DB.DB() // cannot fail: Open built d from a *sql.DB
 	if d.Dialect == SQLite {
 		return riversqlite.New(sqlDB)
 	}
 	return riverdatabasesql.New(sqlDB)
+}
+
+// RiverPgxDriver returns River's pgx driver on the queue's pool, which
+// supports LISTEN/NOTIFY; nil on SQLite.
+func (d *DB) RiverPgxDriver() *riverpgxv5.Driver {
+	if d.Pool == nil {
+		return nil
+	}
+	return riverpgxv5.New(d.Pool)
 }
 
 func (d *DB) migrateSchema(ctx context.Context) error {
@@ -245,17 +335,11 @@ func (d *DB) migrateSchema(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var opts []goose.ProviderOption
 	gooseDialect := goose.DialectSQLite3
 	if d.Dialect == Postgres {
-		gooseDialect = goose.DialectPostgres
-		locker, err := lock.NewPostgresSessionLocker()
-		if err != nil {
-			return err
-		}
-		opts = append(opts, goose.WithSessionLocker(locker))
+		gooseDialect = goose.DialectPostgres // locked by Migrate
 	}
-	provider, err := goose.NewProvider(gooseDialect, sqlDB, sub, opts...)
+	provider, err := goose.NewProvider(gooseDialect, sqlDB, sub)
 	if err != nil {
 		return err
 	}
@@ -284,8 +368,11 @@ func (d *DB) countStatements() error {
 	return nil
 }
 
-// Close closes the connection pool.
+// Close closes the connection pools.
 func (d *DB) Close() error {
+	if d.Pool != nil {
+		d.Pool.Close()
+	}
 	sqlDB, err := d.DB.DB()
 	if err != nil {
 		return err

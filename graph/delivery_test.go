@@ -28,12 +28,13 @@ const deliveryBound = 20 * time.Second
 // SMTP server at smtpURL, with quick retries.
 func startQueue(t *testing.T, s *testServer, database *db.DB, smtpURL string, maxAttempts int) *jobs.Queue {
 	t.Helper()
-	deliverer, err := mail.NewSMTP(smtpURL, mailFrom)
+	deliverer, err := mail.NewSMTP(smtpURL, mailFrom, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	q, err := jobs.New(database, deliverer, jobs.Config{MaxAttempts: maxAttempts, RetryBase: 20 * time.Millisecond,
-		PollInterval: 20 * time.Millisecond, CleanupEvery: time.Hour, Now: s.clock.Now,
+		PollInterval: 20 * time.Millisecond, CleanupEvery: time.Hour, SendTimeout: 5 * time.Second,
+		RescueAfter: time.Minute, Now: s.clock.Now,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)

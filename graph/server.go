@@ -47,7 +47,7 @@ func (c Config) limits() Limits {
 func (c Config) rateLimits() RateLimits {
 	r, d := c.RateLimits, DefaultRateLimits
 	return RateLimits{PerIP: cmp.Or(r.PerIP, d.PerIP), PerSubject: cmp.Or(r.PerSubject, d.PerSubject),
-		Period: cmp.Or(r.Period, d.Period), MaxKeys: r.MaxKeys}
+		Period: cmp.Or(r.Period, d.Period), MaxKeys: r.MaxKeys, Redis: r.Redis, RedisPrefix: r.RedisPrefix}
 }
 
 // Server is the executable GraphQL server: the schema with its resolvers,
@@ -66,7 +66,7 @@ type Server struct {
 func NewServer(cfg Config) *Server {
 	log := cmp.Or(cfg.Log, slog.Default())
 	limits := cfg.limits()
-	guard := newAbuseGuard(cfg.rateLimits(), cfg.Now)
+	guard := newAbuseGuard(cfg.rateLimits(), cfg.Now, log)
 	srv := handler.New(generated.NewExecutableSchema(generated.Config{
 		Resolvers:  &Resolver{Team: cfg.Team, guard: guard},
 		Directives: directives(),

@@ -34,18 +34,26 @@ func (d LogDeliverer) Deliver(_ context.Context, e *models.Email) error {
 type SMTP struct {
 	from    string
 	host    string
+	timeout time.Duration
 	options []gomail.Option
 }
 
+// DefaultTimeout is SMTP_TIMEOUT's default: the bound on one whole delivery.
+const DefaultTimeout = 15 * time.Second
+
 // NewSMTP configures delivery from SMTP_URL: smtp://user:pass@host:port uses
 // STARTTLS when the server offers it (port 587 unless given), smtps:// uses
-// implicit TLS (port 465 unless given). from is MAIL_FROM.
-func NewSMTP(rawURL, from string) (*SMTP, error) {
+// implicit TLS (port 465 unless given). from is MAIL_FROM; timeout
+// (SMTP_TIMEOUT) bounds one whole delivery, connecting included.
+func NewSMTP(rawURL, from string, timeout time.Duration) (*SMTP, error) {
+	if timeout <= 0 {
+		return nil, fmt.Errorf("SMTP_TIMEOUT must be positive")
+	}
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Hostname() == "" {
 		return nil, fmt.Errorf("SMTP_URL: want smtp://user:pass@host:port or smtps://…")
 	}
-	opts := []gomail.Option{gomail.WithTimeout(15 * time.Second)}
+	opts := []gomail.Option{gomail.WithTimeout(timeout)}
 	port := 587
 	switch u.Scheme {
 	case "smtp":
@@ -67,7 +75,7 @@ func NewSMTP(rawURL, from string) (*SMTP, error) {
 		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover),
 			gomail.WithUsername(u.User.Username()), gomail.WithPassword(pass))
 	}
-	return &SMTP{from: from, host: u.Hostname(), options: opts}, nil
+	return &SMTP{from: from, host: u.Hostname(), timeout: timeout, options: opts}, nil
 }
 
 // Deliver implements Deliverer: one connection per email, which is plenty for
@@ -91,5 +99,7 @@ func (s *SMTP) Deliver(ctx context.Context, e *models.Email) error {
 	if err != nil {
 		return err
 	}
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
 	return client.DialAndSendWithContext(ctx, msg)
 }

@@ -57,9 +57,12 @@ type Service struct {
 	Config    Config
 	// Now is the clock; tests replace it to expire links without sleeping.
 	Now func() time.Time
+	// SignupLimit, when set, counts workspace creations per client for
+	// every replica (REDIS_URL); nil: counted in this process.
+	SignupLimit ratelimit.Spender
 
 	signupOnce sync.Once
-	signups    *ratelimit.Limiter // see signupLimiter
+	signups    ratelimit.Spender // see signupLimiter
 }
 
 // AuthResult is a signed-in session.

@@ -48,7 +48,7 @@ func (s *Service) CreateWorkspace(ctx context.Context, in CreateWorkspaceInput) 
 	// Spent before the password is hashed or checked, so a refused client
 	// costs no hashing; given back whenever no workspace is created, so only
 	// created workspaces count.
-	giveBack, err := s.spendSignup(in.Client)
+	giveBack, err := s.spendSignup(ctx, in.Client)
 	if err != nil {
 		return nil, err
 	}

@@ -80,7 +80,21 @@ var (
 	pgMu       sync.Mutex // CREATE DATABASE ... TEMPLATE wants no concurrent clone
 )
 
+// EmptyPostgresURL returns a DATABASE_URL for a new PostgreSQL database
+// with no tables at all, dropped when the test ends: for tests of the
+// migrations themselves (replicas starting together).
+func EmptyPostgresURL(t testing.TB) string {
+	t.Helper()
+	return postgresDatabase(t, "template0")
+}
+
 func newPostgresDatabase(t testing.TB) string {
+	t.Helper()
+	pgOnce.Do(preparePostgres)
+	return postgresDatabase(t, pgTemplate)
+}
+
+func postgresDatabase(t testing.TB, template string) string {
 	t.Helper()
 	pgOnce.Do(preparePostgres)
 	if pgErr != nil {
@@ -96,7 +110,7 @@ func newPostgresDatabase(t testing.TB) string {
 	}
 	defer admin.Close()
 	pgMu.Lock()
-	err = admin.Exec(fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, pgTemplate)).Error
+	err = admin.Exec(fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, template)).Error
 	pgMu.Unlock()
 	if err != nil {
 		t.Fatalf("create test database: %v", err)

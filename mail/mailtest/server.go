@@ -23,6 +23,9 @@ type Message struct {
 	From string
 	To   []string
 	Raw  []byte
+	// Received is when the server had the whole message (before it
+	// answered 250).
+	Received time.Time
 }
 
 // Server is an SMTP server on loopback that keeps what it receives.
@@ -33,7 +36,10 @@ type Server struct {
 	mu       sync.Mutex
 	messages []Message
 	refuse   int
+	delay    time.Duration
 	notify   chan struct{}
+	// sending receives one value each time a DATA command starts.
+	sending chan struct{}
 }
 
 // Start runs a server until the test ends.
@@ -43,7 +49,7 @@ func Start(t testing.TB) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{URL: "smtp://" + l.Addr().String(), notify: make(chan struct{}, 1)}
+	s := &Server{URL: "smtp://" + l.Addr().String(), notify: make(chan struct{}, 1), sending: make(chan struct{}, 100)}
 	srv := smtp.NewServer(backend{s})
 	srv.Domain = "localhost"
 	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
@@ -58,6 +64,18 @@ func (s *Server) RefuseNext(n int) {
 	defer s.mu.Unlock()
 	s.refuse = n
 }
+
+// Delay makes the server wait d after each DATA command before reading the
+// message: a slow server, during which the sender is mid-send. A sender
+// that goes away meanwhile leaves no message (the body never ends).
+func (s *Server) Delay(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.delay = d
+}
+
+// Sending is signalled each time a DATA command starts.
+func (s *Server) Sending() <-chan struct{} { return s.sending }
 
 // Messages returns what was received so far.
 func (s *Server) Messages() []Message {
@@ -112,12 +130,20 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 }
 
 func (ss *session) Data(r io.Reader) error {
+	select {
+	case ss.s.sending <- struct{}{}:
+	default:
+	}
+	ss.s.mu.Lock()
+	delay := ss.s.delay
+	ss.s.mu.Unlock()
+	time.Sleep(delay)
 	raw, err := io.ReadAll(r)
 	if err != nil {
 		return err
 	}
 	ss.s.mu.Lock()
-	ss.s.messages = append(ss.s.messages, Message{From: ss.from, To: ss.to, Raw: raw})
+	ss.s.messages = append(ss.s.messages, Message{From: ss.from, To: ss.to, Raw: raw, Received: time.Now()})
 	ss.s.mu.Unlock()
 	select {
 	case ss.s.notify <- struct{}{}:
