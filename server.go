@@ -42,6 +42,7 @@ import (
 	"agentdesk/jobs"
 	"agentdesk/mail"
 	"agentdesk/ratelimit"
+	"agentdesk/sessions"
 	"agentdesk/team"
 )
 
@@ -189,7 +190,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	sessions := &auth.Sessions{DB: database.DB, TTL: cfg.SessionTTL, Now: now}
+	sessions := &sessions.Store{DB: database.DB, TTL: cfg.SessionTTL, Now: now}
 	svc := &team.Service{
 		DB: database, Sessions: sessions, Passwords: auth.NewPasswords(auth.DefaultArgon2), Now: now, Emails: queue,
 		Config: team.Config{PublicURL: cfg.PublicURL, AllowSignup: cfg.AllowSignup,

@@ -27,6 +27,15 @@ type Viewer struct {
 // Can reports whether the viewer holds every one of perms.
 func (v *Viewer) Can(perms ...models.Permission) bool { return v.Permissions.Has(perms...) }
 
+// Require answers FORBIDDEN unless the viewer holds p: how every rule that
+// needs a permission starts.
+func (v *Viewer) Require(p models.Permission) error {
+	if !v.Can(p) {
+		return apperr.New(apperr.Forbidden, "You need the %s permission to do this.", p)
+	}
+	return nil
+}
+
 // SeesAgentDetails reports whether the viewer may see more of an agent than
 // its id, name, email and status: its roles, permissions, invitation, dates,
 // remover and assigned conversations (BEHAVIOUR.md §8 Visibility of agents).

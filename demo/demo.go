@@ -14,6 +14,7 @@ import (
 
 	"agentdesk/apperr"
 	"agentdesk/auth"
+	"agentdesk/conversations"
 	"agentdesk/models"
 	"agentdesk/team"
 )
@@ -36,7 +37,7 @@ type Result struct {
 // Load creates the demo workspace unless it exists already (then it changes
 // nothing): the second run does not duplicate it.
 func Load(ctx context.Context, svc *team.Service) (Result, error) {
-	if _, err := svc.Login(ctx, team.LoginInput{Email: OwnerEmail, Password: Password}); err == nil {
+	if _, err := svc.Login(ctx, models.LoginInput{Email: OwnerEmail, Password: Password}); err == nil {
 		return Result{}, nil
 	} else if !apperr.Is(err, apperr.InvalidCredentials) {
 		return Result{}, err
@@ -48,8 +49,8 @@ func Load(ctx context.Context, svc *team.Service) (Result, error) {
 	defer func() { svc.Now = realNow }()
 	tick := func(d time.Duration) { clock = clock.Add(d) }
 
-	l := &loader{ctx: ctx, svc: svc, rnd: rand.New(rand.NewPCG(7, 11))}
-	owner, err := svc.CreateWorkspace(ctx, team.CreateWorkspaceInput{WorkspaceName: WorkspaceName,
+	l := &loader{ctx: ctx, svc: svc, conversations: &conversations.Service{Team: svc}, rnd: rand.New(rand.NewPCG(7, 11))}
+	owner, err := svc.CreateWorkspace(ctx, models.CreateWorkspaceInput{WorkspaceName: WorkspaceName,
 		OwnerName: "Olivia Owner", OwnerEmail: OwnerEmail, Password: Password})
 	if err != nil {
 		return Result{}, err
@@ -60,7 +61,7 @@ func Load(ctx context.Context, svc *team.Service) (Result, error) {
 	if l.roles, err = l.roleIDs(); err != nil {
 		return Result{}, err
 	}
-	if _, err := svc.CreateRole(ctx, l.owner, team.RoleInput{Name: ptr("AI agent manager"),
+	if _, err := svc.CreateRole(ctx, l.owner, models.RoleInput{Name: ptr("AI agent manager"),
 		Description: ptr("Configures and supervises the AI agent; handles conversations."),
 		Permissions: &[]models.Permission{models.PermAIAgentManage, models.PermAgentsRead, models.PermConversationsReply}}); err != nil {
 		return Result{}, err
@@ -137,11 +138,12 @@ func Load(ctx context.Context, svc *team.Service) (Result, error) {
 }
 
 type loader struct {
-	ctx   context.Context
-	svc   *team.Service
-	rnd   *rand.Rand
-	owner *auth.Viewer
-	roles map[string]int64
+	ctx           context.Context
+	svc           *team.Service
+	conversations *conversations.Service
+	rnd           *rand.Rand
+	owner         *auth.Viewer
+	roles         map[string]int64
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -175,7 +177,7 @@ func (l *loader) member(name, role string) (int64, error) {
 	if m == nil {
 		return 0, errors.New("activation email without a link")
 	}
-	if _, err := l.svc.ActivateAccount(l.ctx, team.ActivateInput{Token: m[1], Name: &name, Password: Password}); err != nil {
+	if _, err := l.svc.ActivateAccount(l.ctx, models.ActivateInput{Token: m[1], Name: &name, Password: Password}); err != nil {
 		return 0, err
 	}
 	return agent.ID, nil
@@ -215,7 +217,7 @@ func (l *loader) conversation(i int, assignTo *int64, status models.Conversation
 	phone := fmt.Sprintf("+1555%07d", l.rnd.IntN(10_000_000))
 	subject := subjects[l.rnd.IntN(len(subjects))]
 	channel := models.AllChannels[l.rnd.IntN(len(models.AllChannels))]
-	conv, err := l.svc.CreateConversation(l.ctx, l.owner, team.CreateConversationInput{Channel: channel, Subject: &subject,
+	conv, err := l.conversations.CreateConversation(l.ctx, l.owner, models.CreateConversationInput{Channel: channel, Subject: &subject,
 		ContactName: &contact, ContactEmail: &email, ContactPhone: &phone, Message: "Hi! " + subject + "."})
 	if err != nil {
 		return err
@@ -223,13 +225,13 @@ func (l *loader) conversation(i int, assignTo *int64, status models.Conversation
 	if assignTo == nil {
 		return l.setStatus(conv.ID, status)
 	}
-	if _, err := l.svc.AssignConversation(l.ctx, l.owner, conv.ID, assignTo); err != nil {
+	if _, err := l.conversations.AssignConversation(l.ctx, l.owner, conv.ID, assignTo); err != nil {
 		return err
 	}
 	agent := &auth.Viewer{AgentID: *assignTo, WorkspaceID: l.owner.WorkspaceID,
 		Permissions: models.NewPermissions(models.PermConversationsReply)}
 	for range l.rnd.IntN(3) {
-		if _, err := l.svc.SendMessage(l.ctx, agent, conv.ID, replies[l.rnd.IntN(len(replies))]); err != nil {
+		if _, err := l.conversations.SendMessage(l.ctx, agent, conv.ID, replies[l.rnd.IntN(len(replies))]); err != nil {
 			return err
 		}
 	}
@@ -240,6 +242,6 @@ func (l *loader) setStatus(id int64, status models.ConversationStatus) error {
 	if status == models.ConversationOpen {
 		return nil
 	}
-	_, err := l.svc.SetConversationStatus(l.ctx, l.owner, id, status)
+	_, err := l.conversations.SetConversationStatus(l.ctx, l.owner, id, status)
 	return err
 }

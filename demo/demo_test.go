@@ -4,11 +4,12 @@ import (
 	"context"
 	"testing"
 
+	"agentdesk/conversations"
 	"agentdesk/db"
 	"agentdesk/db/dbtest"
 	"agentdesk/demo"
 	"agentdesk/models"
-	"agentdesk/team"
+	"agentdesk/paging"
 	"agentdesk/team/teamtest"
 )
 
@@ -21,7 +22,7 @@ func TestDemoLoadsOnceWithEveryState(t *testing.T) {
 		if err != nil || !res.Created {
 			t.Fatalf("first load: %+v, %v", res, err)
 		}
-		login, err := svc.Login(ctx, team.LoginInput{Email: demo.OwnerEmail, Password: demo.Password})
+		login, err := svc.Login(ctx, models.LoginInput{Email: demo.OwnerEmail, Password: demo.Password})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -31,7 +32,7 @@ func TestDemoLoadsOnceWithEveryState(t *testing.T) {
 		}
 		byStatus := map[models.AgentStatus]int{}
 		expired := 0
-		rows, _, err := svc.ListAgents(ctx, v, team.AgentFilter{Statuses: []models.AgentStatus{models.AgentPending, models.AgentActive, models.AgentRemoved}}, team.AgentOrder{}, team.Page{First: 100})
+		rows, _, err := svc.ListAgents(ctx, v, models.AgentFilter{Statuses: []models.AgentStatus{models.AgentPending, models.AgentActive, models.AgentRemoved}}, models.AgentOrder{}, paging.Page{First: 100})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,12 +49,13 @@ func TestDemoLoadsOnceWithEveryState(t *testing.T) {
 		if len(roles) != 5 || roles[4].Name != "AI agent manager" {
 			t.Fatalf("roles = %d", len(roles))
 		}
+		conversationRules := &conversations.Service{Team: svc}
 		caution := models.CautionAssigneeRemoved
-		flagged, err := svc.CountConversations(ctx, v, team.ConversationFilter{Caution: &caution})
+		flagged, err := conversationRules.CountConversations(ctx, v, models.ConversationFilter{Caution: &caution})
 		if err != nil || flagged == 0 {
 			t.Fatalf("needs-attention conversations = %d, %v", flagged, err)
 		}
-		total, _ := svc.CountConversations(ctx, v, team.ConversationFilter{})
+		total, _ := conversationRules.CountConversations(ctx, v, models.ConversationFilter{})
 		if total != res.Conversations {
 			t.Fatalf("%d conversations, want %d", total, res.Conversations)
 		}
@@ -62,7 +64,7 @@ func TestDemoLoadsOnceWithEveryState(t *testing.T) {
 		if err != nil || again.Created {
 			t.Fatalf("second load: %+v, %v", again, err)
 		}
-		if n, _ := svc.CountConversations(ctx, v, team.ConversationFilter{}); n != total {
+		if n, _ := conversationRules.CountConversations(ctx, v, models.ConversationFilter{}); n != total {
 			t.Fatalf("second load changed conversations: %d -> %d", total, n)
 		}
 		var workspaces int64

@@ -13,7 +13,7 @@ import (
 	"agentdesk/auth"
 	"agentdesk/ratelimit"
 	"agentdesk/reqctx"
-	"agentdesk/team"
+	"agentdesk/validate"
 )
 
 // RateLimits are the limits on the public operations that guess secrets or
@@ -116,7 +116,7 @@ func signupClient(ctx context.Context) string {
 // email longer than any address answers BAD_USER_INPUT before any limiter
 // sees it.
 func (g *abuseGuard) password(ctx context.Context, field, email string) error {
-	normal, err := team.CheckEmail(field, email)
+	normal, err := validate.CheckEmail(field, email)
 	if err != nil {
 		return err
 	}

@@ -6,18 +6,19 @@ import (
 	"agentdesk/auth"
 	"agentdesk/graph/model"
 	"agentdesk/models"
-	"agentdesk/team"
+	"agentdesk/paging"
+	"agentdesk/validate"
 )
 
-func conversationFilter(f *model.ConversationFilter) (team.ConversationFilter, error) {
-	var out team.ConversationFilter
+func conversationFilter(f *model.ConversationFilter) (models.ConversationFilter, error) {
+	var out models.ConversationFilter
 	if f == nil {
 		return out, nil
 	}
-	if err := team.CheckListLen("status", len(f.Status)); err != nil {
+	if err := validate.CheckListLen("status", len(f.Status)); err != nil {
 		return out, err
 	}
-	if err := team.CheckListLen("channel", len(f.Channel)); err != nil {
+	if err := validate.CheckListLen("channel", len(f.Channel)); err != nil {
 		return out, err
 	}
 	out.Statuses, out.Channels, out.Unassigned, out.Caution = f.Status, f.Channel, f.Unassigned, f.Caution
@@ -33,51 +34,42 @@ func conversationFilter(f *model.ConversationFilter) (team.ConversationFilter, e
 
 // conversations serves the conversation list: one page, loaders primed for
 // its rows.
-func (r *Resolver) conversations(ctx context.Context, v *auth.Viewer, first *int, after *string, f team.ConversationFilter) (*model.ConversationConnection, error) {
+func (r *Resolver) conversations(ctx context.Context, v *auth.Viewer, first *int, after *string, f models.ConversationFilter) (*model.ConversationConnection, error) {
 	p, err := pageArgs(first, after)
 	if err != nil {
 		return nil, err
 	}
-	convs, hasNext, err := r.Team.ListConversations(ctx, v, f, p)
+	convs, hasNext, err := r.ConversationRules.ListConversations(ctx, v, f, p)
 	if err != nil {
 		return nil, err
 	}
 	if err := r.prefetchConversationPage(ctx, v.WorkspaceID, convs); err != nil {
 		return nil, err
 	}
-	return conversationConnection(p, team.ConversationScope(f), convs, hasNext, func(ctx context.Context) (int, error) { return r.Team.CountConversations(ctx, v, f) }), nil
+	return conversationConnection(p, models.ConversationScope(f), convs, hasNext, func(ctx context.Context) (int, error) { return r.ConversationRules.CountConversations(ctx, v, f) }), nil
 }
 
 // conversationConnection is a page of conversations whose cursors carry the
 // scope of their list.
-func conversationConnection(p team.Page, sc team.CursorScope, convs []models.Conversation, hasNext bool, count model.Counter) *model.ConversationConnection {
-	edges := make([]*model.ConversationEdge, len(convs))
-	cursors := make([]string, len(convs))
-	for i := range convs {
-		c := team.ConversationCursor(&convs[i])
-		c.CursorScope = sc
-		cursors[i] = encodeCursor(c)
-		edges[i] = &model.ConversationEdge{Cursor: cursors[i], Node: &convs[i]}
-	}
-	return &model.ConversationConnection{Edges: edges, PageInfo: pageInfo(p, cursors, hasNext), Count: count}
+func conversationConnection(p paging.Page, sc paging.CursorScope, convs []models.Conversation, hasNext bool, count model.Counter) *model.ConversationConnection {
+	edges, info := connection(p, sc, convs, hasNext, models.ConversationCursor, func(cursor string, c *models.Conversation) *model.ConversationEdge {
+		return &model.ConversationEdge{Cursor: cursor, Node: c}
+	})
+	return &model.ConversationConnection{Edges: edges, PageInfo: info, Count: count}
 }
 
 // emptyConversations is the page of a list that reveals nothing (an agent's
 // assigned conversations to a viewer who may not see its details).
-func emptyConversations(p team.Page) *model.ConversationConnection {
-	return &model.ConversationConnection{Edges: []*model.ConversationEdge{}, PageInfo: pageInfo(p, nil, false)}
+func emptyConversations(p paging.Page) *model.ConversationConnection {
+	return conversationConnection(p, paging.CursorScope{}, nil, false, nil)
 }
 
-func messageConnection(p team.Page, sc team.CursorScope, msgs []models.Message, hasNext bool, count model.Counter) *model.MessageConnection {
-	edges := make([]*model.MessageEdge, len(msgs))
-	cursors := make([]string, len(msgs))
-	for i := range msgs {
-		c := team.MessageCursor(&msgs[i])
-		c.CursorScope = sc
-		cursors[i] = encodeCursor(c)
-		edges[i] = &model.MessageEdge{Cursor: cursors[i], Node: &msgs[i]}
-	}
-	return &model.MessageConnection{Edges: edges, PageInfo: pageInfo(p, cursors, hasNext), Count: count}
+// messageConnection is a page of one conversation's messages.
+func messageConnection(p paging.Page, conversationID int64, msgs []models.Message, hasNext bool, count model.Counter) *model.MessageConnection {
+	edges, info := connection(p, models.MessageScope(conversationID), msgs, hasNext, models.MessageCursor, func(cursor string, m *models.Message) *model.MessageEdge {
+		return &model.MessageEdge{Cursor: cursor, Node: m}
+	})
+	return &model.MessageConnection{Edges: edges, PageInfo: info, Count: count}
 }
 
 // optionalInputID decodes a nullable agent id given as input (null stays nil).

@@ -7,17 +7,16 @@ import (
 	"strings"
 
 	"agentdesk/apperr"
-	"agentdesk/graph/model"
-	"agentdesk/team"
+	"agentdesk/paging"
 )
 
-// Cursors are base64url(JSON of team.Cursor): opaque to clients.
+// Cursors are base64url(JSON of paging.Cursor): opaque to clients.
 //
 // encodeCursor runs for every edge of every page, so it writes the JSON by
 // hand when no string needs escaping (times, most names, and always the
 // order tag and filter hash), with exactly the bytes encoding/json would
 // produce, which it uses for anything else.
-func encodeCursor(c team.Cursor) string {
+func encodeCursor(c paging.Cursor) string {
 	if !plainJSONText(c.Key) || !plainJSONText(c.Order) || !plainJSONText(c.Filter) {
 		b, _ := json.Marshal(c)
 		return base64.RawURLEncoding.EncodeToString(b)
@@ -60,8 +59,8 @@ const maxCursorLen = 2048
 
 // decodeCursor accepts only what encodeCursor could have written: a key
 // without NUL (PostgreSQL refuses NUL in text and would answer INTERNAL), a
-// positive id and an order (the list compares the scope: team.CursorScope).
-func decodeCursor(s string) (*team.Cursor, error) {
+// positive id and an order (the list compares the scope: paging.CursorScope).
+func decodeCursor(s string) (*paging.Cursor, error) {
 	bad := apperr.Input("after", "The cursor is not valid.")
 	if len(s) > maxCursorLen {
 		return nil, bad
@@ -70,7 +69,7 @@ func decodeCursor(s string) (*team.Cursor, error) {
 	if err != nil {
 		return nil, bad
 	}
-	var c team.Cursor
+	var c paging.Cursor
 	if err := json.Unmarshal(b, &c); err != nil || c.ID <= 0 || strings.ContainsRune(c.Key, 0) || c.Order == "" {
 		return nil, bad
 	}
@@ -78,12 +77,12 @@ func decodeCursor(s string) (*team.Cursor, error) {
 }
 
 // pageArgs turns first/after into a validated page request.
-func pageArgs(first *int, after *string) (team.Page, error) {
-	p := team.Page{First: 20}
+func pageArgs(first *int, after *string) (paging.Page, error) {
+	p := paging.Page{First: 20}
 	if first != nil {
 		p.First = *first
 	}
-	if err := team.CheckFirst(p.First); err != nil {
+	if err := paging.CheckFirst(p.First); err != nil {
 		return p, err
 	}
 	if after != nil && *after != "" {
@@ -94,14 +93,4 @@ func pageArgs(first *int, after *string) (team.Page, error) {
 		p.After = c
 	}
 	return p, nil
-}
-
-// pageInfo describes a forward page: hasPreviousPage is whether it started
-// after a cursor (Relay allows that shortcut for forward pagination).
-func pageInfo(p team.Page, cursors []string, hasNext bool) *model.PageInfo {
-	info := &model.PageInfo{HasNextPage: hasNext, HasPreviousPage: p.After != nil}
-	if len(cursors) > 0 {
-		info.StartCursor, info.EndCursor = &cursors[0], &cursors[len(cursors)-1]
-	}
-	return info
 }

@@ -7,27 +7,29 @@ import (
 	"testing"
 
 	"agentdesk/apperr"
-	"agentdesk/team"
+	"agentdesk/models"
+	"agentdesk/paging"
+	"agentdesk/validate"
 )
 
 // TestCursorEncodingMatchesEncodingJSON: the hand-written fast path and
 // encoding/json give the same cursor for every kind of key and scope (with
 // and without a filter hash), and each decodes back to what was encoded.
 func TestCursorEncodingMatchesEncodingJSON(t *testing.T) {
-	agents := team.AgentScope(team.AgentFilter{Search: "ada"}, team.AgentOrder{Field: team.OrderName})
-	for _, c := range []team.Cursor{
-		{Key: "", ID: 1, CursorScope: team.AuditScope},
-		{Key: "2026-11-27T09:32:31.123456Z", ID: 42, CursorScope: team.MessageScope(7)},
+	agents := models.AgentScope(models.AgentFilter{Search: "ada"}, models.AgentOrder{Field: models.AgentOrderName})
+	for _, c := range []paging.Cursor{
+		{Key: "", ID: 1, CursorScope: models.AuditScope},
+		{Key: "2026-11-27T09:32:31.123456Z", ID: 42, CursorScope: models.MessageScope(7)},
 		{Key: "ada lovelace", ID: 9007199254740993, CursorScope: agents},
 		{Key: `quote " and \ backslash`, ID: 7, CursorScope: agents},
-		{Key: "<script>&amp;", ID: 8, CursorScope: team.ConversationScope(team.ConversationFilter{})},
+		{Key: "<script>&amp;", ID: 8, CursorScope: models.ConversationScope(models.ConversationFilter{})},
 		{Key: "zoë 日本", ID: 9, CursorScope: agents},
 		{Key: "tab\tnewline\n", ID: 10, CursorScope: agents},
 		// Longer than the stack buffers of the fast path.
 		{Key: strings.Repeat("a", 400), ID: 9223372036854775807, CursorScope: agents},
 		// Never written by a list, but a client may send it back.
-		{Key: "a", ID: 11, CursorScope: team.CursorScope{Order: `x"<y>`, Filter: "é\\"}},
-		{Key: "a", ID: 12, CursorScope: team.CursorScope{Order: "NAME:ASC", Filter: "&"}},
+		{Key: "a", ID: 11, CursorScope: paging.CursorScope{Order: `x"<y>`, Filter: "é\\"}},
+		{Key: "a", ID: 12, CursorScope: paging.CursorScope{Order: "NAME:ASC", Filter: "&"}},
 	} {
 		want, _ := json.Marshal(c)
 		got := encodeCursor(c)
@@ -57,15 +59,15 @@ func TestCursorWithoutOrderIsRefused(t *testing.T) {
 // TestCursorsStayShort: a cursor is sent back with every page; its scope
 // adds a fixed few dozen characters, whatever the filter.
 func TestCursorsStayShort(t *testing.T) {
-	long := team.AgentFilter{Search: strings.Repeat("x", team.MaxSearchLength), RoleIDs: make([]int64, team.MaxListInput)}
+	long := models.AgentFilter{Search: strings.Repeat("x", validate.MaxSearchLength), RoleIDs: make([]int64, validate.MaxListInput)}
 	for i := range long.RoleIDs {
 		long.RoleIDs[i] = 9007199254740993 + int64(i)
 	}
-	order := team.AgentOrder{Field: team.OrderInvitedAt, Desc: true}
-	c := team.Cursor{Key: "2026-11-27T09:32:31.123456Z", ID: 9007199254740993}
+	order := models.AgentOrder{Field: models.AgentOrderInvitedAt, Desc: true}
+	c := paging.Cursor{Key: "2026-11-27T09:32:31.123456Z", ID: 9007199254740993}
 	bare := len(encodeCursor(c))
-	for _, f := range []team.AgentFilter{{}, long} {
-		c.CursorScope = team.AgentScope(f, order)
+	for _, f := range []models.AgentFilter{{}, long} {
+		c.CursorScope = models.AgentScope(f, order)
 		if n := len(encodeCursor(c)); n > bare+56 {
 			t.Errorf("cursor is %d characters, %d without its scope: %s", n, bare, encodeCursor(c))
 		}
@@ -76,14 +78,14 @@ func TestCursorsStayShort(t *testing.T) {
 // scope once (twice in fact: the rule checks, the builder stamps), then a
 // cursor per edge.
 func BenchmarkCursorPage(b *testing.B) {
-	f := team.AgentFilter{Search: "ada", RoleIDs: []int64{3, 1}}
-	o := team.AgentOrder{Field: team.OrderInvitedAt, Desc: true}
+	f := models.AgentFilter{Search: "ada", RoleIDs: []int64{3, 1}}
+	o := models.AgentOrder{Field: models.AgentOrderInvitedAt, Desc: true}
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = team.AgentScope(f, o).Check(nil)
-		sc := team.AgentScope(f, o)
+		_ = models.AgentScope(f, o).Check(nil)
+		sc := models.AgentScope(f, o)
 		for i := range 50 {
-			encodeCursor(team.Cursor{Key: "2026-11-27T09:32:31.123456Z", ID: int64(i + 1), CursorScope: sc})
+			encodeCursor(paging.Cursor{Key: "2026-11-27T09:32:31.123456Z", ID: int64(i + 1), CursorScope: sc})
 		}
 	}
 }

@@ -6,7 +6,8 @@ import (
 	"testing"
 
 	"agentdesk/apperr"
-	"agentdesk/team"
+	"agentdesk/models"
+	"agentdesk/paging"
 )
 
 // FuzzParseGlobalID: any string a client sends as an id is either refused
@@ -39,11 +40,11 @@ func FuzzParseGlobalID(f *testing.F) {
 // database accepts, which names an order, and which encodes back to a
 // cursor of the same position in the same list.
 func FuzzDecodeCursor(f *testing.F) {
-	names := team.AgentScope(team.AgentFilter{Search: "zoë"}, team.AgentOrder{Field: team.OrderName, Desc: true})
-	for _, c := range []team.Cursor{
-		{Key: "2026-11-27T09:32:31.123456Z", ID: 42, CursorScope: team.ConversationScope(team.ConversationFilter{})},
+	names := models.AgentScope(models.AgentFilter{Search: "zoë"}, models.AgentOrder{Field: models.AgentOrderName, Desc: true})
+	for _, c := range []paging.Cursor{
+		{Key: "2026-11-27T09:32:31.123456Z", ID: 42, CursorScope: models.ConversationScope(models.ConversationFilter{})},
 		{Key: "zoë 日本", ID: 9, CursorScope: names}, {Key: `q"\`, ID: 7, CursorScope: names},
-		{ID: 3, CursorScope: team.AuditScope}, {Key: "k", ID: 1, CursorScope: team.CursorScope{Order: `"<`, Filter: "\\"}},
+		{ID: 3, CursorScope: models.AuditScope}, {Key: "k", ID: 1, CursorScope: paging.CursorScope{Order: `"<`, Filter: "\\"}},
 		// Cursors written before they carried their order: refused.
 		{Key: "2026-11-27T09:32:31.123456Z", ID: 42}, {Key: "zoë 日本", ID: 9},
 	} {

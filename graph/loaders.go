@@ -10,7 +10,6 @@ import (
 	"agentdesk/auth"
 	"agentdesk/graph/model"
 	"agentdesk/models"
-	"agentdesk/team"
 )
 
 // Loaders batch the per-item reads of one request (roles of each agent on a
@@ -38,31 +37,34 @@ type Loaders struct {
 const loaderWait = 100 * time.Microsecond
 
 // NewLoaders returns the loaders of one request.
-func NewLoaders(svc *team.Service) *Loaders {
+func NewLoaders(r *Resolver) *Loaders {
+	if r.Team == nil || r.ConversationRules == nil {
+		// A server built without rules (the transport tests) answers only
+		// what needs none, and loads nothing.
+		return &Loaders{}
+	}
 	return &Loaders{
-		RolesByAgent: dataloadgen.NewMappedLoader(svc.RolesByAgent, dataloadgen.WithWait(loaderWait)),
-		AgentByID: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*models.Agent, error) {
-			v, err := auth.ViewerFrom(ctx)
-			if err != nil {
-				return nil, err
-			}
-			return svc.AgentsByID(ctx, v.WorkspaceID, ids)
-		}, dataloadgen.WithWait(loaderWait)),
-		AgentCountByRole: dataloadgen.NewMappedLoader(svc.AgentCountByRole, dataloadgen.WithWait(loaderWait)),
-		ContactByID: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*models.Contact, error) {
-			v, err := auth.ViewerFrom(ctx)
-			if err != nil {
-				return nil, err
-			}
-			return svc.ContactsByID(ctx, v.WorkspaceID, ids)
-		}, dataloadgen.WithWait(loaderWait)),
-		RoleByID: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*models.Role, error) {
-			v, err := auth.ViewerFrom(ctx)
-			if err != nil {
-				return nil, err
-			}
-			return svc.RolesByID(ctx, v.WorkspaceID, ids)
-		}, dataloadgen.WithWait(loaderWait)),
+		RolesByAgent:     newLoader(r.Team.RolesByAgent),
+		AgentByID:        newLoader(inViewersWorkspace(r.Team.AgentsByID)),
+		AgentCountByRole: newLoader(r.Team.AgentCountByRole),
+		ContactByID:      newLoader(inViewersWorkspace(r.ConversationRules.ContactsByID)),
+		RoleByID:         newLoader(inViewersWorkspace(r.Team.RolesByID)),
+	}
+}
+
+func newLoader[V any](fetch func(context.Context, []int64) (map[int64]V, error)) *dataloadgen.Loader[int64, V] {
+	return dataloadgen.NewMappedLoader(fetch, dataloadgen.WithWait(loaderWait))
+}
+
+// inViewersWorkspace reads rows by id within the workspace of the request's
+// viewer: ids are never trusted to name rows of one workspace.
+func inViewersWorkspace[V any](read func(ctx context.Context, workspaceID int64, ids []int64) (map[int64]V, error)) func(context.Context, []int64) (map[int64]V, error) {
+	return func(ctx context.Context, ids []int64) (map[int64]V, error) {
+		v, err := auth.ViewerFrom(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return read(ctx, v.WorkspaceID, ids)
 	}
 }
 
@@ -70,9 +72,9 @@ type loadersKey struct{}
 
 // loadersMiddleware gives every request its own loaders, so nothing loaded
 // for one request is served to another.
-func loadersMiddleware(svc *team.Service, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), loadersKey{}, NewLoaders(svc))))
+func loadersMiddleware(r *Resolver, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		next.ServeHTTP(w, req.WithContext(context.WithValue(req.Context(), loadersKey{}, NewLoaders(r))))
 	})
 }
 

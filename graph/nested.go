@@ -9,7 +9,7 @@ import (
 	"agentdesk/auth"
 	"agentdesk/graph/model"
 	"agentdesk/models"
-	"agentdesk/team"
+	"agentdesk/paging"
 )
 
 // Nested connections (Agent.assignedConversations, Conversation.messages)
@@ -134,7 +134,7 @@ func (l *levelCounts) of(id int64) model.Counter {
 
 // assignedConversations answers Agent.assignedConversations for agents the
 // viewer may see in full.
-func (r *Resolver) assignedConversations(ctx context.Context, v *auth.Viewer, objs []*models.Agent, p team.Page, after string) ([]*model.ConversationConnection, error) {
+func (r *Resolver) assignedConversations(ctx context.Context, v *auth.Viewer, objs []*models.Agent, p paging.Page, after string) ([]*model.ConversationConnection, error) {
 	return loadersFrom(ctx).assigned.resolve(objs, func(a *models.Agent) int64 { return a.ID }, p.First, after,
 		func(agents []*models.Agent) (map[int64]*model.ConversationConnection, error) {
 			var ids []int64
@@ -145,65 +145,66 @@ func (r *Resolver) assignedConversations(ctx context.Context, v *auth.Viewer, ob
 					ids = append(ids, a.ID)
 				}
 			}
-			if ids = team.UniqueIDs(ids); len(ids) == 0 {
+			if ids = paging.UniqueIDs(ids); len(ids) == 0 {
 				return nil, nil
 			}
-			pages, err := r.Team.AssignedConversationPages(ctx, v, ids, p)
+			pages, err := r.ConversationRules.AssignedConversationPages(ctx, v, ids, p)
 			if err != nil {
 				return nil, err
 			}
-			// One array for the level, so its conversations' own fields
-			// are primed (and their messages loaded) together.
-			var all []models.Conversation
-			for _, id := range ids {
-				all = append(all, pages[id].Rows...)
-			}
-			if err := r.prefetchConversationPage(ctx, v.WorkspaceID, all); err != nil {
-				return nil, err
-			}
 			counts := &levelCounts{ids: ids, count: func(ctx context.Context, ids []int64) (map[int64]int, error) {
-				return r.Team.CountAssignedConversations(ctx, v, ids)
+				return r.ConversationRules.CountAssignedConversations(ctx, v, ids)
 			}}
-			out := make(map[int64]*model.ConversationConnection, len(ids))
-			for _, id := range ids {
-				n := len(pages[id].Rows)
-				sc := team.ConversationScope(team.ConversationFilter{AssigneeID: &id})
-				out[id] = conversationConnection(p, sc, all[:n:n], pages[id].HasNext, counts.of(id))
-				all = all[n:]
-			}
-			return out, nil
+			return levelConnections(ids, pages, func(all []models.Conversation) error {
+				return r.prefetchConversationPage(ctx, v.WorkspaceID, all)
+			}, func(id int64, rows []models.Conversation, hasNext bool) *model.ConversationConnection {
+				sc := models.ConversationScope(models.ConversationFilter{AssigneeID: &id})
+				return conversationConnection(p, sc, rows, hasNext, counts.of(id))
+			})
 		})
 }
 
 // conversationMessages answers Conversation.messages.
-func (r *Resolver) conversationMessages(ctx context.Context, v *auth.Viewer, objs []*models.Conversation, p team.Page, after string) ([]*model.MessageConnection, error) {
+func (r *Resolver) conversationMessages(ctx context.Context, v *auth.Viewer, objs []*models.Conversation, p paging.Page, after string) ([]*model.MessageConnection, error) {
 	return loadersFrom(ctx).messages.resolve(objs, func(c *models.Conversation) int64 { return c.ID }, p.First, after,
 		func(convs []*models.Conversation) (map[int64]*model.MessageConnection, error) {
 			ids := make([]int64, len(convs))
 			for i, c := range convs {
 				ids[i] = c.ID
 			}
-			ids = team.UniqueIDs(ids)
-			pages, err := r.Team.MessagePages(ctx, ids, p)
+			ids = paging.UniqueIDs(ids)
+			pages, err := r.ConversationRules.MessagePages(ctx, ids, p)
 			if err != nil {
 				return nil, err
 			}
-			var all []models.Message
-			for _, id := range ids {
-				all = append(all, pages[id].Rows...)
-			}
-			if err := r.prefetchMessagePage(ctx, v.WorkspaceID, all); err != nil {
-				return nil, err
-			}
-			counts := &levelCounts{ids: ids, count: r.Team.CountMessagesOf}
-			out := make(map[int64]*model.MessageConnection, len(ids))
-			for _, id := range ids {
-				n := len(pages[id].Rows)
-				out[id] = messageConnection(p, team.MessageScope(id), all[:n:n], pages[id].HasNext, counts.of(id))
-				all = all[n:]
-			}
-			return out, nil
+			counts := &levelCounts{ids: ids, count: r.ConversationRules.CountMessagesOf}
+			return levelConnections(ids, pages, func(all []models.Message) error {
+				return r.prefetchMessagePage(ctx, v.WorkspaceID, all)
+			}, func(id int64, rows []models.Message, hasNext bool) *model.MessageConnection {
+				return messageConnection(p, id, rows, hasNext, counts.of(id))
+			})
 		})
+}
+
+// levelConnections makes the connection of each parent of a level from its
+// page. The rows of all pages go into one array first, so that prefetch
+// primes their own fields (and records them as one level for the next
+// nested list) together; each connection then holds its slice of it.
+func levelConnections[T, C any](ids []int64, pages map[int64]paging.PageOf[T], prefetch func([]T) error, conn func(id int64, rows []T, hasNext bool) C) (map[int64]C, error) {
+	var all []T
+	for _, id := range ids {
+		all = append(all, pages[id].Rows...)
+	}
+	if err := prefetch(all); err != nil {
+		return nil, err
+	}
+	out := make(map[int64]C, len(ids))
+	for _, id := range ids {
+		n := len(pages[id].Rows)
+		out[id] = conn(id, all[:n:n], pages[id].HasNext)
+		all = all[n:]
+	}
+	return out, nil
 }
 
 // deref is the value of an optional argument ("" when absent).

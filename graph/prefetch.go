@@ -10,21 +10,63 @@ import (
 	"agentdesk/models"
 )
 
-// selects reports whether the current field's selection reaches path, e.g.
-// selects(ctx, "edges", "node", "roles") inside a connection resolver.
-func selects(ctx context.Context, path ...string) bool {
+// selectionPath is a path of fields down a selection, from a field of
+// type On: the prefetches ask whether the current field's selection
+// reaches it. Every path is declared here, once, and
+// TestSelectionPathsExistInTheSchema walks each through the schema, so a
+// typo or a renamed field fails a test instead of silently prefetching
+// nothing.
+type selectionPath struct {
+	On     string
+	Fields []string
+}
+
+func path(on string, fields ...string) selectionPath { return selectionPath{On: on, Fields: fields} }
+
+// The selections the prefetches look for.
+var (
+	agentRoles       = path("Agent", "roles")
+	agentPermissions = path("Agent", "permissions")
+
+	agentPageAssigned    = path("AgentConnection", "edges", "node", "assignedConversations")
+	agentPageRoles       = path("AgentConnection", "edges", "node", "roles")
+	agentPagePermissions = path("AgentConnection", "edges", "node", "permissions")
+	agentPageInviter     = path("AgentConnection", "edges", "node", "invitation", "invitedBy")
+	agentPageRemover     = path("AgentConnection", "edges", "node", "removedBy")
+
+	conversationPageMessages = path("ConversationConnection", "edges", "node", "messages")
+	conversationPageAssignee = path("ConversationConnection", "edges", "node", "assignee")
+	conversationPageCaution  = path("ConversationConnection", "edges", "node", "caution")
+	conversationPageContact  = path("ConversationConnection", "edges", "node", "contact")
+
+	auditPageActor       = path("AuditEventConnection", "edges", "node", "actor")
+	auditPageTargetAgent = path("AuditEventConnection", "edges", "node", "targetAgent")
+	auditPageTargetRole  = path("AuditEventConnection", "edges", "node", "targetRole")
+
+	messagePageAuthor = path("MessageConnection", "edges", "node", "author")
+)
+
+// selectionPaths lists the paths above for the schema test.
+var selectionPaths = []selectionPath{agentRoles, agentPermissions,
+	agentPageAssigned, agentPageRoles, agentPagePermissions, agentPageInviter, agentPageRemover,
+	conversationPageMessages, conversationPageAssignee, conversationPageCaution, conversationPageContact,
+	auditPageActor, auditPageTargetAgent, auditPageTargetRole, messagePageAuthor}
+
+// selects reports whether the current field's selection reaches p, e.g.
+// selects(ctx, agentPageRoles) inside the agents resolver.
+func selects(ctx context.Context, p selectionPath) bool {
 	if !graphql.HasOperationContext(ctx) || graphql.GetFieldContext(ctx) == nil {
 		return false
 	}
-	return selectsIn(graphql.GetOperationContext(ctx), graphql.GetFieldContext(ctx).Field.Selections, path)
+	return selectsIn(graphql.GetOperationContext(ctx), graphql.GetFieldContext(ctx).Field.Selections, p.Fields)
 }
 
-func selectsIn(op *graphql.OperationContext, set ast.SelectionSet, path []string) bool {
+func selectsIn(op *graphql.OperationContext, set ast.SelectionSet, fields []string) bool {
 	for _, f := range graphql.CollectFields(op, set, nil) {
-		if f.Name != path[0] {
+		if f.Name != fields[0] {
 			continue
 		}
-		if len(path) == 1 || selectsIn(op, f.Selections, path[1:]) {
+		if len(fields) == 1 || selectsIn(op, f.Selections, fields[1:]) {
 			return true
 		}
 	}
@@ -35,7 +77,7 @@ func selectsIn(op *graphql.OperationContext, set ast.SelectionSet, path []string
 // viewer, agent(id)) when the selection asks for them, so the batch
 // resolvers find them without waiting for a loader batch.
 func (r *Resolver) prefetchAgent(ctx context.Context, a *models.Agent) error {
-	if a == nil || !(selects(ctx, "roles") || selects(ctx, "permissions")) {
+	if a == nil || !(selects(ctx, agentRoles) || selects(ctx, agentPermissions)) {
 		return nil
 	}
 	// The viewer's roles were read when its session was checked.
@@ -61,14 +103,14 @@ func (r *Resolver) prefetchAgentPage(ctx context.Context, workspaceID int64, age
 		return nil
 	}
 	l := loadersFrom(ctx)
-	if selects(ctx, "edges", "node", "assignedConversations") {
+	if selects(ctx, agentPageAssigned) {
 		l.assigned.addLevel(agents)
 	}
 	ids := make([]int64, len(agents))
 	for i, a := range agents {
 		ids[i] = a.ID
 	}
-	if selects(ctx, "edges", "node", "roles") || selects(ctx, "edges", "node", "permissions") {
+	if selects(ctx, agentPageRoles) || selects(ctx, agentPagePermissions) {
 		roles, err := r.Team.RolesByAgent(ctx, ids)
 		if err != nil {
 			return err
@@ -78,8 +120,8 @@ func (r *Resolver) prefetchAgentPage(ctx context.Context, workspaceID int64, age
 		}
 	}
 	var refs []int64
-	wantInviter := selects(ctx, "edges", "node", "invitation", "invitedBy")
-	wantRemover := selects(ctx, "edges", "node", "removedBy")
+	wantInviter := selects(ctx, agentPageInviter)
+	wantRemover := selects(ctx, agentPageRemover)
 	for _, a := range agents {
 		if wantInviter && a.Status == models.AgentPending && a.InvitedByID != nil {
 			refs = append(refs, *a.InvitedByID)
@@ -100,14 +142,14 @@ func (r *Resolver) prefetchConversationPage(ctx context.Context, workspaceID int
 	if len(convs) == 0 {
 		return nil
 	}
-	if selects(ctx, "edges", "node", "messages") {
+	if selects(ctx, conversationPageMessages) {
 		level := make([]*models.Conversation, len(convs))
 		for i := range convs {
 			level[i] = &convs[i]
 		}
 		loadersFrom(ctx).messages.addLevel(level)
 	}
-	if selects(ctx, "edges", "node", "assignee") || selects(ctx, "edges", "node", "caution") {
+	if selects(ctx, conversationPageAssignee) || selects(ctx, conversationPageCaution) {
 		var ids []int64
 		for _, c := range convs {
 			if c.AssigneeID != nil {
@@ -118,13 +160,13 @@ func (r *Resolver) prefetchConversationPage(ctx context.Context, workspaceID int
 			return err
 		}
 	}
-	if selects(ctx, "edges", "node", "contact") {
+	if selects(ctx, conversationPageContact) {
 		ids := make([]int64, len(convs))
 		for i, c := range convs {
 			ids[i] = c.ContactID
 		}
 		return primeByID(ctx, loadersFrom(ctx).ContactByID, ids, func(ctx context.Context, ids []int64) (map[int64]*models.Contact, error) {
-			return r.Team.ContactsByID(ctx, workspaceID, ids)
+			return r.ConversationRules.ContactsByID(ctx, workspaceID, ids)
 		})
 	}
 	return nil
@@ -134,9 +176,9 @@ func (r *Resolver) prefetchConversationPage(ctx context.Context, workspaceID int
 // target roles of a page of audit events, when the selection asks for them.
 func (r *Resolver) prefetchAuditPage(ctx context.Context, workspaceID int64, events []models.AuditEvent) error {
 	var agents, roles []int64
-	wantActor := selects(ctx, "edges", "node", "actor")
-	wantTarget := selects(ctx, "edges", "node", "targetAgent")
-	wantRole := selects(ctx, "edges", "node", "targetRole")
+	wantActor := selects(ctx, auditPageActor)
+	wantTarget := selects(ctx, auditPageTargetAgent)
+	wantRole := selects(ctx, auditPageTargetRole)
 	for _, e := range events {
 		if wantActor && e.ActorID != nil {
 			agents = append(agents, *e.ActorID)
@@ -159,7 +201,7 @@ func (r *Resolver) prefetchAuditPage(ctx context.Context, workspaceID int64, eve
 // prefetchMessagePage primes the loader with the agent authors of a page of
 // messages, when the selection asks for them.
 func (r *Resolver) prefetchMessagePage(ctx context.Context, workspaceID int64, msgs []models.Message) error {
-	if !selects(ctx, "edges", "node", "author") {
+	if !selects(ctx, messagePageAuthor) {
 		return nil
 	}
 	var ids []int64

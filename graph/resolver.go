@@ -1,10 +1,9 @@
 package graph
 
-import "agentdesk/team"
-
 // Resolver is the root of the resolvers. Resolvers translate GraphQL
-// arguments to the rules in package team and the results back; nothing more.
+// arguments to the rules (ports.go) and the results back; nothing more.
 type Resolver struct {
-	Team  *team.Service
-	guard *abuseGuard
+	Team              TeamRules
+	ConversationRules ConversationRules
+	guard             *abuseGuard
 }

@@ -11,7 +11,6 @@ import (
 	"agentdesk/graph/generated"
 	"agentdesk/graph/model"
 	"agentdesk/models"
-	"agentdesk/team"
 	"context"
 	"time"
 )
@@ -52,8 +51,8 @@ func (r *agentResolver) Permissions(ctx context.Context, objs []*models.Agent) (
 	})
 }
 
-func (r *agentResolver) Invitation(ctx context.Context, objs []*models.Agent) ([]*team.Invitation, error) {
-	return withDetails(ctx, objs, nil, func(objs []*models.Agent) ([]*team.Invitation, error) {
+func (r *agentResolver) Invitation(ctx context.Context, objs []*models.Agent) ([]*models.Invitation, error) {
+	return withDetails(ctx, objs, nil, func(objs []*models.Agent) ([]*models.Invitation, error) {
 		return each(objs, r.Team.InvitationOf), nil
 	})
 }
@@ -150,8 +149,8 @@ func (r *conversationConnectionResolver) TotalCount(ctx context.Context, obj *mo
 	return countOf(obj.Count, ctx)
 }
 
-func (r *invitationResolver) InvitedBy(ctx context.Context, objs []*team.Invitation) ([]*models.Agent, error) {
-	return agentRefs(ctx, objs, func(i *team.Invitation) *int64 { return i.InvitedByID })
+func (r *invitationResolver) InvitedBy(ctx context.Context, objs []*models.Invitation) ([]*models.Agent, error) {
+	return agentRefs(ctx, objs, func(i *models.Invitation) *int64 { return i.InvitedByID })
 }
 
 func (r *messageResolver) ID(ctx context.Context, obj *models.Message) (string, error) {
@@ -170,7 +169,7 @@ func (r *mutationResolver) CreateWorkspace(ctx context.Context, input model.Crea
 	if err := r.guard.password(ctx, "ownerEmail", input.OwnerEmail); err != nil {
 		return nil, err
 	}
-	res, err := r.Team.CreateWorkspace(ctx, team.CreateWorkspaceInput{WorkspaceName: input.WorkspaceName,
+	res, err := r.Team.CreateWorkspace(ctx, models.CreateWorkspaceInput{WorkspaceName: input.WorkspaceName,
 		OwnerName: input.OwnerName, OwnerEmail: input.OwnerEmail, Password: input.Password, Client: signupClient(ctx)})
 	if err != nil {
 		return nil, err
@@ -182,7 +181,7 @@ func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*
 	if err := r.guard.password(ctx, "email", input.Email); err != nil {
 		return nil, err
 	}
-	in := team.LoginInput{Email: input.Email, Password: input.Password}
+	in := models.LoginInput{Email: input.Email, Password: input.Password}
 	if input.WorkspaceID != nil {
 		id, ok := localID(*input.WorkspaceID, typeWorkspace)
 		if !ok {
@@ -201,7 +200,7 @@ func (r *mutationResolver) ActivateAccount(ctx context.Context, input model.Acti
 	if err := r.guard.token(ctx, "activateAccount", input.Token); err != nil {
 		return nil, err
 	}
-	res, err := r.Team.ActivateAccount(ctx, team.ActivateInput{Token: input.Token, Name: input.Name, Password: input.Password})
+	res, err := r.Team.ActivateAccount(ctx, models.ActivateInput{Token: input.Token, Name: input.Name, Password: input.Password})
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +219,7 @@ func (r *mutationResolver) UpdateWorkspace(ctx context.Context, input model.Upda
 	if err != nil {
 		return nil, err
 	}
-	ws, err := r.Team.UpdateWorkspace(ctx, v, team.UpdateWorkspaceInput{Name: input.Name, SeatLimit: input.SeatLimit})
+	ws, err := r.Team.UpdateWorkspace(ctx, v, models.UpdateWorkspaceInput{Name: input.Name, SeatLimit: input.SeatLimit})
 	if err != nil {
 		return nil, err
 	}
@@ -300,7 +299,7 @@ func (r *mutationResolver) CreateRole(ctx context.Context, input model.CreateRol
 	if err != nil {
 		return nil, err
 	}
-	role, err := r.Team.CreateRole(ctx, v, team.RoleInput{Name: &input.Name, Description: input.Description, Permissions: &input.Permissions})
+	role, err := r.Team.CreateRole(ctx, v, models.RoleInput{Name: &input.Name, Description: input.Description, Permissions: &input.Permissions})
 	if err != nil {
 		return nil, err
 	}
@@ -316,7 +315,7 @@ func (r *mutationResolver) UpdateRole(ctx context.Context, input model.UpdateRol
 	if err != nil {
 		return nil, err
 	}
-	in := team.RoleInput{Name: input.Name, Description: input.Description}
+	in := models.RoleInput{Name: input.Name, Description: input.Description}
 	if input.Permissions != nil {
 		in.Permissions = &input.Permissions
 	}
@@ -347,7 +346,7 @@ func (r *mutationResolver) CreateConversation(ctx context.Context, input model.C
 	if err != nil {
 		return nil, err
 	}
-	conv, err := r.Team.CreateConversation(ctx, v, team.CreateConversationInput{Channel: input.Channel, Subject: input.Subject,
+	conv, err := r.ConversationRules.CreateConversation(ctx, v, models.CreateConversationInput{Channel: input.Channel, Subject: input.Subject,
 		ContactName: input.ContactName, ContactEmail: input.ContactEmail, ContactPhone: input.ContactPhone, Message: input.Message})
 	if err != nil {
 		return nil, err
@@ -368,7 +367,7 @@ func (r *mutationResolver) AssignConversation(ctx context.Context, input model.A
 	if err != nil {
 		return nil, err
 	}
-	conv, err := r.Team.AssignConversation(ctx, v, convID, agentID)
+	conv, err := r.ConversationRules.AssignConversation(ctx, v, convID, agentID)
 	if err != nil {
 		return nil, err
 	}
@@ -388,7 +387,7 @@ func (r *mutationResolver) ReassignConversations(ctx context.Context, input mode
 	if err != nil {
 		return nil, err
 	}
-	n, err := r.Team.ReassignConversations(ctx, v, fromID, toID, input.Status)
+	n, err := r.ConversationRules.ReassignConversations(ctx, v, fromID, toID, input.Status)
 	if err != nil {
 		return nil, err
 	}
@@ -404,7 +403,7 @@ func (r *mutationResolver) SetConversationStatus(ctx context.Context, input mode
 	if err != nil {
 		return nil, err
 	}
-	conv, err := r.Team.SetConversationStatus(ctx, v, convID, input.Status)
+	conv, err := r.ConversationRules.SetConversationStatus(ctx, v, convID, input.Status)
 	if err != nil {
 		return nil, err
 	}
@@ -420,7 +419,7 @@ func (r *mutationResolver) SendMessage(ctx context.Context, input model.SendMess
 	if err != nil {
 		return nil, err
 	}
-	msg, err := r.Team.SendMessage(ctx, v, convID, input.Body)
+	msg, err := r.ConversationRules.SendMessage(ctx, v, convID, input.Body)
 	if err != nil {
 		return nil, err
 	}
@@ -469,7 +468,7 @@ func (r *queryResolver) Agents(ctx context.Context, first *int, after *string, f
 	if err != nil {
 		return nil, err
 	}
-	conn := agentConnection(p, team.AgentScope(f, o), o, rows, hasNext, func(ctx context.Context) (int, error) { return r.Team.CountAgents(ctx, v, f) })
+	conn := agentConnection(p, f, o, rows, hasNext, func(ctx context.Context) (int, error) { return r.Team.CountAgents(ctx, v, f) })
 	if err := r.prefetchAgentPage(ctx, v.WorkspaceID, conn.Nodes()); err != nil {
 		return nil, err
 	}
@@ -534,7 +533,7 @@ func (r *queryResolver) Conversation(ctx context.Context, id string) (*models.Co
 	if err != nil {
 		return nil, err
 	}
-	return r.Team.Conversation(ctx, v, convID)
+	return r.ConversationRules.Conversation(ctx, v, convID)
 }
 
 func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string) (*model.AuditEventConnection, error) {
@@ -557,7 +556,7 @@ func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string)
 	return auditConnection(p, events, hasNext, count), nil
 }
 
-func (r *queryResolver) Invitation(ctx context.Context, token string) (*team.InvitationPreview, error) {
+func (r *queryResolver) Invitation(ctx context.Context, token string) (*models.InvitationPreview, error) {
 	if err := r.guard.token(ctx, "invitation", token); err != nil {
 		return nil, err
 	}

@@ -11,13 +11,14 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"agentdesk/graph/generated"
-	"agentdesk/team"
 )
 
 // Config configures the executable GraphQL server.
 type Config struct {
-	Team *team.Service
-	Log  *slog.Logger // nil: slog.Default()
+	// The rules the resolvers call (ports.go).
+	Team              TeamRules
+	ConversationRules ConversationRules
+	Log               *slog.Logger // nil: slog.Default()
 	// Production turns off introspection and field suggestions.
 	Production bool
 	// Limits bound each operation's shape; zero fields take DefaultLimits.
@@ -67,8 +68,9 @@ func NewServer(cfg Config) *Server {
 	log := cmp.Or(cfg.Log, slog.Default())
 	limits := cfg.limits()
 	guard := newAbuseGuard(cfg.rateLimits(), cfg.Now, log)
+	resolver := &Resolver{Team: cfg.Team, ConversationRules: cfg.ConversationRules, guard: guard}
 	srv := handler.New(generated.NewExecutableSchema(generated.Config{
-		Resolvers:  &Resolver{Team: cfg.Team, guard: guard},
+		Resolvers:  resolver,
 		Directives: directives(),
 		Complexity: complexityRoot(limits.DefaultPageSz),
 	}))
@@ -91,7 +93,7 @@ func NewServer(cfg Config) *Server {
 	srv.SetValidationRulesFn(validationRules)
 	srv.SetErrorPresenter(presentError(log))
 	srv.SetRecoverFunc(recoverPanic(log))
-	return &Server{Server: srv, withLoaders: loadersMiddleware(cfg.Team, srv), guard: guard}
+	return &Server{Server: srv, withLoaders: loadersMiddleware(resolver, srv), guard: guard}
 }
 
 // ServeHTTP serves a GraphQL request over the transports the HTTP layer

@@ -7,7 +7,8 @@ import (
 	"agentdesk/auth"
 	"agentdesk/graph/model"
 	"agentdesk/models"
-	"agentdesk/team"
+	"agentdesk/paging"
+	"agentdesk/validate"
 )
 
 // Helpers the resolvers use to translate between GraphQL and the rules.
@@ -26,7 +27,7 @@ func targetID(gid, typ string) (int64, error) {
 
 // inputIDs decodes a list of IDs given as input (BAD_USER_INPUT on field).
 func inputIDs(gids []string, typ, field string) ([]int64, error) {
-	if err := team.CheckListLen(field, len(gids)); err != nil {
+	if err := validate.CheckListLen(field, len(gids)); err != nil {
 		return nil, err
 	}
 	ids := make([]int64, 0, len(gids))
@@ -49,7 +50,7 @@ func lowerFirst(s string) string {
 
 // authPayload answers a sign-in; the rest of the response shows the new
 // agent as the viewer would see itself.
-func authPayload(ctx context.Context, res *team.AuthResult) *model.AuthPayload {
+func authPayload(ctx context.Context, res *models.AuthResult) *model.AuthPayload {
 	auth.SignedInAs(ctx, res.Agent.ID)
 	return &model.AuthPayload{Token: res.Token, ExpiresAt: res.ExpiresAt, Agent: res.Agent}
 }
@@ -62,12 +63,12 @@ func rolePointers(roles []models.Role) []*models.Role {
 	return out
 }
 
-func agentFilter(f *model.AgentFilter) (team.AgentFilter, error) {
-	var out team.AgentFilter
+func agentFilter(f *model.AgentFilter) (models.AgentFilter, error) {
+	var out models.AgentFilter
 	if f == nil {
 		return out, nil
 	}
-	if err := team.CheckListLen("status", len(f.Status)); err != nil {
+	if err := validate.CheckListLen("status", len(f.Status)); err != nil {
 		return out, err
 	}
 	out.Statuses = f.Status
@@ -79,33 +80,27 @@ func agentFilter(f *model.AgentFilter) (team.AgentFilter, error) {
 	return out, err
 }
 
-func agentOrder(o *model.AgentOrder) team.AgentOrder {
+func agentOrder(o *model.AgentOrder) models.AgentOrder {
 	if o == nil {
-		return team.AgentOrder{}
+		return models.AgentOrder{}
 	}
-	return team.AgentOrder{Field: team.AgentOrderField(o.Field), Desc: o.Direction == model.OrderDirectionDesc}
+	return models.AgentOrder{Field: models.AgentOrderField(o.Field), Desc: o.Direction == model.OrderDirectionDesc}
 }
 
-func agentConnection(p team.Page, sc team.CursorScope, o team.AgentOrder, rows []team.AgentRow, hasNext bool, count model.Counter) *model.AgentConnection {
-	edges := make([]*model.AgentEdge, len(rows))
-	cursors := make([]string, len(rows))
-	for i := range rows {
-		c := o.CursorOf(&rows[i])
-		c.CursorScope = sc
-		cursors[i] = encodeCursor(c)
-		edges[i] = &model.AgentEdge{Cursor: cursors[i], Node: &rows[i].Agent}
-	}
-	return &model.AgentConnection{Edges: edges, PageInfo: pageInfo(p, cursors, hasNext), Count: count}
+// agentConnection is a page of the agent list, cursors in its order.
+func agentConnection(p paging.Page, f models.AgentFilter, o models.AgentOrder, rows []models.AgentRow, hasNext bool, count model.Counter) *model.AgentConnection {
+	edges, info := connection(p, models.AgentScope(f, o), rows, hasNext, o.CursorOf, func(cursor string, row *models.AgentRow) *model.AgentEdge {
+		return &model.AgentEdge{Cursor: cursor, Node: &row.Agent}
+	})
+	return &model.AgentConnection{Edges: edges, PageInfo: info, Count: count}
 }
 
-func auditConnection(p team.Page, events []models.AuditEvent, hasNext bool, count model.Counter) *model.AuditEventConnection {
-	edges := make([]*model.AuditEventEdge, len(events))
-	cursors := make([]string, len(events))
-	for i := range events {
-		cursors[i] = encodeCursor(team.Cursor{ID: events[i].ID, CursorScope: team.AuditScope})
-		edges[i] = &model.AuditEventEdge{Cursor: cursors[i], Node: &events[i]}
-	}
-	return &model.AuditEventConnection{Edges: edges, PageInfo: pageInfo(p, cursors, hasNext), Count: count}
+// auditConnection is a page of the audit log (newest first, by id).
+func auditConnection(p paging.Page, events []models.AuditEvent, hasNext bool, count model.Counter) *model.AuditEventConnection {
+	edges, info := connection(p, models.AuditScope, events, hasNext, models.AuditCursor, func(cursor string, e *models.AuditEvent) *model.AuditEventEdge {
+		return &model.AuditEventEdge{Cursor: cursor, Node: e}
+	})
+	return &model.AuditEventConnection{Edges: edges, PageInfo: info, Count: count}
 }
 
 func countOf(c model.Counter, ctx context.Context) (int, error) {
@@ -127,24 +122,27 @@ func (r *Resolver) node(ctx context.Context, gid string) (model.Node, error) {
 	if !ok {
 		return nil, apperr.New(apperr.NotFound, "No such object.")
 	}
-	switch typ {
-	case typeWorkspace:
+	if typ == typeWorkspace {
 		if id != v.WorkspaceID {
 			return nil, apperr.New(apperr.NotFound, "No such object.")
 		}
 		return r.Team.Workspace(ctx, v)
-	case typeAgent:
-		return r.Team.Agent(ctx, v, id)
-	case typeRole:
-		return r.Team.Role(ctx, v, id)
-	case typeAuditEvent:
-		return r.Team.AuditEvent(ctx, v, id)
-	case typeConversation:
-		return r.Team.Conversation(ctx, v, id)
-	case typeContact:
-		return r.Team.Contact(ctx, v, id)
-	case typeMessage:
-		return r.Team.Message(ctx, v, id)
 	}
-	return nil, apperr.New(apperr.NotFound, "No such object.")
+	read := map[string]func(context.Context, *auth.Viewer, int64) (model.Node, error){
+		typeAgent:        asNode(r.Team.Agent),
+		typeRole:         asNode(r.Team.Role),
+		typeAuditEvent:   asNode(r.Team.AuditEvent),
+		typeConversation: asNode(r.ConversationRules.Conversation),
+		typeContact:      asNode(r.ConversationRules.Contact),
+		typeMessage:      asNode(r.ConversationRules.Message),
+	}[typ]
+	if read == nil {
+		return nil, apperr.New(apperr.NotFound, "No such object.")
+	}
+	return read(ctx, v, id)
+}
+
+// asNode answers node with a rule's read of one object of a type.
+func asNode[N any](read func(context.Context, *auth.Viewer, int64) (N, error)) func(context.Context, *auth.Viewer, int64) (model.Node, error) {
+	return func(ctx context.Context, v *auth.Viewer, id int64) (model.Node, error) { return read(ctx, v, id) }
 }

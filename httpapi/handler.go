@@ -22,6 +22,7 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"agentdesk/auth"
+	"agentdesk/conversations"
 	"agentdesk/graph"
 	"agentdesk/reqctx"
 	"agentdesk/team"
@@ -31,7 +32,7 @@ import (
 // Config wires the HTTP handler.
 type Config struct {
 	Team     *team.Service
-	Sessions *auth.Sessions
+	Sessions auth.ViewerResolver
 	Log      *slog.Logger
 	// Production turns off introspection, the playground and field suggestions.
 	Production bool
@@ -92,7 +93,7 @@ type Handlers struct {
 func NewHandlers(cfg Config) Handlers {
 	bodyBytes := cmp.Or(cfg.BodyBytes, DefaultBodyBytes)
 	timeout := cmp.Or(cfg.Timeout, DefaultTimeout)
-	srv := graph.NewServer(graph.Config{Team: cfg.Team, Log: cfg.Log, Production: cfg.Production,
+	srv := graph.NewServer(graph.Config{Team: cfg.Team, ConversationRules: &conversations.Service{Team: cfg.Team}, Log: cfg.Log, Production: cfg.Production,
 		Limits: cfg.Limits, RateLimits: cfg.RateLimits, Now: cfg.Now})
 	// GraphQL over HTTP: POST, GET for queries only (queryGET refuses
 	// mutations), and OPTIONS; withTransportRules refuses the rest.

@@ -12,3 +12,10 @@ type Account struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }
+
+// LoginInput signs in with email and password.
+type LoginInput struct {
+	Email, Password string
+	// WorkspaceID is needed only when the account is ACTIVE in several.
+	WorkspaceID *int64
+}

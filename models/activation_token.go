@@ -13,3 +13,31 @@ type ActivationToken struct {
 	RevokedAt  *time.Time
 	CreatedAt  time.Time
 }
+
+// InvitationPreview is what the activation page shows before sign-up.
+type InvitationPreview struct {
+	Email           string
+	WorkspaceName   string
+	InvitedByName   *string
+	ExpiresAt       time.Time
+	ExistingAccount bool
+}
+
+// ActivateInput completes registration from an activation link.
+type ActivateInput struct {
+	Token string
+	// Name is required for a new account and ignored for an existing one.
+	Name     *string
+	Password string
+}
+
+// Invitation is the activation link of a PENDING agent as the Agents page
+// shows it.
+type Invitation struct {
+	SentAt         time.Time
+	ExpiresAt      time.Time
+	Expired        bool
+	SendCount      int
+	DeliveryStatus EmailDeliveryStatus
+	InvitedByID    *int64
+}

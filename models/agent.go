@@ -1,6 +1,11 @@
 package models
 
-import "time"
+import (
+	"strings"
+	"time"
+
+	"agentdesk/paging"
+)
 
 // AgentStatus is where an agent is in its lifecycle (BEHAVIOUR.md §4).
 type AgentStatus string
@@ -75,4 +80,69 @@ func (a *Agent) ScanTargets() []any {
 		&a.InvitedAt, &a.InvitedByID, &a.ActivatedAt, &a.RemovedAt, &a.RemovedByID,
 		&a.LinkSentAt, &a.LinkExpiresAt, &a.LinkSendCount, (*string)(&a.LinkDeliveryState), &a.LinkEmailID,
 		&a.CreatedAt, &a.UpdatedAt}
+}
+
+// AgentOrderField is a sort order of the agent list.
+type AgentOrderField string
+
+const (
+	AgentOrderInvitedAt AgentOrderField = "INVITED_AT"
+	AgentOrderName      AgentOrderField = "NAME"
+	AgentOrderEmail     AgentOrderField = "EMAIL"
+)
+
+// AgentOrder sorts the agent list. The zero value is newest invitations first.
+type AgentOrder struct {
+	Field AgentOrderField
+	Desc  bool
+}
+
+// AgentFilter narrows the agent list.
+type AgentFilter struct {
+	// Statuses defaults to PENDING and ACTIVE (the Agents page).
+	Statuses []AgentStatus
+	// RoleIDs: agents holding at least one of these roles.
+	RoleIDs []int64
+	// Search: case-insensitive substring of name or email.
+	Search string
+}
+
+// AgentRow is an agent in a list, with the sort key of its cursor.
+type AgentRow struct {
+	Agent   `gorm:"embedded"`
+	SortKey string
+}
+
+// Normalized spells out the default order (newest invitations first).
+func (o AgentOrder) Normalized() AgentOrder {
+	if o.Field == "" {
+		return AgentOrder{Field: AgentOrderInvitedAt, Desc: true}
+	}
+	return o
+}
+
+// CursorOf returns the keyset position of a row in this order.
+func (o AgentOrder) CursorOf(r *AgentRow) paging.Cursor {
+	if o.Normalized().Field == AgentOrderInvitedAt {
+		return paging.Cursor{Key: r.InvitedAt.UTC().Format(time.RFC3339Nano), ID: r.ID}
+	}
+	return paging.Cursor{Key: r.SortKey, ID: r.ID}
+}
+
+// Tag names the order as the cursor records it, e.g. "NAME:ASC".
+func (o AgentOrder) Tag() string {
+	o = o.Normalized()
+	return string(o.Field) + ":" + paging.Direction(o.Desc)
+}
+
+// AgentScope is the scope of the agent list under f and o. The filter is
+// normalised as the query reads it: no statuses means PENDING and ACTIVE,
+// lists are sets, the search is trimmed and lower-cased.
+func AgentScope(f AgentFilter, o AgentOrder) paging.CursorScope {
+	statuses := f.Statuses
+	if len(statuses) == 0 {
+		statuses = SeatStatuses
+	}
+	return paging.CursorScope{Order: o.Tag(), Filter: paging.FilterHash("agents",
+		paging.SortedSet(statuses), paging.SortedIDs(f.RoleIDs), strings.ToLower(strings.TrimSpace(f.Search)))}
 }

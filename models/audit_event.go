@@ -1,6 +1,10 @@
 package models
 
-import "time"
+import (
+	"time"
+
+	"agentdesk/paging"
+)
 
 // AuditAction names what an audit event records.
 type AuditAction string
@@ -32,3 +36,10 @@ type AuditEvent struct {
 	Summary       string
 	CreatedAt     time.Time
 }
+
+// AuditCursor is the keyset position of an event in the log, which is
+// ordered by id alone.
+func AuditCursor(e *AuditEvent) paging.Cursor { return paging.Cursor{ID: e.ID} }
+
+// AuditScope is the scope of the audit log, which has one order and no filter.
+var AuditScope = paging.CursorScope{Order: "ID:DESC"}

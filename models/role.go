@@ -96,3 +96,10 @@ const RoleColumns = "roles.id, roles.workspace_id, roles.name, roles.description
 func (r *Role) ScanTargets() []any {
 	return []any{&r.ID, &r.WorkspaceID, &r.Name, &r.Description, &r.Permissions, &r.System, &r.CreatedAt, &r.UpdatedAt}
 }
+
+// RoleInput describes a custom role; nil fields are left as they are.
+type RoleInput struct {
+	Name        *string
+	Description *string
+	Permissions *[]Permission
+}

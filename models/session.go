@@ -11,3 +11,10 @@ type Session struct {
 	RevokedAt *time.Time
 	CreatedAt time.Time
 }
+
+// AuthResult is a signed-in session.
+type AuthResult struct {
+	Token     string
+	ExpiresAt time.Time
+	Agent     *Agent
+}

@@ -3,23 +3,14 @@ package team
 import (
 	"context"
 	"errors"
-	"time"
 
 	"gorm.io/gorm"
 
 	"agentdesk/apperr"
 	"agentdesk/auth"
 	"agentdesk/models"
+	"agentdesk/validate"
 )
-
-// InvitationPreview is what the activation page shows before sign-up.
-type InvitationPreview struct {
-	Email           string
-	WorkspaceName   string
-	InvitedByName   *string
-	ExpiresAt       time.Time
-	ExistingAccount bool
-}
 
 type liveLink struct {
 	token   models.ActivationToken
@@ -48,7 +39,7 @@ func (s *Service) lookupLink(tx *gorm.DB, token string) (*liveLink, error) {
 	if l.agent.Status != models.AgentPending {
 		return nil, invalid
 	}
-	if !s.now().Before(l.token.ExpiresAt) {
+	if !s.Timestamp().Before(l.token.ExpiresAt) {
 		return nil, apperr.New(apperr.TokenExpired, "This activation link has expired. Ask for a new one.")
 	}
 	if l.account, err = s.accountByEmail(tx, l.agent.Email); err != nil {
@@ -59,13 +50,13 @@ func (s *Service) lookupLink(tx *gorm.DB, token string) (*liveLink, error) {
 
 // PreviewInvitation tells the activation page what it is about to activate.
 // Needs no viewer: the token is the proof.
-func (s *Service) PreviewInvitation(ctx context.Context, token string) (*InvitationPreview, error) {
+func (s *Service) PreviewInvitation(ctx context.Context, token string) (*models.InvitationPreview, error) {
 	tx := s.DB.WithContext(ctx)
 	l, err := s.lookupLink(tx, token)
 	if err != nil {
 		return nil, err
 	}
-	p := &InvitationPreview{Email: l.agent.Email, ExpiresAt: l.token.ExpiresAt, ExistingAccount: l.account != nil}
+	p := &models.InvitationPreview{Email: l.agent.Email, ExpiresAt: l.token.ExpiresAt, ExistingAccount: l.account != nil}
 	var names struct {
 		Workspace string
 		Inviter   *string
@@ -81,19 +72,11 @@ func (s *Service) PreviewInvitation(ctx context.Context, token string) (*Invitat
 	return p, nil
 }
 
-// ActivateInput completes registration from an activation link.
-type ActivateInput struct {
-	Token string
-	// Name is required for a new account and ignored for an existing one.
-	Name     *string
-	Password string
-}
-
 // ActivateAccount consumes the link (once, atomically), makes the agent
 // ACTIVE and signs it in. A new account sets name and password; an existing
 // one (same email, any workspace) proves itself with its password.
 // Needs no viewer: the token is the proof.
-func (s *Service) ActivateAccount(ctx context.Context, in ActivateInput) (*AuthResult, error) {
+func (s *Service) ActivateAccount(ctx context.Context, in models.ActivateInput) (*models.AuthResult, error) {
 	l, err := s.lookupLink(s.DB.WithContext(ctx), in.Token)
 	if err != nil {
 		return nil, err
@@ -109,24 +92,24 @@ func (s *Service) ActivateAccount(ctx context.Context, in ActivateInput) (*AuthR
 		if in.Name != nil {
 			raw = *in.Name
 		}
-		if name, err = validName("name", raw, 1, 100, "The name"); err != nil {
+		if name, err = validate.Name("name", raw, 1, 100, "The name"); err != nil {
 			return nil, err
 		}
-		if err := validPassword("password", in.Password); err != nil {
+		if err := validate.NewPassword("password", in.Password); err != nil {
 			return nil, err
 		}
 		newHash = s.Passwords.Hash(in.Password)
 	}
 
-	var res AuthResult
-	err = s.inTx(ctx, func(tx *gorm.DB) error {
+	var res models.AuthResult
+	err = s.InTx(ctx, func(tx *gorm.DB) error {
 		// Workspace first, as removeAgent and re-sends do: the two then run
 		// one after the other instead of deadlocking on the agent's and the
 		// token's rows, and a removal that commits first is seen below.
 		if err := s.lockWorkspace(tx, l.agent.WorkspaceID); err != nil {
 			return err
 		}
-		now := s.now()
+		now := s.Timestamp()
 		// Single use: only one concurrent activation can flip consumed_at.
 		consumed := tx.Model(&models.ActivationToken{}).
 			Where("id = ? AND consumed_at IS NULL AND revoked_at IS NULL AND expires_at > ?", l.token.ID, now).
@@ -165,7 +148,7 @@ func (s *Service) ActivateAccount(ctx context.Context, in ActivateInput) (*AuthR
 			return err
 		}
 		token, exp, err := s.Sessions.Create(tx, l.agent.ID)
-		res = AuthResult{Token: token, ExpiresAt: exp, Agent: &l.agent}
+		res = models.AuthResult{Token: token, ExpiresAt: exp, Agent: &l.agent}
 		return err
 	})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"agentdesk/apperr"
 	"agentdesk/auth"
 	"agentdesk/models"
+	"agentdesk/sessions"
 )
 
 // UpdateAgentRoles replaces the roles of a PENDING or ACTIVE agent. Roles the
@@ -16,19 +17,16 @@ import (
 // given and taken only by an Owner; the last ACTIVE Owner keeps it.
 // Needs AGENTS_UPDATE_ROLES; only an Owner gives or takes the Owner role.
 func (s *Service) UpdateAgentRoles(ctx context.Context, v *auth.Viewer, agentID int64, roleIDs []int64) (*models.Agent, error) {
-	if err := requirePermission(v, models.PermAgentsUpdateRoles); err != nil {
+	if err := v.Require(models.PermAgentsUpdateRoles); err != nil {
 		return nil, err
 	}
 	if len(roleIDs) == 0 {
 		return nil, apperr.Input("roleIds", "Choose at least one role.")
 	}
 	var agent *models.Agent
-	err := s.inTx(ctx, func(tx *gorm.DB) error {
-		if err := s.lockWorkspace(tx, v.WorkspaceID); err != nil {
-			return err
-		}
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
 		var err error
-		if agent, err = agentInWorkspace(tx, v.WorkspaceID, agentID); err != nil {
+		if agent, err = s.lockedAgent(tx, v.WorkspaceID, agentID); err != nil {
 			return err
 		}
 		roles, err := rolesInWorkspace(tx, v.WorkspaceID, roleIDs, "roleIds")
@@ -38,7 +36,7 @@ func (s *Service) UpdateAgentRoles(ctx context.Context, v *auth.Viewer, agentID 
 		if agent.Status == models.AgentRemoved {
 			return apperr.New(apperr.Conflict, "A removed agent has no roles; invite them again instead.")
 		}
-		current, err := auth.RolesOf(tx, agent.ID)
+		current, err := sessions.RolesOf(tx, agent.ID)
 		if err != nil {
 			return err
 		}
@@ -57,7 +55,7 @@ func (s *Service) UpdateAgentRoles(ctx context.Context, v *auth.Viewer, agentID 
 		if err := setRoles(tx, agent.ID, roles); err != nil {
 			return err
 		}
-		now := s.now()
+		now := s.Timestamp()
 		if err := tx.Model(agent).Update("updated_at", now).Error; err != nil {
 			return err
 		}

@@ -2,7 +2,6 @@ package team
 
 import (
 	"context"
-	"time"
 
 	"agentdesk/db"
 	"agentdesk/models"
@@ -38,35 +37,18 @@ func (s *Service) RolesByAgent(ctx context.Context, agentIDs []int64) (map[int64
 	return out, nil
 }
 
-// byID loads rows of one workspace by id into a map (missing ids absent).
-// Callers pass one id per reference (a page's 50 inviters are often one
-// agent), so the ids are deduplicated first.
-func byID[T any, P scannable[T]](ctx context.Context, s *Service, table, columns string, workspaceID int64, ids []int64, id func(*T) int64) (map[int64]*T, error) {
-	ids = UniqueIDs(ids)
-	q := s.DB.WithContext(ctx).Table(table).Select(columns).Where("workspace_id = ? AND id IN ?", workspaceID, ids)
-	rows, err := scanAll[T, P](q, len(ids))
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[int64]*T, len(rows))
-	for i := range rows {
-		out[id(&rows[i])] = &rows[i]
-	}
-	return out, nil
-}
-
 // AgentsByID returns the agents of a workspace by id (missing ids absent).
 // Checks no permission: the agents behind references (assignee, author, actor,
 // inviter) are visible to whoever sees the reference, with only the fields
 // auth.SeesAgentDetails allows.
 func (s *Service) AgentsByID(ctx context.Context, workspaceID int64, ids []int64) (map[int64]*models.Agent, error) {
-	return byID(ctx, s, "agents", models.AgentColumns, workspaceID, ids, func(a *models.Agent) int64 { return a.ID })
+	return db.ByID(s.DB.WithContext(ctx), "agents", models.AgentColumns, workspaceID, ids, func(a *models.Agent) int64 { return a.ID })
 }
 
 // RolesByID returns the roles of a workspace by id (missing ids absent).
 // Checks no permission: roles are readable by every agent (see Roles).
 func (s *Service) RolesByID(ctx context.Context, workspaceID int64, ids []int64) (map[int64]*models.Role, error) {
-	return byID(ctx, s, "roles", models.RoleColumns, workspaceID, ids, func(r *models.Role) int64 { return r.ID })
+	return db.ByID(s.DB.WithContext(ctx), "roles", models.RoleColumns, workspaceID, ids, func(r *models.Role) int64 { return r.ID })
 }
 
 // AgentCountByRole counts the PENDING or ACTIVE holders of each role.
@@ -76,27 +58,16 @@ func (s *Service) AgentCountByRole(ctx context.Context, roleIDs []int64) (map[in
 	q := s.DB.WithContext(ctx).Table("agent_roles").
 		Joins("JOIN agents ON agents.id = agent_roles.agent_id").
 		Where("agents.status IN ?", models.SeatStatuses)
-	return countPerParent(q, "agent_roles.role_id", roleIDs)
-}
-
-// Invitation is the activation link of a PENDING agent as the Agents page
-// shows it.
-type Invitation struct {
-	SentAt         time.Time
-	ExpiresAt      time.Time
-	Expired        bool
-	SendCount      int
-	DeliveryStatus models.EmailDeliveryStatus
-	InvitedByID    *int64
+	return db.CountPerParent(q, "agent_roles.role_id", roleIDs)
 }
 
 // InvitationOf returns the agent's invitation while it is PENDING, else nil.
 // Checks no permission: callers show it only where auth.SeesAgentDetails
 // allows.
-func (s *Service) InvitationOf(a *models.Agent) *Invitation {
+func (s *Service) InvitationOf(a *models.Agent) *models.Invitation {
 	if a.Status != models.AgentPending {
 		return nil
 	}
-	return &Invitation{SentAt: a.LinkSentAt, ExpiresAt: a.LinkExpiresAt, Expired: !s.now().Before(a.LinkExpiresAt),
+	return &models.Invitation{SentAt: a.LinkSentAt, ExpiresAt: a.LinkExpiresAt, Expired: !s.Timestamp().Before(a.LinkExpiresAt),
 		SendCount: a.LinkSendCount, DeliveryStatus: a.LinkDeliveryState, InvitedByID: a.InvitedByID}
 }

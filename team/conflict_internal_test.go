@@ -30,7 +30,7 @@ func TestConflictMessagePerConstraint(t *testing.T) {
 		s := &Service{DB: d}
 		breakers := dbtest.UniqueBreakers(t, d)
 		for _, name := range db.UniqueConstraints {
-			err := s.inTx(context.Background(), breakers[name])
+			err := s.InTx(context.Background(), breakers[name])
 			e, ok := apperr.As(err)
 			if !ok || e.Code != apperr.Conflict || e.Message != conflictMessages[name] {
 				t.Errorf("%s: %#v, want CONFLICT %q", name, err, conflictMessages[name])

@@ -13,6 +13,7 @@ import (
 	"agentdesk/auth"
 	"agentdesk/mail"
 	"agentdesk/models"
+	"agentdesk/validate"
 )
 
 // InviteAgent invites an email with roles: a new PENDING agent, or the same
@@ -22,10 +23,10 @@ import (
 // Needs AGENTS_INVITE, and every permission of the roles granted (only an
 // Owner grants Owner).
 func (s *Service) InviteAgent(ctx context.Context, v *auth.Viewer, rawEmail string, roleIDs []int64) (*models.Agent, error) {
-	if err := requirePermission(v, models.PermAgentsInvite); err != nil {
+	if err := v.Require(models.PermAgentsInvite); err != nil {
 		return nil, err
 	}
-	email, err := validEmail("email", rawEmail)
+	email, err := validate.Email("email", rawEmail)
 	if err != nil {
 		return nil, err
 	}
@@ -33,7 +34,7 @@ func (s *Service) InviteAgent(ctx context.Context, v *auth.Viewer, rawEmail stri
 		return nil, apperr.Input("roleIds", "Choose at least one role.")
 	}
 	var agent models.Agent
-	err = s.inTx(ctx, func(tx *gorm.DB) error {
+	err = s.InTx(ctx, func(tx *gorm.DB) error {
 		if err := s.lockWorkspace(tx, v.WorkspaceID); err != nil {
 			return err
 		}
@@ -58,7 +59,7 @@ func (s *Service) InviteAgent(ctx context.Context, v *auth.Viewer, rawEmail stri
 			}
 			return apperr.New(apperr.Conflict, "%s is already a member of this workspace.", email)
 		}
-		now := s.now()
+		now := s.Timestamp()
 		// A re-invite sends a link to the same address as the agent's last
 		// one: the re-send cooldown holds for it too, or invite, remove and
 		// re-invite would mail one address as fast as a script can loop.
@@ -138,22 +139,19 @@ func (s *Service) checkSeat(tx *gorm.DB, workspaceID int64) error {
 // dies at once, the expiry restarts, and the send count grows.
 // Needs AGENTS_INVITE.
 func (s *Service) ResendActivationLink(ctx context.Context, v *auth.Viewer, agentID int64) (*models.Agent, error) {
-	if err := requirePermission(v, models.PermAgentsInvite); err != nil {
+	if err := v.Require(models.PermAgentsInvite); err != nil {
 		return nil, err
 	}
 	var agent *models.Agent
-	err := s.inTx(ctx, func(tx *gorm.DB) error {
-		if err := s.lockWorkspace(tx, v.WorkspaceID); err != nil {
-			return err
-		}
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
 		var err error
-		if agent, err = agentInWorkspace(tx, v.WorkspaceID, agentID); err != nil {
+		if agent, err = s.lockedAgent(tx, v.WorkspaceID, agentID); err != nil {
 			return err
 		}
 		if agent.Status != models.AgentPending {
 			return apperr.New(apperr.Conflict, "Only a pending agent has an activation link; this one is %s.", agent.Status)
 		}
-		now := s.now()
+		now := s.Timestamp()
 		if err := s.checkCooldown(agent, now); err != nil {
 			return err
 		}
@@ -244,7 +242,7 @@ func revokeLinks(tx *gorm.DB, agentID int64, now time.Time) error {
 // issueLink creates an activation token for the agent, queues the email that
 // carries it, and records the link on the agent's invitation.
 func (s *Service) issueLink(tx *gorm.DB, v *auth.Viewer, agent *models.Agent, resend bool) error {
-	now := s.now()
+	now := s.Timestamp()
 	young, err := s.checkDailyEmails(tx, v.WorkspaceID, now)
 	if err != nil {
 		return err
@@ -266,9 +264,9 @@ func (s *Service) issueLink(tx *gorm.DB, v *auth.Viewer, agent *models.Agent, re
 		JOIN agents a ON a.id = ? WHERE w.id = ?`, v.AgentID, v.WorkspaceID).Scan(&names).Error; err != nil {
 		return err
 	}
-	// Names stored before validName refused control and bidi characters
+	// Names stored before validate.Name refused control and bidi characters
 	// lose them here, so none reaches an email.
-	msg, err := mail.Activation{WorkspaceName: displayName(names.Workspace), InvitedByName: displayName(names.Inviter),
+	msg, err := mail.Activation{WorkspaceName: validate.DisplayName(names.Workspace), InvitedByName: validate.DisplayName(names.Inviter),
 		PublicURL: s.Config.PublicURL, Token: token, ExpiresAt: at.ExpiresAt, Resend: resend}.Render()
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 
 	"agentdesk/db"
 	"agentdesk/models"
+	"agentdesk/validate"
 )
 
 // The mail limits beyond the per-workspace ones of BEHAVIOUR.md §8: sign-up
@@ -38,7 +39,7 @@ const newWorkspaceAge = 24 * time.Hour
 // mailbox. Otherwise victim+1@, victim+2@… would each get their own limits
 // while all landing in one inbox.
 func RecipientKey(email string) string {
-	e := NormalizeEmail(email)
+	e := validate.NormalizeEmail(email)
 	at := strings.LastIndexByte(e, '@')
 	if at <= 0 {
 		return e

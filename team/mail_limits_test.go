@@ -31,17 +31,7 @@ func newMailFixture(t *testing.T, d db.Dialect) *mailFixture {
 }
 
 func (f *mailFixture) signup(t *testing.T, email string) *auth.Viewer {
-	t.Helper()
-	res, err := f.svc.CreateWorkspace(f.ctx, team.CreateWorkspaceInput{WorkspaceName: "W " + email, OwnerName: "O",
-		OwnerEmail: email, Password: "password1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := f.svc.Sessions.ResolveViewer(f.ctx, res.Token)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
+	return teamtest.SignUp(t, f.svc, email)
 }
 
 // invite invites email as an Agent of v's workspace.

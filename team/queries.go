@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"time"
 
 	"gorm.io/gorm"
 
@@ -12,138 +11,30 @@ import (
 	"agentdesk/auth"
 	"agentdesk/db"
 	"agentdesk/models"
+	"agentdesk/paging"
+	"agentdesk/validate"
 )
 
-// MaxPageSize bounds every list (BEHAVIOUR.md §6: first is 1..100).
-const MaxPageSize = 100
-
-// Page asks for the first First items after a keyset position.
-type Page struct {
-	First int
-	After *Cursor
-}
-
-// Cursor is a keyset position: the sort key of the last item seen and its id
-// as tie-breaker. It is stable under inserts, unlike an offset. Its scope
-// names the list it was taken from (see CursorScope).
-type Cursor struct {
-	Key string `json:"k"`
-	ID  int64  `json:"i"`
-	CursorScope
-}
-
-// MaxListInput bounds every list a client passes (role ids, statuses,
-// channels): each entry becomes a bound parameter, and PostgreSQL (65,535)
-// and SQLite (32,766) refuse statements with more, which a 1 MB variables
-// object could otherwise reach. No real list comes near it.
-const MaxListInput = 100
-
-// CheckListLen validates the length of a list input named field.
-func CheckListLen(field string, n int) error {
-	if n > MaxListInput {
-		return apperr.Input(field, "%s may list at most %d entries.", field, MaxListInput)
-	}
-	return nil
-}
-
-// CheckFirst validates a page size.
-func CheckFirst(first int) error {
-	if first < 1 || first > MaxPageSize {
-		return apperr.Input("first", "first must be between 1 and %d.", MaxPageSize)
-	}
-	return nil
-}
-
-// keyset applies "after cursor" and the order to q. expr is the sort
-// expression; the cursor's key is passed through toArg for binding.
-func keyset(q *gorm.DB, expr, idCol string, desc bool, p Page, toArg func(string) (any, error)) (*gorm.DB, error) {
-	cmp, dir := ">", "ASC"
-	if desc {
-		cmp, dir = "<", "DESC"
-	}
-	if p.After != nil {
-		key, err := toArg(p.After.Key)
-		if err != nil {
-			return nil, apperr.Input("after", "The cursor is not valid.")
-		}
-		q = q.Where("("+expr+" "+cmp+" ? OR ("+expr+" = ? AND "+idCol+" "+cmp+" ?))", key, key, p.After.ID)
-	}
-	// One row beyond the page tells whether there is a next page.
-	return q.Order(expr + " " + dir).Order(idCol + " " + dir).Limit(p.First + 1), nil
-}
-
-func stringKey(s string) (any, error) { return s, nil }
-
-func timeKey(s string) (any, error) {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	return t.UTC(), err
-}
-
-// AgentOrderField is a sort order of the agent list.
-type AgentOrderField string
-
-const (
-	OrderInvitedAt AgentOrderField = "INVITED_AT"
-	OrderName      AgentOrderField = "NAME"
-	OrderEmail     AgentOrderField = "EMAIL"
-)
-
-// AgentOrder sorts the agent list. The zero value is newest invitations first.
-type AgentOrder struct {
-	Field AgentOrderField
-	Desc  bool
-}
-
-// AgentFilter narrows the agent list.
-type AgentFilter struct {
-	// Statuses defaults to PENDING and ACTIVE (the Agents page).
-	Statuses []models.AgentStatus
-	// RoleIDs: agents holding at least one of these roles.
-	RoleIDs []int64
-	// Search: case-insensitive substring of name or email.
-	Search string
-}
-
-// valid checks the filter's search string (BAD_USER_INPUT on "search").
-func (f AgentFilter) valid() (AgentFilter, error) {
+// validAgentFilter checks the filter's search string (BAD_USER_INPUT on "search").
+func validAgentFilter(f models.AgentFilter) (models.AgentFilter, error) {
 	var err error
-	f.Search, err = validSearch("search", f.Search)
+	f.Search, err = validate.Search("search", f.Search)
 	return f, err
 }
 
-// AgentRow is an agent in a list, with the sort key of its cursor.
-type AgentRow struct {
-	models.Agent `gorm:"embedded"`
-	SortKey      string
-}
-
-func (o AgentOrder) normalized() AgentOrder {
-	if o.Field == "" {
-		return AgentOrder{Field: OrderInvitedAt, Desc: true}
-	}
-	return o
-}
-
-func (o AgentOrder) expr() string {
+// agentOrderExpr is the SQL sort expression of an order.
+func agentOrderExpr(o models.AgentOrder) string {
 	switch o.Field {
-	case OrderName:
+	case models.AgentOrderName:
 		return "lower(agents.name)"
-	case OrderEmail:
+	case models.AgentOrderEmail:
 		return "lower(agents.email)"
 	default:
 		return "agents.invited_at"
 	}
 }
 
-// CursorOf returns the keyset position of a row in this order.
-func (o AgentOrder) CursorOf(r *AgentRow) Cursor {
-	if o.normalized().Field == OrderInvitedAt {
-		return Cursor{Key: r.InvitedAt.UTC().Format(time.RFC3339Nano), ID: r.ID}
-	}
-	return Cursor{Key: r.SortKey, ID: r.ID}
-}
-
-func (s *Service) agentFilterQuery(ctx context.Context, v *auth.Viewer, f AgentFilter) *gorm.DB {
+func (s *Service) agentFilterQuery(ctx context.Context, v *auth.Viewer, f models.AgentFilter) *gorm.DB {
 	statuses := f.Statuses
 	if len(statuses) == 0 {
 		statuses = models.SeatStatuses
@@ -165,39 +56,39 @@ func escapeLike(s string) string {
 
 // ListAgents returns one page of the workspace's agents and whether more
 // follow. Needs AGENTS_READ.
-func (s *Service) ListAgents(ctx context.Context, v *auth.Viewer, f AgentFilter, o AgentOrder, p Page) ([]AgentRow, bool, error) {
-	if err := requirePermission(v, models.PermAgentsRead); err != nil {
+func (s *Service) ListAgents(ctx context.Context, v *auth.Viewer, f models.AgentFilter, o models.AgentOrder, p paging.Page) ([]models.AgentRow, bool, error) {
+	if err := v.Require(models.PermAgentsRead); err != nil {
 		return nil, false, err
 	}
-	if err := CheckFirst(p.First); err != nil {
+	if err := paging.CheckFirst(p.First); err != nil {
 		return nil, false, err
 	}
-	f, err := f.valid()
+	f, err := validAgentFilter(f)
 	if err != nil {
 		return nil, false, err
 	}
-	o = o.normalized()
-	if err := AgentScope(f, o).Check(p.After); err != nil {
+	o = o.Normalized()
+	if err := models.AgentScope(f, o).Check(p.After); err != nil {
 		return nil, false, err
 	}
-	toArg := stringKey
-	if o.Field == OrderInvitedAt {
-		toArg = timeKey
+	toArg := db.StringKey
+	if o.Field == models.AgentOrderInvitedAt {
+		toArg = db.TimeKey
 	}
 	// The cursor of a text order is the database's own lower-cased key, so
 	// it compares exactly as the ORDER BY does; times come from the row.
-	sortKey := o.expr()
-	if o.Field == OrderInvitedAt {
+	sortKey := agentOrderExpr(o)
+	if o.Field == models.AgentOrderInvitedAt {
 		sortKey = "''"
 	}
 	q := s.agentFilterQuery(ctx, v, f).Select(models.AgentColumns + ", " + sortKey + " AS sort_key")
-	q, err = keyset(q, o.expr(), "agents.id", o.Desc, p, toArg)
+	q, err = db.Keyset(q, agentOrderExpr(o), "agents.id", o.Desc, p, toArg)
 	if err != nil {
 		return nil, false, err
 	}
-	rows := make([]AgentRow, 0, p.First+1)
+	rows := make([]models.AgentRow, 0, p.First+1)
 	err = db.ScanRows(q, func(r db.RowScanner) error {
-		rows = append(rows, AgentRow{})
+		rows = append(rows, models.AgentRow{})
 		row := &rows[len(rows)-1]
 		return r.Scan(append(row.ScanTargets(), &row.SortKey)...)
 	})
@@ -207,20 +98,13 @@ func (s *Service) ListAgents(ctx context.Context, v *auth.Viewer, f AgentFilter,
 	return trimPage(rows, p.First)
 }
 
-func trimPage[T any](rows []T, first int) ([]T, bool, error) {
-	if len(rows) > first {
-		return rows[:first], true, nil
-	}
-	return rows, false, nil
-}
-
 // CountAgents counts the agents a filter matches (only when a client asks).
 // Needs AGENTS_READ.
-func (s *Service) CountAgents(ctx context.Context, v *auth.Viewer, f AgentFilter) (int, error) {
-	if err := requirePermission(v, models.PermAgentsRead); err != nil {
+func (s *Service) CountAgents(ctx context.Context, v *auth.Viewer, f models.AgentFilter) (int, error) {
+	if err := v.Require(models.PermAgentsRead); err != nil {
 		return 0, err
 	}
-	f, err := f.valid()
+	f, err := validAgentFilter(f)
 	if err != nil {
 		return 0, err
 	}
@@ -236,9 +120,9 @@ func (s *Service) CountAgents(ctx context.Context, v *auth.Viewer, f AgentFilter
 // auth.SeesAgentDetails allows.)
 func (s *Service) Agent(ctx context.Context, v *auth.Viewer, id int64) (*models.Agent, error) {
 	if !v.SeesAgentDetails(id) {
-		return nil, requirePermission(v, models.PermAgentsRead)
+		return nil, v.Require(models.PermAgentsRead)
 	}
-	return agentInWorkspace(s.DB.WithContext(ctx), v.WorkspaceID, id)
+	return AgentInWorkspace(s.DB.WithContext(ctx), v.WorkspaceID, id)
 }
 
 // Workspace returns the viewer's workspace. Needs a viewer only: every
@@ -278,14 +162,14 @@ func (s *Service) Role(ctx context.Context, v *auth.Viewer, id int64) (*models.R
 
 // AuditLog returns one page of the workspace's audit events, newest first.
 // Needs AUDIT_READ.
-func (s *Service) AuditLog(ctx context.Context, v *auth.Viewer, p Page) ([]models.AuditEvent, bool, error) {
-	if err := requirePermission(v, models.PermAuditRead); err != nil {
+func (s *Service) AuditLog(ctx context.Context, v *auth.Viewer, p paging.Page) ([]models.AuditEvent, bool, error) {
+	if err := v.Require(models.PermAuditRead); err != nil {
 		return nil, false, err
 	}
-	if err := CheckFirst(p.First); err != nil {
+	if err := paging.CheckFirst(p.First); err != nil {
 		return nil, false, err
 	}
-	if err := AuditScope.Check(p.After); err != nil {
+	if err := models.AuditScope.Check(p.After); err != nil {
 		return nil, false, err
 	}
 	q := s.DB.WithContext(ctx).Where("workspace_id = ?", v.WorkspaceID)
@@ -301,7 +185,7 @@ func (s *Service) AuditLog(ctx context.Context, v *auth.Viewer, p Page) ([]model
 
 // CountAuditEvents counts the workspace's audit events. Needs AUDIT_READ.
 func (s *Service) CountAuditEvents(ctx context.Context, v *auth.Viewer) (int, error) {
-	if err := requirePermission(v, models.PermAuditRead); err != nil {
+	if err := v.Require(models.PermAuditRead); err != nil {
 		return 0, err
 	}
 	var n int64
@@ -312,7 +196,7 @@ func (s *Service) CountAuditEvents(ctx context.Context, v *auth.Viewer) (int, er
 // AuditEvent returns an audit event of the viewer's workspace, or NOT_FOUND.
 // Needs AUDIT_READ.
 func (s *Service) AuditEvent(ctx context.Context, v *auth.Viewer, id int64) (*models.AuditEvent, error) {
-	if err := requirePermission(v, models.PermAuditRead); err != nil {
+	if err := v.Require(models.PermAuditRead); err != nil {
 		return nil, err
 	}
 	var e models.AuditEvent
@@ -321,4 +205,11 @@ func (s *Service) AuditEvent(ctx context.Context, v *auth.Viewer, id int64) (*mo
 		return nil, apperr.New(apperr.NotFound, "No such audit event.")
 	}
 	return &e, err
+}
+
+// trimPage cuts a list read one row beyond the page (paging.Trim), in the
+// shape the list methods return.
+func trimPage[T any](rows []T, first int) ([]T, bool, error) {
+	page, hasNext := paging.Trim(rows, first)
+	return page, hasNext, nil
 }

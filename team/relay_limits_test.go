@@ -224,7 +224,7 @@ func TestSignupPerClientPerHour(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
 		f := newMailFixture(t, d)
 		signup := func(client, email, password string) error {
-			_, err := f.svc.CreateWorkspace(f.ctx, team.CreateWorkspaceInput{WorkspaceName: "Claim your prize",
+			_, err := f.svc.CreateWorkspace(f.ctx, models.CreateWorkspaceInput{WorkspaceName: "Claim your prize",
 				OwnerName: "PayPal Security Team", OwnerEmail: email, Password: password, Client: client})
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 	"agentdesk/apperr"
 	"agentdesk/auth"
 	"agentdesk/models"
+	"agentdesk/sessions"
 )
 
 // RemoveAgent removes a PENDING (cancels the invitation: AGENTS_INVITE) or
@@ -25,27 +26,24 @@ func (s *Service) RemoveAgent(ctx context.Context, v *auth.Viewer, agentID int64
 	}
 	var agent *models.Agent
 	affected := 0
-	err := s.inTx(ctx, func(tx *gorm.DB) error {
-		if err := s.lockWorkspace(tx, v.WorkspaceID); err != nil {
-			return err
-		}
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
 		var err error
-		if agent, err = agentInWorkspace(tx, v.WorkspaceID, agentID); err != nil {
+		if agent, err = s.lockedAgent(tx, v.WorkspaceID, agentID); err != nil {
 			return err
 		}
 		switch agent.Status {
 		case models.AgentRemoved:
 			return apperr.New(apperr.Conflict, "This agent is already removed.")
 		case models.AgentPending:
-			if err := requirePermission(v, models.PermAgentsInvite); err != nil {
+			if err := v.Require(models.PermAgentsInvite); err != nil {
 				return err
 			}
 		case models.AgentActive:
-			if err := requirePermission(v, models.PermAgentsRemove); err != nil {
+			if err := v.Require(models.PermAgentsRemove); err != nil {
 				return err
 			}
 		}
-		roles, err := auth.RolesOf(tx, agent.ID)
+		roles, err := sessions.RolesOf(tx, agent.ID)
 		if err != nil {
 			return err
 		}
@@ -58,7 +56,7 @@ func (s *Service) RemoveAgent(ctx context.Context, v *auth.Viewer, agentID int64
 			}
 		}
 		wasPending := agent.Status == models.AgentPending
-		now := s.now()
+		now := s.Timestamp()
 		agent.Status, agent.RemovedAt, agent.RemovedByID, agent.UpdatedAt = models.AgentRemoved, &now, &v.AgentID, now
 		if err := tx.Model(agent).Updates(map[string]any{"status": agent.Status, "removed_at": now,
 			"removed_by_id": v.AgentID, "updated_at": now}).Error; err != nil {
@@ -67,7 +65,7 @@ func (s *Service) RemoveAgent(ctx context.Context, v *auth.Viewer, agentID int64
 		if err := setRoles(tx, agent.ID, nil); err != nil {
 			return err
 		}
-		if err := auth.RevokeAgent(tx, agent.ID, now); err != nil {
+		if err := sessions.RevokeAgent(tx, agent.ID, now); err != nil {
 			return err
 		}
 		if err := revokeLinks(tx, agent.ID, now); err != nil {
@@ -103,4 +101,12 @@ func (s *Service) keepAnOwner(tx *gorm.DB, workspaceID int64, target *models.Age
 		return apperr.New(apperr.Conflict, "The workspace needs at least one active Owner.")
 	}
 	return nil
+}
+
+// affectedConversations counts the conversations assigned to an agent that
+// its removal leaves needing someone (models.AffectedByRemoval).
+func affectedConversations(tx *gorm.DB, agentID int64) (int, error) {
+	var n int64
+	err := tx.Model(&models.Conversation{}).Where("assignee_id = ? AND status IN ?", agentID, models.AffectedByRemoval).Count(&n).Error
+	return int(n), err
 }

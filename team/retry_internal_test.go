@@ -17,7 +17,7 @@ import (
 	"agentdesk/models"
 )
 
-// inTx runs a transaction that lost a race again, a bounded number of times,
+// InTx runs a transaction that lost a race again, a bounded number of times,
 // and answers a contract code, never the driver's error, when it keeps losing;
 // any other failure is answered at once. Each attempt's writes are rolled
 // back, so only the last one counts.
@@ -47,7 +47,7 @@ func TestInTxRetriesLostRaces(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			name := "ws " + c.name
 			calls := 0
-			err := s.inTx(ctx, func(tx *gorm.DB) error {
+			err := s.InTx(ctx, func(tx *gorm.DB) error {
 				calls++
 				if err := tx.Create(&models.Workspace{Name: name}).Error; err != nil {
 					return err
@@ -91,7 +91,7 @@ func TestInTxStopsWhenCancelled(t *testing.T) {
 	s := &Service{DB: dbtest.Open(t, db.SQLite, nil)}
 	ctx, cancel := context.WithCancel(context.Background())
 	calls := 0
-	err := s.inTx(ctx, func(*gorm.DB) error {
+	err := s.InTx(ctx, func(*gorm.DB) error {
 		calls++
 		cancel()
 		return &pgconn.PgError{Code: "40P01"}
@@ -102,7 +102,7 @@ func TestInTxStopsWhenCancelled(t *testing.T) {
 }
 
 // A real deadlock on PostgreSQL: two transactions lock two rows in opposite
-// orders. The database aborts one of them; inTx runs it again and both
+// orders. The database aborts one of them; InTx runs it again and both
 // succeed, with no error reaching the caller.
 func TestInTxRetriesARealDeadlock(t *testing.T) {
 	s := &Service{DB: dbtest.Open(t, db.Postgres, nil)}
@@ -119,7 +119,7 @@ func TestInTxRetriesARealDeadlock(t *testing.T) {
 	var attempts atomic.Int64
 	lockBoth := func(first, second int64) error {
 		once := true
-		return s.inTx(ctx, func(tx *gorm.DB) error {
+		return s.InTx(ctx, func(tx *gorm.DB) error {
 			attempts.Add(1)
 			if err := tx.Exec("UPDATE workspaces SET name = name || '.' WHERE id = ?", first).Error; err != nil {
 				return err

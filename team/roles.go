@@ -10,27 +10,21 @@ import (
 	"agentdesk/apperr"
 	"agentdesk/auth"
 	"agentdesk/models"
+	"agentdesk/validate"
 )
 
 const roleNameTaken = "A role with this name already exists."
 
-// RoleInput describes a custom role; nil fields are left as they are.
-type RoleInput struct {
-	Name        *string
-	Description *string
-	Permissions *[]models.Permission
-}
-
-func validRole(in RoleInput) (RoleInput, error) {
+func validRole(in models.RoleInput) (models.RoleInput, error) {
 	if in.Name != nil {
-		name, err := validName("name", *in.Name, 1, 64, "The role name")
+		name, err := validate.Name("name", *in.Name, 1, 64, "The role name")
 		if err != nil {
 			return in, err
 		}
 		in.Name = &name
 	}
 	if in.Description != nil {
-		d, err := validText("description", *in.Description, 0, 500, "The description")
+		d, err := validate.Text("description", *in.Description, 0, 500, "The description")
 		if err != nil {
 			return in, err
 		}
@@ -59,8 +53,8 @@ func checkPermissionGrant(v *auth.Viewer, gained models.Permissions) error {
 
 // CreateRole creates a custom role.
 // Needs ROLES_MANAGE, and every permission the role is given.
-func (s *Service) CreateRole(ctx context.Context, v *auth.Viewer, in RoleInput) (*models.Role, error) {
-	if err := requirePermission(v, models.PermRolesManage); err != nil {
+func (s *Service) CreateRole(ctx context.Context, v *auth.Viewer, in models.RoleInput) (*models.Role, error) {
+	if err := v.Require(models.PermRolesManage); err != nil {
 		return nil, err
 	}
 	if in.Name == nil {
@@ -77,9 +71,9 @@ func (s *Service) CreateRole(ctx context.Context, v *auth.Viewer, in RoleInput) 
 	if err := checkPermissionGrant(v, perms); err != nil {
 		return nil, err
 	}
-	now := s.now()
+	now := s.Timestamp()
 	var role models.Role
-	err = s.inTx(ctx, func(tx *gorm.DB) error {
+	err = s.InTx(ctx, func(tx *gorm.DB) error {
 		// Built afresh on every attempt: a retried insert must not reuse the
 		// id the rolled-back one was given.
 		role = models.Role{WorkspaceID: v.WorkspaceID, Name: *in.Name, Description: emptyToNil(in.Description),
@@ -123,8 +117,8 @@ func customRole(tx *gorm.DB, workspaceID, roleID int64) (*models.Role, error) {
 
 // UpdateRole edits a custom role. Permissions it gains must be the caller's.
 // Needs ROLES_MANAGE, and every permission the role gains.
-func (s *Service) UpdateRole(ctx context.Context, v *auth.Viewer, roleID int64, in RoleInput) (*models.Role, error) {
-	if err := requirePermission(v, models.PermRolesManage); err != nil {
+func (s *Service) UpdateRole(ctx context.Context, v *auth.Viewer, roleID int64, in models.RoleInput) (*models.Role, error) {
+	if err := v.Require(models.PermRolesManage); err != nil {
 		return nil, err
 	}
 	in, err := validRole(in)
@@ -132,7 +126,7 @@ func (s *Service) UpdateRole(ctx context.Context, v *auth.Viewer, roleID int64, 
 		return nil, err
 	}
 	var role *models.Role
-	err = s.inTx(ctx, func(tx *gorm.DB) error {
+	err = s.InTx(ctx, func(tx *gorm.DB) error {
 		// Locked like deleteRole, so the two run one after the other: an
 		// update never sees a role that a concurrent delete is removing.
 		if err := s.lockWorkspace(tx, v.WorkspaceID); err != nil {
@@ -155,7 +149,7 @@ func (s *Service) UpdateRole(ctx context.Context, v *auth.Viewer, roleID int64, 
 			}
 			role.Permissions = next
 		}
-		role.UpdatedAt = s.now()
+		role.UpdatedAt = s.Timestamp()
 		// Updates, never Save: Save turns an update that finds no row into
 		// an insert, which brought a concurrently deleted role back.
 		updated := tx.Model(&models.Role{}).Where("id = ? AND workspace_id = ?", role.ID, v.WorkspaceID).
@@ -180,10 +174,10 @@ func (s *Service) UpdateRole(ctx context.Context, v *auth.Viewer, roleID int64, 
 // DeleteRole deletes a custom role that no PENDING or ACTIVE agent holds.
 // Needs ROLES_MANAGE.
 func (s *Service) DeleteRole(ctx context.Context, v *auth.Viewer, roleID int64) error {
-	if err := requirePermission(v, models.PermRolesManage); err != nil {
+	if err := v.Require(models.PermRolesManage); err != nil {
 		return err
 	}
-	return s.inTx(ctx, func(tx *gorm.DB) error {
+	return s.InTx(ctx, func(tx *gorm.DB) error {
 		if err := s.lockWorkspace(tx, v.WorkspaceID); err != nil {
 			return err
 		}
@@ -204,6 +198,6 @@ func (s *Service) DeleteRole(ctx context.Context, v *auth.Viewer, roleID int64) 
 			return err
 		}
 		return audit(tx, models.AuditEvent{WorkspaceID: v.WorkspaceID, Action: models.AuditRoleDeleted,
-			ActorID: &v.AgentID, CreatedAt: s.now(), Summary: summaryf("Deleted role %s", role.Name)})
+			ActorID: &v.AgentID, CreatedAt: s.Timestamp(), Summary: summaryf("Deleted role %s", role.Name)})
 	})
 }

@@ -10,7 +10,9 @@ import (
 	"agentdesk/db"
 	"agentdesk/db/dbtest"
 	"agentdesk/models"
-	"agentdesk/team"
+	"agentdesk/paging"
+	"agentdesk/sessions"
+	"agentdesk/team/teamtest"
 )
 
 // The rules of BEHAVIOUR.md §3–§5, pinned where they live: the team
@@ -19,47 +21,13 @@ import (
 
 // roleID returns the id of the role named name in v's workspace.
 func (f *mailFixture) roleID(t *testing.T, v *auth.Viewer, name string) int64 {
-	t.Helper()
-	roles, err := f.svc.Roles(f.ctx, v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range roles {
-		if r.Name == name {
-			return r.ID
-		}
-	}
-	t.Fatalf("no role %q", name)
-	return 0
+	return teamtest.RoleID(t, f.svc, v, name)
 }
 
 // join invites email into the Owner's workspace with the named roles and
 // activates it, returning the new agent's viewer.
 func (f *mailFixture) join(t *testing.T, email string, roleNames ...string) *auth.Viewer {
-	t.Helper()
-	ids := make([]int64, len(roleNames))
-	for i, n := range roleNames {
-		ids[i] = f.roleID(t, f.owner, n)
-	}
-	agent, err := f.svc.InviteAgent(f.ctx, f.owner, email, ids)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mail models.Email
-	if err := f.svc.DB.Where("agent_id = ?", agent.ID).Order("id DESC").Take(&mail).Error; err != nil {
-		t.Fatal(err)
-	}
-	name := "Member"
-	res, err := f.svc.ActivateAccount(f.ctx, team.ActivateInput{Token: tokenInEmail.FindStringSubmatch(mail.BodyText)[1],
-		Name: &name, Password: "password2"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := f.svc.Sessions.ResolveViewer(f.ctx, res.Token)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
+	return teamtest.Join(t, f.svc, f.owner, email, roleNames...)
 }
 
 func wantCode(t *testing.T, err error, code apperr.Code) {
@@ -75,7 +43,7 @@ func TestReadsNeedTheirPermission(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
 		f := newMailFixture(t, d)
 		plain := f.join(t, "plain@example.com", models.RoleAgent)
-		events, _, err := f.svc.AuditLog(f.ctx, f.owner, team.Page{First: 1})
+		events, _, err := f.svc.AuditLog(f.ctx, f.owner, paging.Page{First: 1})
 		if err != nil || len(events) != 1 {
 			t.Fatalf("the Owner's audit log: %v, %v", events, err)
 		}
@@ -85,11 +53,11 @@ func TestReadsNeedTheirPermission(t *testing.T) {
 			call func(v *auth.Viewer) error
 		}{
 			{"ListAgents", models.PermAgentsRead, func(v *auth.Viewer) error {
-				_, _, err := f.svc.ListAgents(f.ctx, v, team.AgentFilter{}, team.AgentOrder{}, team.Page{First: 10})
+				_, _, err := f.svc.ListAgents(f.ctx, v, models.AgentFilter{}, models.AgentOrder{}, paging.Page{First: 10})
 				return err
 			}},
 			{"CountAgents", models.PermAgentsRead, func(v *auth.Viewer) error {
-				_, err := f.svc.CountAgents(f.ctx, v, team.AgentFilter{})
+				_, err := f.svc.CountAgents(f.ctx, v, models.AgentFilter{})
 				return err
 			}},
 			{"Agent", models.PermAgentsRead, func(v *auth.Viewer) error {
@@ -97,7 +65,7 @@ func TestReadsNeedTheirPermission(t *testing.T) {
 				return err
 			}},
 			{"AuditLog", models.PermAuditRead, func(v *auth.Viewer) error {
-				_, _, err := f.svc.AuditLog(f.ctx, v, team.Page{First: 10})
+				_, _, err := f.svc.AuditLog(f.ctx, v, paging.Page{First: 10})
 				return err
 			}},
 			{"CountAuditEvents", models.PermAuditRead, func(v *auth.Viewer) error {
@@ -123,45 +91,6 @@ func TestReadsNeedTheirPermission(t *testing.T) {
 		// Everyone reads themselves (the viewer query, node of one's own id).
 		if a, err := f.svc.Agent(f.ctx, plain, plain.AgentID); err != nil || a.ID != plain.AgentID {
 			t.Fatalf("reading oneself without AGENTS_READ: %v, %v", a, err)
-		}
-	})
-}
-
-// Conversations need no permission to read, but without
-// CONVERSATIONS_READ_ALL another agent's conversation does not exist.
-func TestConversationsVisibleToTheirOwnOrAll(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
-		f := newMailFixture(t, d)
-		a := f.join(t, "a@example.com", models.RoleAgent)
-		b := f.join(t, "b@example.com", models.RoleAgent)
-		conv, err := f.svc.CreateConversation(f.ctx, f.owner, team.CreateConversationInput{Channel: models.ChannelEmail, Message: "Hi"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := f.svc.AssignConversation(f.ctx, f.owner, conv.ID, &a.AgentID); err != nil {
-			t.Fatal(err)
-		}
-		for _, c := range []struct {
-			name    string
-			v       *auth.Viewer
-			visible bool
-		}{{"assignee", a, true}, {"other agent", b, false}, {"CONVERSATIONS_READ_ALL", f.owner, true}} {
-			t.Run(c.name, func(t *testing.T) {
-				_, err := f.svc.Conversation(f.ctx, c.v, conv.ID)
-				n, cerr := f.svc.CountConversations(f.ctx, c.v, team.ConversationFilter{})
-				if cerr != nil {
-					t.Fatal(cerr)
-				}
-				if c.visible && (err != nil || n != 1) {
-					t.Fatalf("visible conversation: %v, count %d", err, n)
-				}
-				if !c.visible {
-					wantCode(t, err, apperr.NotFound)
-					if n != 0 {
-						t.Fatalf("count %d, want 0", n)
-					}
-				}
-			})
 		}
 	})
 }
@@ -194,7 +123,7 @@ func TestLastOwnerCannotBeRemoved(t *testing.T) {
 
 		var owner models.Agent
 		f.svc.DB.Take(&owner, f.owner.AgentID)
-		roles, err := auth.RolesOf(f.svc.DB.DB, owner.ID)
+		roles, err := sessions.RolesOf(f.svc.DB.DB, owner.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -213,7 +142,7 @@ func TestNoPrivilegeEscalation(t *testing.T) {
 		admin := f.join(t, "admin@example.com", models.RoleAdministrator)
 		// A custom role that may manage roles and invite, and hold nothing else.
 		hiringName := "Hiring"
-		hiring, err := f.svc.CreateRole(f.ctx, f.owner, team.RoleInput{Name: &hiringName, Permissions: &[]models.Permission{
+		hiring, err := f.svc.CreateRole(f.ctx, f.owner, models.RoleInput{Name: &hiringName, Permissions: &[]models.Permission{
 			models.PermRolesManage, models.PermAgentsInvite, models.PermAgentsUpdateRoles}})
 		if err != nil {
 			t.Fatal(err)
@@ -244,12 +173,12 @@ func TestNoPrivilegeEscalation(t *testing.T) {
 				return err
 			}},
 			{"hirer creates a role with more than it holds", func() error {
-				_, err := f.svc.CreateRole(f.ctx, hirer, team.RoleInput{Name: &name,
+				_, err := f.svc.CreateRole(f.ctx, hirer, models.RoleInput{Name: &name,
 					Permissions: &[]models.Permission{models.PermRolesManage, models.PermAuditRead}})
 				return err
 			}},
 			{"hirer gives its own role more", func() error {
-				_, err := f.svc.UpdateRole(f.ctx, hirer, hiring.ID, team.RoleInput{Permissions: &[]models.Permission{
+				_, err := f.svc.UpdateRole(f.ctx, hirer, hiring.ID, models.RoleInput{Permissions: &[]models.Permission{
 					models.PermRolesManage, models.PermAgentsInvite, models.PermAgentsUpdateRoles, models.PermAgentsRead}})
 				return err
 			}},
@@ -262,7 +191,7 @@ func TestNoPrivilegeEscalation(t *testing.T) {
 				}
 			})
 		}
-		got, err := auth.RolesOf(f.svc.DB.DB, target.AgentID)
+		got, err := sessions.RolesOf(f.svc.DB.DB, target.AgentID)
 		if err != nil || len(got) != 1 || got[0].Name != models.RoleAgent {
 			t.Fatalf("the target's roles changed: %v, %v", got, err)
 		}
@@ -289,72 +218,6 @@ func (f *mailFixture) count(t *testing.T, model any) int64 {
 		t.Fatal(err)
 	}
 	return n
-}
-
-// BEHAVIOUR.md §4 "Remove" and §5: a removed agent's conversations stay
-// assigned and show ASSIGNEE_REMOVED; affectedConversations counts the OPEN
-// and PENDING ones; a re-invite clears the badge only once it is ACTIVE.
-func TestCautionBadgeWhenAssigneeRemoved(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
-		f := newMailFixture(t, d)
-		a := f.join(t, "a@example.com", models.RoleAgent)
-		var convs []*models.Conversation
-		for _, status := range []models.ConversationStatus{models.ConversationOpen, models.ConversationPending, models.ConversationResolved} {
-			c, err := f.svc.CreateConversation(f.ctx, f.owner, team.CreateConversationInput{Channel: models.ChannelEmail, Message: "Hi"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := f.svc.AssignConversation(f.ctx, f.owner, c.ID, &a.AgentID); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := f.svc.SetConversationStatus(f.ctx, f.owner, c.ID, status); err != nil {
-				t.Fatal(err)
-			}
-			convs = append(convs, c)
-		}
-		caution := models.CautionAssigneeRemoved
-		flagged := func() int {
-			t.Helper()
-			n, err := f.svc.CountConversations(f.ctx, f.owner, team.ConversationFilter{Caution: &caution})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return n
-		}
-		if flagged() != 0 {
-			t.Fatal("a caution before any removal")
-		}
-
-		removed, affected, err := f.svc.RemoveAgent(f.ctx, f.owner, a.AgentID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if affected != 2 {
-			t.Fatalf("affectedConversations = %d, want 2 (OPEN and PENDING)", affected)
-		}
-		if c := models.CautionFor(removed); c == nil || *c != caution {
-			t.Fatalf("caution of the removed assignee: %v", c)
-		}
-		for _, c := range convs {
-			got, err := f.svc.Conversation(f.ctx, f.owner, c.ID)
-			if err != nil || got.AssigneeID == nil || *got.AssigneeID != a.AgentID {
-				t.Fatalf("conversation %d lost its assignee: %v, %v", c.ID, got, err)
-			}
-		}
-		if n := flagged(); n != 3 {
-			t.Fatalf("%d conversations show the caution, want 3", n)
-		}
-
-		// Re-invited (PENDING): still flagged; ACTIVE again: cleared.
-		f.now = f.now.Add(time.Hour)
-		again := f.join(t, "a@example.com", models.RoleAgent)
-		if again.AgentID != a.AgentID {
-			t.Fatalf("the re-invite made a new agent %d", again.AgentID)
-		}
-		if n := flagged(); n != 0 {
-			t.Fatalf("%d conversations still show the caution after re-activation", n)
-		}
-	})
 }
 
 // BEHAVIOUR.md §4 "Re-send": a re-send within RESEND_COOLDOWN of the last
@@ -411,12 +274,12 @@ func TestSeatLimit(t *testing.T) {
 		f.join(t, "active@example.com", models.RoleAgent)
 		// Owner + PENDING + ACTIVE = 3 seats in use.
 		one := 1
-		_, err = f.svc.UpdateWorkspace(f.ctx, f.owner, team.UpdateWorkspaceInput{SeatLimit: &one})
+		_, err = f.svc.UpdateWorkspace(f.ctx, f.owner, models.UpdateWorkspaceInput{SeatLimit: &one})
 		if e, ok := apperr.As(err); !ok || e.Code != apperr.BadUserInput || e.Field != "seatLimit" {
 			t.Fatalf("a seat limit below the seats in use: %v, want BAD_USER_INPUT on seatLimit", err)
 		}
 		three := 3
-		if _, err := f.svc.UpdateWorkspace(f.ctx, f.owner, team.UpdateWorkspaceInput{SeatLimit: &three}); err != nil {
+		if _, err := f.svc.UpdateWorkspace(f.ctx, f.owner, models.UpdateWorkspaceInput{SeatLimit: &three}); err != nil {
 			t.Fatal(err)
 		}
 		_, err = f.invite(f.owner, "fourth@example.com")
@@ -446,12 +309,12 @@ func TestOverlongPasswordIsNotHashed(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
 		f := newMailFixture(t, d)
 		before := f.svc.Passwords.Computed()
-		_, err := f.svc.Login(f.ctx, team.LoginInput{Email: "owner@example.com", Password: strings.Repeat("x", 1<<20)})
+		_, err := f.svc.Login(f.ctx, models.LoginInput{Email: "owner@example.com", Password: strings.Repeat("x", 1<<20)})
 		wantCode(t, err, apperr.InvalidCredentials)
 		if n := f.svc.Passwords.Computed() - before; n != 0 {
 			t.Fatalf("a 1 MB password was hashed %d times", n)
 		}
-		_, err = f.svc.Login(f.ctx, team.LoginInput{Email: "owner@example.com", Password: "wrong password"})
+		_, err = f.svc.Login(f.ctx, models.LoginInput{Email: "owner@example.com", Password: "wrong password"})
 		wantCode(t, err, apperr.InvalidCredentials)
 		if n := f.svc.Passwords.Computed() - before; n != 1 {
 			t.Fatalf("a wrong password was hashed %d times, want 1", n)

@@ -18,7 +18,9 @@ import (
 	"agentdesk/auth"
 	"agentdesk/db"
 	"agentdesk/models"
+	"agentdesk/paging"
 	"agentdesk/ratelimit"
+	"agentdesk/sessions"
 )
 
 // Config holds the settings the rules depend on.
@@ -38,7 +40,7 @@ type Config struct {
 	// DefaultMailAddressDailyLimit.
 	MailAddressDailyLimit int
 	// SignupPerIPHourly caps the workspaces created from one client (see
-	// CreateWorkspaceInput.Client) per hour; 0 means DefaultSignupPerIPHourly.
+	// models.CreateWorkspaceInput.Client) per hour; 0 means DefaultSignupPerIPHourly.
 	SignupPerIPHourly int
 }
 
@@ -51,7 +53,7 @@ type EmailQueue interface {
 // Service applies the rules against the database.
 type Service struct {
 	DB        *db.DB
-	Sessions  *auth.Sessions
+	Sessions  *sessions.Store
 	Passwords *auth.Passwords
 	Emails    EmailQueue
 	Config    Config
@@ -65,16 +67,11 @@ type Service struct {
 	signups    ratelimit.Spender // see signupLimiter
 }
 
-// AuthResult is a signed-in session.
-type AuthResult struct {
-	Token     string
-	ExpiresAt time.Time
-	Agent     *models.Agent
-}
+// Timestamp is the current time as the rules record it: UTC, to the
+// microsecond both databases store.
+func (s *Service) Timestamp() time.Time { return s.Now().UTC().Truncate(time.Microsecond) }
 
-func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Microsecond) }
-
-// txAttempts bounds how often inTx runs a transaction that keeps losing
+// txAttempts bounds how often InTx runs a transaction that keeps losing
 // races (deadlock, serialization failure, SQLite busy).
 const txAttempts = 5
 
@@ -105,14 +102,14 @@ func conflictMessage(err error) string {
 	return "This would duplicate something that already exists."
 }
 
-// inTx runs fn in one transaction: the unit of every mutation, so a failed
+// InTx runs fn in one transaction: the unit of every mutation, so a failed
 // mutation changes nothing. Unique violations become CONFLICT, with the
 // message of the constraint (conflictMessages). A transaction
 // the database rolled back for losing a race (db.ErrRetryable) runs again,
 // up to txAttempts times, so fn must start from scratch on every call (assign,
 // don't append, to variables outside it); past that it answers CONFLICT, never
 // INTERNAL: the client did nothing wrong and may simply try again.
-func (s *Service) inTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+func (s *Service) InTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	for attempt := 1; ; attempt++ {
 		err := db.TranslateError(s.DB.WithContext(ctx).Transaction(fn))
 		switch {
@@ -151,9 +148,18 @@ func (s *Service) lockWorkspace(tx *gorm.DB, workspaceID int64) error {
 	return q.Scan(&id).Error
 }
 
-// agentInWorkspace loads an agent of the viewer's workspace, or NOT_FOUND:
+// lockedAgent locks the workspace (lockWorkspace) and then loads one of its
+// agents, or NOT_FOUND: how every change to an agent starts.
+func (s *Service) lockedAgent(tx *gorm.DB, workspaceID, agentID int64) (*models.Agent, error) {
+	if err := s.lockWorkspace(tx, workspaceID); err != nil {
+		return nil, err
+	}
+	return AgentInWorkspace(tx, workspaceID, agentID)
+}
+
+// AgentInWorkspace loads an agent of the viewer's workspace, or NOT_FOUND:
 // an id from another workspace is indistinguishable from no id at all.
-func agentInWorkspace(tx *gorm.DB, workspaceID, agentID int64) (*models.Agent, error) {
+func AgentInWorkspace(tx *gorm.DB, workspaceID, agentID int64) (*models.Agent, error) {
 	var a models.Agent
 	err := tx.Where("id = ? AND workspace_id = ?", agentID, workspaceID).Take(&a).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -168,7 +174,7 @@ func rolesInWorkspace(tx *gorm.DB, workspaceID int64, ids []int64, field string)
 	if len(ids) == 0 {
 		return nil, apperr.Input(field, "Choose at least one role.")
 	}
-	ids = UniqueIDs(ids)
+	ids = paging.UniqueIDs(ids)
 	var roles []models.Role
 	if err := tx.Where("workspace_id = ? AND id IN ?", workspaceID, ids).Order("id").Find(&roles).Error; err != nil {
 		return nil, err
@@ -177,19 +183,6 @@ func rolesInWorkspace(tx *gorm.DB, workspaceID int64, ids []int64, field string)
 		return nil, apperr.Input(field, "One or more roles do not exist in this workspace.")
 	}
 	return roles, nil
-}
-
-// UniqueIDs drops repeated ids, keeping the first of each, in a new slice.
-func UniqueIDs(ids []int64) []int64 {
-	seen := make(map[int64]bool, len(ids))
-	out := ids[:0:0]
-	for _, id := range ids {
-		if !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
-	return out
 }
 
 func setRoles(tx *gorm.DB, agentID int64, roles []models.Role) error {
@@ -229,11 +222,4 @@ func activeOwnerCount(tx *gorm.DB, workspaceID int64) (int64, error) {
 		Where(isOwner, args...).
 		Count(&n).Error
 	return n, err
-}
-
-func requirePermission(v *auth.Viewer, p models.Permission) error {
-	if !v.Can(p) {
-		return apperr.New(apperr.Forbidden, "You need the %s permission to do this.", p)
-	}
-	return nil
 }

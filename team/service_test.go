@@ -26,7 +26,7 @@ func TestConcurrentActivationsConsumeTheLinkOnce(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
 		svc := newService(t, d)
 		ctx := context.Background()
-		owner, err := svc.CreateWorkspace(ctx, team.CreateWorkspaceInput{WorkspaceName: "Acme", OwnerName: "O",
+		owner, err := svc.CreateWorkspace(ctx, models.CreateWorkspaceInput{WorkspaceName: "Acme", OwnerName: "O",
 			OwnerEmail: "o@example.com", Password: "password1"})
 		if err != nil {
 			t.Fatal(err)
@@ -50,7 +50,7 @@ func TestConcurrentActivationsConsumeTheLinkOnce(t *testing.T) {
 		for i := range n {
 			wg.Go(func() {
 				name := "New"
-				_, errs[i] = svc.ActivateAccount(ctx, team.ActivateInput{Token: token, Name: &name, Password: "password2"})
+				_, errs[i] = svc.ActivateAccount(ctx, models.ActivateInput{Token: token, Name: &name, Password: "password2"})
 			})
 		}
 		wg.Wait()
@@ -79,7 +79,7 @@ func TestSignupCanBeSwitchedOff(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
 		svc := newService(t, d)
 		svc.Config.AllowSignup = false
-		_, err := svc.CreateWorkspace(context.Background(), team.CreateWorkspaceInput{WorkspaceName: "Acme",
+		_, err := svc.CreateWorkspace(context.Background(), models.CreateWorkspaceInput{WorkspaceName: "Acme",
 			OwnerName: "O", OwnerEmail: "o@example.com", Password: "password1"})
 		if !apperr.Is(err, apperr.Forbidden) {
 			t.Fatalf("err = %v, want FORBIDDEN", err)
@@ -101,7 +101,7 @@ func TestBatchLookups(t *testing.T) {
 		ctx := context.Background()
 		var viewers []*auth.Viewer
 		for _, email := range []string{"a@example.com", "b@example.com"} {
-			owner, err := svc.CreateWorkspace(ctx, team.CreateWorkspaceInput{WorkspaceName: "W " + email, OwnerName: "O",
+			owner, err := svc.CreateWorkspace(ctx, models.CreateWorkspaceInput{WorkspaceName: "W " + email, OwnerName: "O",
 				OwnerEmail: email, Password: "password1"})
 			if err != nil {
 				t.Fatal(err)

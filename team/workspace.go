@@ -11,38 +11,30 @@ import (
 	"agentdesk/apperr"
 	"agentdesk/auth"
 	"agentdesk/models"
+	"agentdesk/validate"
 )
-
-// CreateWorkspaceInput is public sign-up.
-type CreateWorkspaceInput struct {
-	WorkspaceName, OwnerName, OwnerEmail, Password string
-	// Client identifies who signs up, for SIGNUP_PER_IP_HOURLY: the
-	// client's IP (IPv6: its /64). Empty for callers that are not a network
-	// client (demo, seed), which are not limited.
-	Client string
-}
 
 // CreateWorkspace creates a workspace, its four built-in roles and its Owner,
 // and signs the Owner in. An email that already has an account must give that
 // account's password (one account, one password).
 // Needs no viewer: public sign-up (ALLOW_SIGNUP).
-func (s *Service) CreateWorkspace(ctx context.Context, in CreateWorkspaceInput) (_ *AuthResult, err error) {
+func (s *Service) CreateWorkspace(ctx context.Context, in models.CreateWorkspaceInput) (_ *models.AuthResult, err error) {
 	if !s.Config.AllowSignup {
 		return nil, apperr.New(apperr.Forbidden, "Sign-up is switched off on this server.")
 	}
-	wsName, err := validName("workspaceName", in.WorkspaceName, 1, 100, "The workspace name")
+	wsName, err := validate.Name("workspaceName", in.WorkspaceName, 1, 100, "The workspace name")
 	if err != nil {
 		return nil, err
 	}
-	ownerName, err := validName("ownerName", in.OwnerName, 1, 100, "The name")
+	ownerName, err := validate.Name("ownerName", in.OwnerName, 1, 100, "The name")
 	if err != nil {
 		return nil, err
 	}
-	email, err := validEmail("ownerEmail", in.OwnerEmail)
+	email, err := validate.Email("ownerEmail", in.OwnerEmail)
 	if err != nil {
 		return nil, err
 	}
-	if err := validPassword("password", in.Password); err != nil {
+	if err := validate.NewPassword("password", in.Password); err != nil {
 		return nil, err
 	}
 	// Spent before the password is hashed or checked, so a refused client
@@ -70,9 +62,9 @@ func (s *Service) CreateWorkspace(ctx context.Context, in CreateWorkspaceInput) 
 		newHash = s.Passwords.Hash(in.Password) // slow: kept out of the transaction
 	}
 
-	var res AuthResult
-	err = s.inTx(ctx, func(tx *gorm.DB) error {
-		now := s.now()
+	var res models.AuthResult
+	err = s.InTx(ctx, func(tx *gorm.DB) error {
+		now := s.Timestamp()
 		// account stays as read before the transaction, so a retried attempt
 		// creates again what the rolled-back one had created.
 		account := account
@@ -114,7 +106,7 @@ func (s *Service) CreateWorkspace(ctx context.Context, in CreateWorkspaceInput) 
 		if err != nil {
 			return err
 		}
-		res = AuthResult{Token: token, ExpiresAt: exp, Agent: &owner}
+		res = models.AuthResult{Token: token, ExpiresAt: exp, Agent: &owner}
 		return nil
 	})
 	if err != nil {
@@ -123,24 +115,17 @@ func (s *Service) CreateWorkspace(ctx context.Context, in CreateWorkspaceInput) 
 	return &res, nil
 }
 
-// UpdateWorkspaceInput changes the workspace's settings; nil leaves a value.
-type UpdateWorkspaceInput struct {
-	Name *string
-	// SeatLimit: 0 means unlimited.
-	SeatLimit *int
-}
-
 // UpdateWorkspace renames the workspace or sets its seat limit
 // (WORKSPACE_MANAGE). A limit below the seats in use is refused.
 // Needs WORKSPACE_MANAGE.
-func (s *Service) UpdateWorkspace(ctx context.Context, v *auth.Viewer, in UpdateWorkspaceInput) (*models.Workspace, error) {
-	if err := requirePermission(v, models.PermWorkspaceManage); err != nil {
+func (s *Service) UpdateWorkspace(ctx context.Context, v *auth.Viewer, in models.UpdateWorkspaceInput) (*models.Workspace, error) {
+	if err := v.Require(models.PermWorkspaceManage); err != nil {
 		return nil, err
 	}
 	updates := map[string]any{}
 	var changes []string
 	if in.Name != nil {
-		name, err := validName("name", *in.Name, 1, 100, "The workspace name")
+		name, err := validate.Name("name", *in.Name, 1, 100, "The workspace name")
 		if err != nil {
 			return nil, err
 		}
@@ -152,7 +137,7 @@ func (s *Service) UpdateWorkspace(ctx context.Context, v *auth.Viewer, in Update
 	}
 	var ws models.Workspace
 	nameUpdates, nameChanges := updates, changes
-	err := s.inTx(ctx, func(tx *gorm.DB) error {
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
 		if err := s.lockWorkspace(tx, v.WorkspaceID); err != nil {
 			return err
 		}
@@ -176,13 +161,13 @@ func (s *Service) UpdateWorkspace(ctx context.Context, v *auth.Viewer, in Update
 			}
 		}
 		if len(updates) > 0 {
-			updates["updated_at"] = s.now()
+			updates["updated_at"] = s.Timestamp()
 			if err := tx.Model(&models.Workspace{ID: v.WorkspaceID}).Updates(updates).Error; err != nil {
 				return err
 			}
 			summary := "Changed workspace " + joinAnd(changes)
 			if err := audit(tx, models.AuditEvent{WorkspaceID: v.WorkspaceID, Action: models.AuditWorkspaceUpdated,
-				ActorID: &v.AgentID, Summary: summary, CreatedAt: s.now()}); err != nil {
+				ActorID: &v.AgentID, Summary: summary, CreatedAt: s.Timestamp()}); err != nil {
 				return err
 			}
 		}
@@ -230,28 +215,21 @@ func (s *Service) accountByEmail(tx *gorm.DB, email string) (*models.Account, er
 	return &a, nil
 }
 
-// LoginInput signs in with email and password.
-type LoginInput struct {
-	Email, Password string
-	// WorkspaceID is needed only when the account is ACTIVE in several.
-	WorkspaceID *int64
-}
-
 // Login answers INVALID_CREDENTIALS for every failure, and spends the same
 // password-hashing time whether or not the email has an account.
 // Needs no viewer.
-func (s *Service) Login(ctx context.Context, in LoginInput) (*AuthResult, error) {
+func (s *Service) Login(ctx context.Context, in models.LoginInput) (*models.AuthResult, error) {
 	fail := apperr.New(apperr.InvalidCredentials, "Wrong email or password.")
-	// No account has an address that validEmail refuses, so saying so
+	// No account has an address that validate.Email refuses, so saying so
 	// reveals nothing; and a NUL or a megabyte never reaches the database.
-	email, err := validEmail("email", in.Email)
+	email, err := validate.Email("email", in.Email)
 	if err != nil {
 		return nil, err
 	}
-	// No password is longer than validPassword allows (128 characters, at
+	// No password is longer than validate.NewPassword allows (128 characters, at
 	// most 512 bytes): a longer one is wrong for every account, and hashing
 	// a megabyte would cost more than a normal attempt.
-	if len(in.Password) > maxPasswordBytes {
+	if len(in.Password) > validate.MaxPasswordBytes {
 		return nil, fail
 	}
 	tx := s.DB.WithContext(ctx)
@@ -281,10 +259,10 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*AuthResult, error)
 		// The password was right, so telling this reveals nothing new.
 		return nil, apperr.Input("workspaceId", "This account is active in several workspaces; choose one with workspaceId.")
 	}
-	var res AuthResult
-	err = s.inTx(ctx, func(tx *gorm.DB) error {
+	var res models.AuthResult
+	err = s.InTx(ctx, func(tx *gorm.DB) error {
 		token, exp, err := s.Sessions.Create(tx, agents[0].ID)
-		res = AuthResult{Token: token, ExpiresAt: exp, Agent: &agents[0]}
+		res = models.AuthResult{Token: token, ExpiresAt: exp, Agent: &agents[0]}
 		return err
 	})
 	if err != nil {

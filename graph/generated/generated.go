@@ -7,7 +7,6 @@ import (
 	"agentdesk/graph/model"
 	"agentdesk/graph/scalar"
 	"agentdesk/models"
-	"agentdesk/team"
 	"bytes"
 	"context"
 	"errors"
@@ -278,7 +277,7 @@ type AgentResolver interface {
 
 	Roles(ctx context.Context, objs []*models.Agent) ([][]*models.Role, error)
 	Permissions(ctx context.Context, objs []*models.Agent) ([][]models.Permission, error)
-	Invitation(ctx context.Context, objs []*models.Agent) ([]*team.Invitation, error)
+	Invitation(ctx context.Context, objs []*models.Agent) ([]*models.Invitation, error)
 
 	ActivatedAt(ctx context.Context, obj *models.Agent) (*time.Time, error)
 	RemovedAt(ctx context.Context, obj *models.Agent) (*time.Time, error)
@@ -313,7 +312,7 @@ type ConversationConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.ConversationConnection) (int, error)
 }
 type InvitationResolver interface {
-	InvitedBy(ctx context.Context, objs []*team.Invitation) ([]*models.Agent, error)
+	InvitedBy(ctx context.Context, objs []*models.Invitation) ([]*models.Agent, error)
 }
 type MessageResolver interface {
 	ID(ctx context.Context, obj *models.Message) (string, error)
@@ -353,7 +352,7 @@ type QueryResolver interface {
 	Conversations(ctx context.Context, first *int, after *string, filter *model.ConversationFilter) (*model.ConversationConnection, error)
 	Conversation(ctx context.Context, id string) (*models.Conversation, error)
 	AuditLog(ctx context.Context, first *int, after *string) (*model.AuditEventConnection, error)
-	Invitation(ctx context.Context, token string) (*team.InvitationPreview, error)
+	Invitation(ctx context.Context, token string) (*models.InvitationPreview, error)
 }
 type RoleResolver interface {
 	ID(ctx context.Context, obj *models.Role) (string, error)
@@ -3132,8 +3131,8 @@ func (ec *executionContext) _Agent_invitation(ctx context.Context, field graphql
 			return ec.resolveBatch_Agent_invitation(ctx, field, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *team.Invitation) graphql.Marshaler {
-			return ec.marshalOInvitation2ᚖagentdeskᚋteamᚐInvitation(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Invitation) graphql.Marshaler {
+			return ec.marshalOInvitation2ᚖagentdeskᚋmodelsᚐInvitation(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3157,7 +3156,7 @@ func (ec *executionContext) resolveBatch_Agent_invitation(ctx context.Context, f
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Invitation(ctx, batch.Parents)
 		})
-		return graphql.ResolveBatchGroupResult[*team.Invitation](
+		return graphql.ResolveBatchGroupResult[*models.Invitation](
 			ctx,
 			batch.Index,
 			len(batch.Parents),
@@ -3167,7 +3166,7 @@ func (ec *executionContext) resolveBatch_Agent_invitation(ctx context.Context, f
 		)
 	}
 	results, err := resolver.Invitation(ctx, []*models.Agent{obj})
-	return graphql.ResolveBatchSingleResult[*team.Invitation](
+	return graphql.ResolveBatchSingleResult[*models.Invitation](
 		ctx,
 		results,
 		err,
@@ -4690,7 +4689,7 @@ func (ec *executionContext) fieldContext_DeleteRolePayload_deletedRoleId(_ conte
 	return graphql.NewScalarFieldContext("DeleteRolePayload", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Invitation_sentAt(ctx context.Context, field graphql.CollectedField, obj *team.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_sentAt(ctx context.Context, field graphql.CollectedField, obj *models.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4713,7 +4712,7 @@ func (ec *executionContext) fieldContext_Invitation_sentAt(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Invitation_expiresAt(ctx context.Context, field graphql.CollectedField, obj *team.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4736,7 +4735,7 @@ func (ec *executionContext) fieldContext_Invitation_expiresAt(_ context.Context,
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Invitation_expired(ctx context.Context, field graphql.CollectedField, obj *team.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_expired(ctx context.Context, field graphql.CollectedField, obj *models.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4759,7 +4758,7 @@ func (ec *executionContext) fieldContext_Invitation_expired(_ context.Context, f
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _Invitation_sendCount(ctx context.Context, field graphql.CollectedField, obj *team.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_sendCount(ctx context.Context, field graphql.CollectedField, obj *models.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4782,7 +4781,7 @@ func (ec *executionContext) fieldContext_Invitation_sendCount(_ context.Context,
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Invitation_deliveryStatus(ctx context.Context, field graphql.CollectedField, obj *team.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_deliveryStatus(ctx context.Context, field graphql.CollectedField, obj *models.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4805,7 +4804,7 @@ func (ec *executionContext) fieldContext_Invitation_deliveryStatus(_ context.Con
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "EmailDeliveryStatus")
 }
 
-func (ec *executionContext) _Invitation_invitedBy(ctx context.Context, field graphql.CollectedField, obj *team.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_invitedBy(ctx context.Context, field graphql.CollectedField, obj *models.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4836,9 +4835,9 @@ func (ec *executionContext) fieldContext_Invitation_invitedBy(_ context.Context,
 	}
 	return fc, nil
 }
-func (ec *executionContext) resolveBatch_Invitation_invitedBy(ctx context.Context, field graphql.CollectedField, obj *team.Invitation) (any, error) {
+func (ec *executionContext) resolveBatch_Invitation_invitedBy(ctx context.Context, field graphql.CollectedField, obj *models.Invitation) (any, error) {
 	resolver := ec.Resolvers.Invitation()
-	if batch, ok := graphql.BatchParentsFor[*team.Invitation](ctx, "Invitation"); ok {
+	if batch, ok := graphql.BatchParentsFor[*models.Invitation](ctx, "Invitation"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.InvitedBy(ctx, batch.Parents)
 		})
@@ -4851,7 +4850,7 @@ func (ec *executionContext) resolveBatch_Invitation_invitedBy(ctx context.Contex
 			batch.IndexMap,
 		)
 	}
-	results, err := resolver.InvitedBy(ctx, []*team.Invitation{obj})
+	results, err := resolver.InvitedBy(ctx, []*models.Invitation{obj})
 	return graphql.ResolveBatchSingleResult[*models.Agent](
 		ctx,
 		results,
@@ -4860,7 +4859,7 @@ func (ec *executionContext) resolveBatch_Invitation_invitedBy(ctx context.Contex
 	)
 }
 
-func (ec *executionContext) _InvitationPreview_email(ctx context.Context, field graphql.CollectedField, obj *team.InvitationPreview) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvitationPreview_email(ctx context.Context, field graphql.CollectedField, obj *models.InvitationPreview) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4883,7 +4882,7 @@ func (ec *executionContext) fieldContext_InvitationPreview_email(_ context.Conte
 	return graphql.NewScalarFieldContext("InvitationPreview", field, false, false, "String")
 }
 
-func (ec *executionContext) _InvitationPreview_workspaceName(ctx context.Context, field graphql.CollectedField, obj *team.InvitationPreview) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvitationPreview_workspaceName(ctx context.Context, field graphql.CollectedField, obj *models.InvitationPreview) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4906,7 +4905,7 @@ func (ec *executionContext) fieldContext_InvitationPreview_workspaceName(_ conte
 	return graphql.NewScalarFieldContext("InvitationPreview", field, false, false, "String")
 }
 
-func (ec *executionContext) _InvitationPreview_invitedByName(ctx context.Context, field graphql.CollectedField, obj *team.InvitationPreview) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvitationPreview_invitedByName(ctx context.Context, field graphql.CollectedField, obj *models.InvitationPreview) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4929,7 +4928,7 @@ func (ec *executionContext) fieldContext_InvitationPreview_invitedByName(_ conte
 	return graphql.NewScalarFieldContext("InvitationPreview", field, false, false, "String")
 }
 
-func (ec *executionContext) _InvitationPreview_expiresAt(ctx context.Context, field graphql.CollectedField, obj *team.InvitationPreview) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvitationPreview_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.InvitationPreview) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4952,7 +4951,7 @@ func (ec *executionContext) fieldContext_InvitationPreview_expiresAt(_ context.C
 	return graphql.NewScalarFieldContext("InvitationPreview", field, false, false, "Time")
 }
 
-func (ec *executionContext) _InvitationPreview_existingAccount(ctx context.Context, field graphql.CollectedField, obj *team.InvitationPreview) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvitationPreview_existingAccount(ctx context.Context, field graphql.CollectedField, obj *models.InvitationPreview) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6919,8 +6918,8 @@ func (ec *executionContext) _Query_invitation(ctx context.Context, field graphql
 			return ec.Resolvers.Query().Invitation(ctx, fc.Args["token"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *team.InvitationPreview) graphql.Marshaler {
-			return ec.marshalNInvitationPreview2ᚖagentdeskᚋteamᚐInvitationPreview(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *models.InvitationPreview) graphql.Marshaler {
+			return ec.marshalNInvitationPreview2ᚖagentdeskᚋmodelsᚐInvitationPreview(ctx, selections, v)
 		},
 		true,
 		true,
@@ -10212,7 +10211,7 @@ func (ec *executionContext) _DeleteRolePayload(ctx context.Context, sel ast.Sele
 
 var invitationImplementors = []string{"Invitation"}
 
-func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSet, obj *team.Invitation) graphql.Marshaler {
+func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSet, obj *models.Invitation) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, invitationImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -10265,7 +10264,7 @@ func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSe
 
 var invitationPreviewImplementors = []string{"InvitationPreview"}
 
-func (ec *executionContext) _InvitationPreview(ctx context.Context, sel ast.SelectionSet, obj *team.InvitationPreview) graphql.Marshaler {
+func (ec *executionContext) _InvitationPreview(ctx context.Context, sel ast.SelectionSet, obj *models.InvitationPreview) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, invitationPreviewImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -11764,7 +11763,7 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	return res
 }
 
-func (ec *executionContext) marshalNInvitationPreview2ᚖagentdeskᚋteamᚐInvitationPreview(ctx context.Context, sel ast.SelectionSet, v *team.InvitationPreview) graphql.Marshaler {
+func (ec *executionContext) marshalNInvitationPreview2ᚖagentdeskᚋmodelsᚐInvitationPreview(ctx context.Context, sel ast.SelectionSet, v *models.InvitationPreview) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "InvitationPreview!")
 		return graphql.Null
@@ -12500,7 +12499,7 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	return res
 }
 
-func (ec *executionContext) marshalOInvitation2ᚖagentdeskᚋteamᚐInvitation(ctx context.Context, sel ast.SelectionSet, v *team.Invitation) graphql.Marshaler {
+func (ec *executionContext) marshalOInvitation2ᚖagentdeskᚋmodelsᚐInvitation(ctx context.Context, sel ast.SelectionSet, v *models.Invitation) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -3,12 +3,16 @@
 package teamtest
 
 import (
+	"context"
+	"regexp"
 	"testing"
 	"time"
 
 	"agentdesk/auth"
 	"agentdesk/db"
 	"agentdesk/jobs"
+	"agentdesk/models"
+	"agentdesk/sessions"
 	"agentdesk/team"
 )
 
@@ -34,9 +38,75 @@ func New(t testing.TB, database *db.DB, now func() time.Time) *team.Service {
 	}
 	return &team.Service{
 		DB: database, Now: now, Emails: queue,
-		Sessions:  &auth.Sessions{DB: database.DB, TTL: 720 * time.Hour, Now: now},
+		Sessions:  &sessions.Store{DB: database.DB, TTL: 720 * time.Hour, Now: now},
 		Passwords: auth.NewPasswords(CheapArgon2),
 		Config: team.Config{PublicURL: PublicURL, AllowSignup: true,
 			InvitationTTL: 168 * time.Hour, ResendCooldown: 60 * time.Second},
 	}
+}
+
+// tokenInEmail finds the activation token in an email's text.
+var tokenInEmail = regexp.MustCompile(`token=([A-Za-z0-9_-]+)`)
+
+// SignUp creates a workspace with email as its Owner and returns the
+// Owner's viewer.
+func SignUp(t testing.TB, svc *team.Service, email string) *auth.Viewer {
+	t.Helper()
+	ctx := context.Background()
+	res, err := svc.CreateWorkspace(ctx, models.CreateWorkspaceInput{WorkspaceName: "W " + email, OwnerName: "O",
+		OwnerEmail: email, Password: "password1"})
+	return signedIn(t, svc, res, err)
+}
+
+// signedIn is the viewer of a sign-in's session.
+func signedIn(t testing.TB, svc *team.Service, res *models.AuthResult, err error) *auth.Viewer {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := svc.Sessions.ResolveViewer(context.Background(), res.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// RoleID returns the id of the role named name in v's workspace.
+func RoleID(t testing.TB, svc *team.Service, v *auth.Viewer, name string) int64 {
+	t.Helper()
+	roles, err := svc.Roles(context.Background(), v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range roles {
+		if r.Name == name {
+			return r.ID
+		}
+	}
+	t.Fatalf("no role %q", name)
+	return 0
+}
+
+// Join invites email into owner's workspace with the named roles and
+// activates it with the link of the email it was sent, returning the new
+// agent's viewer.
+func Join(t testing.TB, svc *team.Service, owner *auth.Viewer, email string, roleNames ...string) *auth.Viewer {
+	t.Helper()
+	ctx := context.Background()
+	ids := make([]int64, len(roleNames))
+	for i, n := range roleNames {
+		ids[i] = RoleID(t, svc, owner, n)
+	}
+	agent, err := svc.InviteAgent(ctx, owner, email, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mail models.Email
+	if err := svc.DB.Where("agent_id = ?", agent.ID).Order("id DESC").Take(&mail).Error; err != nil {
+		t.Fatal(err)
+	}
+	name := "Member"
+	res, err := svc.ActivateAccount(ctx, models.ActivateInput{Token: tokenInEmail.FindStringSubmatch(mail.BodyText)[1],
+		Name: &name, Password: "password2"})
+	return signedIn(t, svc, res, err)
 }

@@ -1,4 +1,8 @@
-package auth
+// Package sessions is the GORM store behind auth: it issues, resolves and
+// revokes session tokens, and reads the roles a viewer's permissions come
+// from. What the GraphQL layer needs of a request's viewer is in auth, which
+// knows no database.
+package sessions
 
 import (
 	"context"
@@ -7,20 +11,21 @@ import (
 	"gorm.io/gorm"
 
 	"agentdesk/apperr"
+	"agentdesk/auth"
 	database "agentdesk/db"
 	"agentdesk/models"
 )
 
-// Sessions issues, resolves and revokes session tokens.
-type Sessions struct {
+// Store issues, resolves and revokes session tokens.
+type Store struct {
 	DB  *gorm.DB
 	TTL time.Duration
 	Now func() time.Time
 }
 
 // Create issues a session for the agent inside tx and returns its token.
-func (s *Sessions) Create(tx *gorm.DB, agentID int64) (token string, expiresAt time.Time, err error) {
-	token, hash := NewToken()
+func (s *Store) Create(tx *gorm.DB, agentID int64) (token string, expiresAt time.Time, err error) {
+	token, hash := auth.NewToken()
 	now := s.Now()
 	sess := models.Session{AgentID: agentID, TokenHash: hash, ExpiresAt: now.Add(s.TTL), CreatedAt: now}
 	if err := tx.Create(&sess).Error; err != nil {
@@ -30,9 +35,9 @@ func (s *Sessions) Create(tx *gorm.DB, agentID int64) (token string, expiresAt t
 }
 
 // Revoke ends the session of token (a no-op if it is already dead).
-func (s *Sessions) Revoke(ctx context.Context, token string) error {
+func (s *Store) Revoke(ctx context.Context, token string) error {
 	return s.DB.WithContext(ctx).Model(&models.Session{}).
-		Where("token_hash = ? AND revoked_at IS NULL", HashToken(token)).
+		Where("token_hash = ? AND revoked_at IS NULL", auth.HashToken(token)).
 		Update("revoked_at", s.Now()).Error
 }
 
@@ -43,17 +48,17 @@ func RevokeAgent(tx *gorm.DB, agentID int64, now time.Time) error {
 		Update("revoked_at", now).Error
 }
 
-// ResolveViewer implements ViewerResolver: a live session of an ACTIVE agent,
+// ResolveViewer implements auth.ViewerResolver: a live session of an ACTIVE agent,
 // with the permissions of the roles the agent holds at this moment. It runs
 // on every request, so both reads are scanned directly, without GORM's
-// reflection (see team/scan.go).
-func (s *Sessions) ResolveViewer(ctx context.Context, token string) (*Viewer, error) {
+// reflection (see db/pages.go).
+func (s *Store) ResolveViewer(ctx context.Context, token string) (*auth.Viewer, error) {
 	db := s.DB.WithContext(ctx)
 	var row struct{ SessionID, AgentID, WorkspaceID int64 }
 	err := database.ScanRows(db.Raw(`SELECT s.id, a.id, a.workspace_id
 		FROM sessions s JOIN agents a ON a.id = s.agent_id
 		WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ? AND a.status = ?`,
-		HashToken(token), s.Now(), models.AgentActive), func(r database.RowScanner) error {
+		auth.HashToken(token), s.Now(), models.AgentActive), func(r database.RowScanner) error {
 		return r.Scan(&row.SessionID, &row.AgentID, &row.WorkspaceID)
 	})
 	if err != nil {
@@ -66,7 +71,7 @@ func (s *Sessions) ResolveViewer(ctx context.Context, token string) (*Viewer, er
 	if err != nil {
 		return nil, err
 	}
-	v := &Viewer{AgentID: row.AgentID, WorkspaceID: row.WorkspaceID, SessionID: row.SessionID, Roles: roles}
+	v := &auth.Viewer{AgentID: row.AgentID, WorkspaceID: row.WorkspaceID, SessionID: row.SessionID, Roles: roles}
 	v.Permissions, v.IsOwner = roles.Permissions(), roles.HasOwner()
 	return v, nil
 }

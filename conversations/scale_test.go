@@ -3,12 +3,12 @@
 // The scale check of the conversation lists (not in the default test run):
 //
 //	TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable \
-//	  go test -tags scale -run TestConversationListsAtScale -v -timeout 30m ./team/
+//	  go test -tags scale -run TestConversationListsAtScale -v -timeout 30m ./conversations/
 //
 // It loads 10,000 and 1,000,000 conversations into two workspaces of one
 // PostgreSQL database and prints, for the first page of each filter, the
 // median latency at both sizes and whether the plan reads an index.
-package team_test
+package conversations_test
 
 import (
 	"context"
@@ -23,9 +23,11 @@ import (
 	"gorm.io/gorm/logger"
 
 	"agentdesk/auth"
+	"agentdesk/conversations"
 	"agentdesk/db"
 	"agentdesk/db/dbtest"
 	"agentdesk/models"
+	"agentdesk/paging"
 	"agentdesk/team"
 	"agentdesk/team/teamtest"
 )
@@ -58,7 +60,7 @@ type scaleWorkspace struct {
 // unassigned, 4% on removed agents.
 func seed(t *testing.T, svc *team.Service, name string, n int) scaleWorkspace {
 	ctx := context.Background()
-	res, err := svc.CreateWorkspace(ctx, team.CreateWorkspaceInput{WorkspaceName: name, OwnerName: "Owner",
+	res, err := svc.CreateWorkspace(ctx, models.CreateWorkspaceInput{WorkspaceName: name, OwnerName: "Owner",
 		OwnerEmail: strings.ToLower(name) + "@scale.test", Password: "password1"})
 	if err != nil {
 		t.Fatal(err)
@@ -106,6 +108,7 @@ func TestConversationListsAtScale(t *testing.T) {
 	last := &lastSQL{}
 	database := dbtest.Open(t, db.Postgres, last)
 	svc := teamtest.New(t, database, nil)
+	conv := &conversations.Service{Team: svc}
 
 	start := time.Now()
 	small := seed(t, svc, "Small", 10_000)
@@ -116,25 +119,25 @@ func TestConversationListsAtScale(t *testing.T) {
 	caution := models.CautionAssigneeRemoved
 	cases := []struct {
 		name   string
-		filter func(w scaleWorkspace) team.ConversationFilter
+		filter func(w scaleWorkspace) models.ConversationFilter
 		agent  bool // as an Agent (own + unassigned) rather than the Owner
 	}{
-		{"all (newest activity first)", func(scaleWorkspace) team.ConversationFilter { return team.ConversationFilter{} }, false},
-		{"status: OPEN", func(scaleWorkspace) team.ConversationFilter {
-			return team.ConversationFilter{Statuses: []models.ConversationStatus{open}}
+		{"all (newest activity first)", func(scaleWorkspace) models.ConversationFilter { return models.ConversationFilter{} }, false},
+		{"status: OPEN", func(scaleWorkspace) models.ConversationFilter {
+			return models.ConversationFilter{Statuses: []models.ConversationStatus{open}}
 		}, false},
-		{"channel: EMAIL", func(scaleWorkspace) team.ConversationFilter {
-			return team.ConversationFilter{Channels: []models.Channel{email}}
+		{"channel: EMAIL", func(scaleWorkspace) models.ConversationFilter {
+			return models.ConversationFilter{Channels: []models.Channel{email}}
 		}, false},
-		{"assigneeId", func(w scaleWorkspace) team.ConversationFilter {
-			return team.ConversationFilter{AssigneeID: &w.assignee}
+		{"assigneeId", func(w scaleWorkspace) models.ConversationFilter {
+			return models.ConversationFilter{AssigneeID: &w.assignee}
 		}, false},
-		{"unassigned: true", func(scaleWorkspace) team.ConversationFilter { return team.ConversationFilter{Unassigned: &yes} }, false},
-		{"unassigned: false", func(scaleWorkspace) team.ConversationFilter { return team.ConversationFilter{Unassigned: &no} }, false},
-		{"caution: ASSIGNEE_REMOVED", func(scaleWorkspace) team.ConversationFilter { return team.ConversationFilter{Caution: &caution} }, false},
-		{"as an Agent (own + unassigned)", func(scaleWorkspace) team.ConversationFilter { return team.ConversationFilter{} }, true},
+		{"unassigned: true", func(scaleWorkspace) models.ConversationFilter { return models.ConversationFilter{Unassigned: &yes} }, false},
+		{"unassigned: false", func(scaleWorkspace) models.ConversationFilter { return models.ConversationFilter{Unassigned: &no} }, false},
+		{"caution: ASSIGNEE_REMOVED", func(scaleWorkspace) models.ConversationFilter { return models.ConversationFilter{Caution: &caution} }, false},
+		{"as an Agent (own + unassigned)", func(scaleWorkspace) models.ConversationFilter { return models.ConversationFilter{} }, true},
 	}
-	measure := func(w scaleWorkspace, filter team.ConversationFilter, asAgent bool) (time.Duration, string) {
+	measure := func(w scaleWorkspace, filter models.ConversationFilter, asAgent bool) (time.Duration, string) {
 		v := w.owner
 		if asAgent {
 			v = w.agent
@@ -143,7 +146,7 @@ func TestConversationListsAtScale(t *testing.T) {
 		var runs []time.Duration
 		for i := range 60 {
 			t0 := time.Now()
-			rows, _, err := svc.ListConversations(ctx, v, filter, team.Page{First: 20})
+			rows, _, err := conv.ListConversations(ctx, v, filter, paging.Page{First: 20})
 			d := time.Since(t0)
 			if err != nil || len(rows) == 0 {
 				t.Fatalf("list: %d rows, %v", len(rows), err)

@@ -1,4 +1,4 @@
-package team
+package validate
 
 import (
 	"strings"
@@ -37,21 +37,21 @@ func FuzzEmail(f *testing.F) {
 		if key := ratelimit.KeyOf("password|" + norm); len(key) != 32 {
 			t.Fatalf("limiter key of %d bytes", len(key))
 		}
-		email, err := validEmail("email", raw)
+		email, err := Email("email", raw)
 		if err != nil {
 			if e, ok := apperr.As(err); !ok || e.Code != apperr.BadUserInput || e.Field != "email" {
-				t.Fatalf("validEmail(%q): %v, want BAD_USER_INPUT on email", raw, err)
+				t.Fatalf("Email(%q): %v, want BAD_USER_INPUT on email", raw, err)
 			}
 			return
 		}
 		if len(email) > MaxEmailLength || email != norm {
-			t.Fatalf("validEmail(%q) = %q", raw, email)
+			t.Fatalf("Email(%q) = %q", raw, email)
 		}
-		if again, err := validEmail("email", email); err != nil || again != email {
-			t.Fatalf("validEmail is not idempotent: %q -> %q -> %q, %v", raw, email, again, err)
+		if again, err := Email("email", email); err != nil || again != email {
+			t.Fatalf("Email is not idempotent: %q -> %q -> %q, %v", raw, email, again, err)
 		}
 		if strings.ContainsAny(email, "\r\n\x00") {
-			t.Fatalf("validEmail accepted a control character: %q", email)
+			t.Fatalf("Email accepted a control character: %q", email)
 		}
 	})
 }

@@ -1,33 +1,40 @@
-package team
+// Package conversations holds the rules of customer conversations, their
+// messages and contacts (BEHAVIOUR.md §5): who sees which conversation,
+// assignment, replies. Agents, roles and the transaction every rule runs in
+// come from package team; the caution badge, which joins the two, is
+// defined once in models (models/conversation.go). It knows nothing of
+// GraphQL.
+package conversations
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
-	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"agentdesk/apperr"
 	"agentdesk/auth"
+	"agentdesk/db"
 	"agentdesk/models"
+	"agentdesk/paging"
+	"agentdesk/sessions"
+	"agentdesk/team"
+	"agentdesk/validate"
 )
+
+// Service applies the rules of conversations against the database.
+type Service struct {
+	// Team owns the agents conversations are assigned to, and the
+	// transactions and clock all rules share.
+	Team *team.Service
+}
 
 // Conversations (BEHAVIOUR.md §5). Visibility: with CONVERSATIONS_READ_ALL the
 // whole workspace; without it, the caller's own and unassigned ones. Anything
 // else does not exist for the caller (NOT_FOUND).
-
-// ConversationFilter narrows the conversation list.
-type ConversationFilter struct {
-	Statuses   []models.ConversationStatus
-	Channels   []models.Channel
-	AssigneeID *int64
-	// Unassigned: true only unassigned, false only assigned.
-	Unassigned *bool
-	// Caution: only conversations showing this badge (the "needs attention" list).
-	Caution *models.ConversationCaution
-}
 
 // visibleTo limits q (on conversations) to what v may see.
 func visibleTo(q *gorm.DB, v *auth.Viewer) *gorm.DB {
@@ -38,8 +45,8 @@ func visibleTo(q *gorm.DB, v *auth.Viewer) *gorm.DB {
 	return q
 }
 
-func (s *Service) conversationQuery(ctx context.Context, v *auth.Viewer, f ConversationFilter) *gorm.DB {
-	q := visibleTo(s.DB.WithContext(ctx).Model(&models.Conversation{}), v)
+func (s *Service) conversationQuery(ctx context.Context, v *auth.Viewer, f models.ConversationFilter) *gorm.DB {
+	q := visibleTo(s.Team.DB.WithContext(ctx).Model(&models.Conversation{}), v)
 	if len(f.Statuses) > 0 {
 		q = q.Where("conversations.status IN ?", f.Statuses)
 	}
@@ -57,43 +64,38 @@ func (s *Service) conversationQuery(ctx context.Context, v *auth.Viewer, f Conve
 		}
 	}
 	if f.Caution != nil {
-		// Derived from the assignee's status, never stored (see models.CautionFor).
-		q = q.Where("conversations.assignee_id IN (SELECT id FROM agents WHERE workspace_id = ? AND status <> ?)",
-			v.WorkspaceID, models.AgentActive)
+		cond, args := models.CautionSQL(v.WorkspaceID)
+		q = q.Where(cond, args...)
 	}
 	return q
-}
-
-// ConversationCursor is the keyset position of a conversation in the lists.
-func ConversationCursor(c *models.Conversation) Cursor {
-	return Cursor{Key: c.ActivityAt.UTC().Format(time.RFC3339Nano), ID: c.ID}
 }
 
 // ListConversations returns one page of the visible conversations, newest
 // activity first, and whether more follow.
 // Needs a viewer only: without CONVERSATIONS_READ_ALL the list holds the
 // viewer's own and unassigned conversations.
-func (s *Service) ListConversations(ctx context.Context, v *auth.Viewer, f ConversationFilter, p Page) ([]models.Conversation, bool, error) {
-	if err := CheckFirst(p.First); err != nil {
+func (s *Service) ListConversations(ctx context.Context, v *auth.Viewer, f models.ConversationFilter, p paging.Page) ([]models.Conversation, bool, error) {
+	if err := paging.CheckFirst(p.First); err != nil {
 		return nil, false, err
 	}
-	if err := ConversationScope(f).Check(p.After); err != nil {
+	if err := models.ConversationScope(f).Check(p.After); err != nil {
 		return nil, false, err
 	}
-	q, err := keyset(s.conversationQuery(ctx, v, f), "conversations.activity_at", "conversations.id", true, p, timeKey)
+	q, err := db.Keyset(s.conversationQuery(ctx, v, f), "conversations.activity_at", "conversations.id", true, p, db.TimeKey)
 	if err != nil {
 		return nil, false, err
 	}
-	convs, err := scanAll[models.Conversation](q.Select(models.ConversationColumns), p.First+1)
+	convs, err := db.ScanAll[models.Conversation](q.Select(models.ConversationColumns), p.First+1)
 	if err != nil {
 		return nil, false, err
 	}
-	return trimPage(convs, p.First)
+	page, hasNext := paging.Trim(convs, p.First)
+	return page, hasNext, nil
 }
 
 // CountConversations counts the visible conversations a filter matches.
 // Needs a viewer only, filtered like ListConversations.
-func (s *Service) CountConversations(ctx context.Context, v *auth.Viewer, f ConversationFilter) (int, error) {
+func (s *Service) CountConversations(ctx context.Context, v *auth.Viewer, f models.ConversationFilter) (int, error) {
 	var n int64
 	err := s.conversationQuery(ctx, v, f).Count(&n).Error
 	return int(n), err
@@ -112,51 +114,43 @@ func visibleConversation(tx *gorm.DB, v *auth.Viewer, id int64) (*models.Convers
 // Needs a viewer only: without CONVERSATIONS_READ_ALL another agent's
 // conversation is NOT_FOUND.
 func (s *Service) Conversation(ctx context.Context, v *auth.Viewer, id int64) (*models.Conversation, error) {
-	return visibleConversation(s.DB.WithContext(ctx), v, id)
-}
-
-// CreateConversationInput is a conversation started by a contact's message.
-type CreateConversationInput struct {
-	Channel                                 models.Channel
-	Subject                                 *string
-	ContactName, ContactEmail, ContactPhone *string
-	Message                                 string
+	return visibleConversation(s.Team.DB.WithContext(ctx), v, id)
 }
 
 // CreateConversation records a contact's first message as a new, OPEN,
 // unassigned conversation. A contact is reused by email within the workspace.
 // Needs CONVERSATIONS_REPLY.
-func (s *Service) CreateConversation(ctx context.Context, v *auth.Viewer, in CreateConversationInput) (*models.Conversation, error) {
-	if err := requirePermission(v, models.PermConversationsReply); err != nil {
+func (s *Service) CreateConversation(ctx context.Context, v *auth.Viewer, in models.CreateConversationInput) (*models.Conversation, error) {
+	if err := v.Require(models.PermConversationsReply); err != nil {
 		return nil, err
 	}
-	subject, err := optionalName("subject", in.Subject, 200, "The subject")
+	subject, err := validate.OptionalName("subject", in.Subject, 200, "The subject")
 	if err != nil {
 		return nil, err
 	}
-	name, err := optionalName("contactName", in.ContactName, 100, "The contact's name")
+	name, err := validate.OptionalName("contactName", in.ContactName, 100, "The contact's name")
 	if err != nil {
 		return nil, err
 	}
-	phone, err := optionalName("contactPhone", in.ContactPhone, 32, "The phone number")
+	phone, err := validate.OptionalName("contactPhone", in.ContactPhone, 32, "The phone number")
 	if err != nil {
 		return nil, err
 	}
 	var email *string
 	if in.ContactEmail != nil && strings.TrimSpace(*in.ContactEmail) != "" {
-		e, err := validEmail("contactEmail", *in.ContactEmail)
+		e, err := validate.Email("contactEmail", *in.ContactEmail)
 		if err != nil {
 			return nil, err
 		}
 		email = &e
 	}
-	body, err := validText("message", in.Message, 1, 10000, "The message")
+	body, err := validate.Text("message", in.Message, 1, 10000, "The message")
 	if err != nil {
 		return nil, err
 	}
 	var conv models.Conversation
-	err = s.inTx(ctx, func(tx *gorm.DB) error {
-		now := s.now()
+	err = s.Team.InTx(ctx, func(tx *gorm.DB) error {
+		now := s.Team.Timestamp()
 		contact := models.Contact{WorkspaceID: v.WorkspaceID, Name: name, Email: email, Phone: phone, CreatedAt: now}
 		found := false
 		if email != nil {
@@ -209,7 +203,7 @@ func assignee(tx *gorm.DB, workspaceID, agentID int64, field string) (*models.Ag
 	if a.Status != models.AgentActive {
 		return nil, apperr.Input(field, "Only an active agent can be assigned conversations; this one is %s.", a.Status)
 	}
-	roles, err := auth.RolesOf(tx, a.ID)
+	roles, err := sessions.RolesOf(tx, a.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -223,35 +217,26 @@ func assignee(tx *gorm.DB, workspaceID, agentID int64, field string) (*models.Ag
 // unassigns it (agentID nil).
 // Needs CONVERSATIONS_ASSIGN.
 func (s *Service) AssignConversation(ctx context.Context, v *auth.Viewer, conversationID int64, agentID *int64) (*models.Conversation, error) {
-	if err := requirePermission(v, models.PermConversationsAssign); err != nil {
+	if err := v.Require(models.PermConversationsAssign); err != nil {
 		return nil, err
 	}
-	var conv *models.Conversation
-	err := s.inTx(ctx, func(tx *gorm.DB) error {
-		var err error
-		if conv, err = visibleConversation(tx, v, conversationID); err != nil {
-			return err
-		}
-		summary := summaryf("Unassigned conversation #%d", conv.ID)
+	return s.changeVisible(ctx, v, conversationID, func(tx *gorm.DB, conv *models.Conversation) error {
+		summary := fmt.Sprintf("Unassigned conversation #%d", conv.ID)
 		if agentID != nil {
 			a, err := assignee(tx, v.WorkspaceID, *agentID, "agentId")
 			if err != nil {
 				return err
 			}
-			summary = summaryf("Assigned conversation #%d to %s", conv.ID, a.Email)
+			summary = fmt.Sprintf("Assigned conversation #%d to %s", conv.ID, a.Email)
 		}
-		now := s.now()
+		now := s.Team.Timestamp()
 		conv.AssigneeID, conv.UpdatedAt = agentID, now
 		if err := tx.Model(conv).Updates(map[string]any{"assignee_id": agentID, "updated_at": now}).Error; err != nil {
 			return err
 		}
-		return audit(tx, models.AuditEvent{WorkspaceID: v.WorkspaceID, Action: models.AuditConversationAssigned,
-			ActorID: &v.AgentID, TargetAgentID: agentID, Summary: summary, CreatedAt: now})
+		return tx.Create(&models.AuditEvent{WorkspaceID: v.WorkspaceID, Action: models.AuditConversationAssigned,
+			ActorID: &v.AgentID, TargetAgentID: agentID, Summary: summary, CreatedAt: now}).Error
 	})
-	if err != nil {
-		return nil, err
-	}
-	return conv, nil
 }
 
 // ReassignConversations moves the visible conversations of one agent (a
@@ -259,10 +244,10 @@ func (s *Service) AssignConversation(ctx context.Context, v *auth.Viewer, conver
 // to another agent, or unassigns them. Returns how many moved.
 // Needs CONVERSATIONS_ASSIGN.
 func (s *Service) ReassignConversations(ctx context.Context, v *auth.Viewer, fromID int64, toID *int64, statuses []models.ConversationStatus) (int, error) {
-	if err := requirePermission(v, models.PermConversationsAssign); err != nil {
+	if err := v.Require(models.PermConversationsAssign); err != nil {
 		return 0, err
 	}
-	if err := CheckListLen("status", len(statuses)); err != nil {
+	if err := validate.CheckListLen("status", len(statuses)); err != nil {
 		return 0, err
 	}
 	if len(statuses) == 0 {
@@ -272,8 +257,8 @@ func (s *Service) ReassignConversations(ctx context.Context, v *auth.Viewer, fro
 		return 0, apperr.Input("toAgentId", "Choose another agent than the one the conversations come from.")
 	}
 	moved := 0
-	err := s.inTx(ctx, func(tx *gorm.DB) error {
-		from, err := agentInWorkspace(tx, v.WorkspaceID, fromID)
+	err := s.Team.InTx(ctx, func(tx *gorm.DB) error {
+		from, err := team.AgentInWorkspace(tx, v.WorkspaceID, fromID)
 		if err != nil {
 			return err
 		}
@@ -285,7 +270,7 @@ func (s *Service) ReassignConversations(ctx context.Context, v *auth.Viewer, fro
 			}
 			target = to.Email
 		}
-		now := s.now()
+		now := s.Team.Timestamp()
 		res := visibleTo(tx.Model(&models.Conversation{}), v).
 			Where("conversations.assignee_id = ? AND conversations.status IN ?", from.ID, statuses).
 			Updates(map[string]any{"assignee_id": toID, "updated_at": now})
@@ -293,9 +278,9 @@ func (s *Service) ReassignConversations(ctx context.Context, v *auth.Viewer, fro
 			return res.Error
 		}
 		moved = int(res.RowsAffected)
-		return audit(tx, models.AuditEvent{WorkspaceID: v.WorkspaceID, Action: models.AuditConversationsReassigned,
+		return tx.Create(&models.AuditEvent{WorkspaceID: v.WorkspaceID, Action: models.AuditConversationsReassigned,
 			ActorID: &v.AgentID, TargetAgentID: &from.ID, CreatedAt: now,
-			Summary: summaryf("Moved %d conversations of %s to %s", moved, from.Email, target)})
+			Summary: fmt.Sprintf("Moved %d conversations of %s to %s", moved, from.Email, target)}).Error
 	})
 	return moved, err
 }
@@ -303,17 +288,25 @@ func (s *Service) ReassignConversations(ctx context.Context, v *auth.Viewer, fro
 // SetConversationStatus changes the status of a visible conversation.
 // Needs CONVERSATIONS_REPLY.
 func (s *Service) SetConversationStatus(ctx context.Context, v *auth.Viewer, id int64, status models.ConversationStatus) (*models.Conversation, error) {
-	if err := requirePermission(v, models.PermConversationsReply); err != nil {
+	if err := v.Require(models.PermConversationsReply); err != nil {
 		return nil, err
 	}
+	return s.changeVisible(ctx, v, id, func(tx *gorm.DB, conv *models.Conversation) error {
+		conv.Status, conv.UpdatedAt = status, s.Team.Timestamp()
+		return tx.Model(conv).Updates(map[string]any{"status": status, "updated_at": conv.UpdatedAt}).Error
+	})
+}
+
+// changeVisible runs change in one transaction on a conversation the viewer
+// may see (NOT_FOUND otherwise) and returns the conversation as changed.
+func (s *Service) changeVisible(ctx context.Context, v *auth.Viewer, id int64, change func(tx *gorm.DB, conv *models.Conversation) error) (*models.Conversation, error) {
 	var conv *models.Conversation
-	err := s.inTx(ctx, func(tx *gorm.DB) error {
+	err := s.Team.InTx(ctx, func(tx *gorm.DB) error {
 		var err error
 		if conv, err = visibleConversation(tx, v, id); err != nil {
 			return err
 		}
-		conv.Status, conv.UpdatedAt = status, s.now()
-		return tx.Model(conv).Updates(map[string]any{"status": status, "updated_at": conv.UpdatedAt}).Error
+		return change(tx, conv)
 	})
 	if err != nil {
 		return nil, err
@@ -324,20 +317,20 @@ func (s *Service) SetConversationStatus(ctx context.Context, v *auth.Viewer, id 
 // SendMessage adds the viewer's reply to a visible conversation.
 // Needs CONVERSATIONS_REPLY.
 func (s *Service) SendMessage(ctx context.Context, v *auth.Viewer, conversationID int64, body string) (*models.Message, error) {
-	if err := requirePermission(v, models.PermConversationsReply); err != nil {
+	if err := v.Require(models.PermConversationsReply); err != nil {
 		return nil, err
 	}
-	body, err := validText("body", body, 1, 10000, "The message")
+	body, err := validate.Text("body", body, 1, 10000, "The message")
 	if err != nil {
 		return nil, err
 	}
 	var msg models.Message
-	err = s.inTx(ctx, func(tx *gorm.DB) error {
+	err = s.Team.InTx(ctx, func(tx *gorm.DB) error {
 		conv, err := visibleConversation(tx, v, conversationID)
 		if err != nil {
 			return err
 		}
-		now := s.now()
+		now := s.Team.Timestamp()
 		msg = models.Message{WorkspaceID: v.WorkspaceID, ConversationID: conv.ID, Body: body,
 			AuthorKind: models.AuthorAgent, AuthorAgentID: &v.AgentID, CreatedAt: now}
 		if err := tx.Create(&msg).Error; err != nil {
@@ -351,24 +344,19 @@ func (s *Service) SendMessage(ctx context.Context, v *auth.Viewer, conversationI
 	return &msg, nil
 }
 
-// MessageCursor is the keyset position of a message (oldest first).
-func MessageCursor(m *models.Message) Cursor {
-	return Cursor{Key: m.CreatedAt.UTC().Format(time.RFC3339Nano), ID: m.ID}
-}
-
 // Messages returns one page of a conversation's messages, oldest first. The
 // conversation was already checked visible by whoever holds it.
 // Checks no permission: the caller holds a conversation it read through a
 // visibility-checked method.
-func (s *Service) Messages(ctx context.Context, conversationID int64, p Page) ([]models.Message, bool, error) {
-	if err := CheckFirst(p.First); err != nil {
+func (s *Service) Messages(ctx context.Context, conversationID int64, p paging.Page) ([]models.Message, bool, error) {
+	if err := paging.CheckFirst(p.First); err != nil {
 		return nil, false, err
 	}
-	if err := MessageScope(conversationID).Check(p.After); err != nil {
+	if err := models.MessageScope(conversationID).Check(p.After); err != nil {
 		return nil, false, err
 	}
-	q := s.DB.WithContext(ctx).Model(&models.Message{}).Where("conversation_id = ?", conversationID)
-	q, err := keyset(q, "messages.created_at", "messages.id", false, p, timeKey)
+	q := s.Team.DB.WithContext(ctx).Model(&models.Message{}).Where("conversation_id = ?", conversationID)
+	q, err := db.Keyset(q, "messages.created_at", "messages.id", false, p, db.TimeKey)
 	if err != nil {
 		return nil, false, err
 	}
@@ -376,14 +364,15 @@ func (s *Service) Messages(ctx context.Context, conversationID int64, p Page) ([
 	if err := q.Find(&msgs).Error; err != nil {
 		return nil, false, err
 	}
-	return trimPage(msgs, p.First)
+	page, hasNext := paging.Trim(msgs, p.First)
+	return page, hasNext, nil
 }
 
 // CountMessages counts a conversation's messages.
 // Checks no permission, like Messages.
 func (s *Service) CountMessages(ctx context.Context, conversationID int64) (int, error) {
 	var n int64
-	err := s.DB.WithContext(ctx).Model(&models.Message{}).Where("conversation_id = ?", conversationID).Count(&n).Error
+	err := s.Team.DB.WithContext(ctx).Model(&models.Message{}).Where("conversation_id = ?", conversationID).Count(&n).Error
 	return int(n), err
 }
 
@@ -392,7 +381,7 @@ func (s *Service) CountMessages(ctx context.Context, conversationID int64) (int,
 // NOT_FOUND.
 func (s *Service) Message(ctx context.Context, v *auth.Viewer, id int64) (*models.Message, error) {
 	var m models.Message
-	tx := s.DB.WithContext(ctx)
+	tx := s.Team.DB.WithContext(ctx)
 	err := tx.Where("id = ? AND workspace_id = ?", id, v.WorkspaceID).Take(&m).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, apperr.New(apperr.NotFound, "No such message.")
@@ -412,7 +401,7 @@ func (s *Service) Message(ctx context.Context, v *auth.Viewer, id int64) (*model
 // NOT_FOUND.
 func (s *Service) Contact(ctx context.Context, v *auth.Viewer, id int64) (*models.Contact, error) {
 	var n int64
-	if err := visibleTo(s.DB.WithContext(ctx).Model(&models.Conversation{}), v).
+	if err := visibleTo(s.Team.DB.WithContext(ctx).Model(&models.Conversation{}), v).
 		Where("conversations.contact_id = ?", id).Limit(1).Count(&n).Error; err != nil {
 		return nil, err
 	}
@@ -420,21 +409,12 @@ func (s *Service) Contact(ctx context.Context, v *auth.Viewer, id int64) (*model
 		return nil, apperr.New(apperr.NotFound, "No such contact.")
 	}
 	var c models.Contact
-	err := s.DB.WithContext(ctx).Where("id = ? AND workspace_id = ?", id, v.WorkspaceID).Take(&c).Error
+	err := s.Team.DB.WithContext(ctx).Where("id = ? AND workspace_id = ?", id, v.WorkspaceID).Take(&c).Error
 	return &c, err
 }
 
 // ContactsByID returns the contacts of a workspace by id.
 // Checks no permission: the contacts behind visible conversations.
 func (s *Service) ContactsByID(ctx context.Context, workspaceID int64, ids []int64) (map[int64]*models.Contact, error) {
-	return byID(ctx, s, "contacts", models.ContactColumns, workspaceID, ids, func(c *models.Contact) int64 { return c.ID })
-}
-
-// affectedConversations counts the OPEN and PENDING conversations assigned to
-// an agent: those that show the caution badge once it is removed.
-func affectedConversations(tx *gorm.DB, agentID int64) (int, error) {
-	var n int64
-	err := tx.Model(&models.Conversation{}).Where("assignee_id = ? AND status IN ?", agentID,
-		[]models.ConversationStatus{models.ConversationOpen, models.ConversationPending}).Count(&n).Error
-	return int(n), err
+	return db.ByID(s.Team.DB.WithContext(ctx), "contacts", models.ContactColumns, workspaceID, ids, func(c *models.Contact) int64 { return c.ID })
 }

@@ -1,4 +1,7 @@
-package team
+// Package paging holds the words of forward, keyset-paged lists that the
+// rules and the GraphQL layer share: a page request, a cursor and the scope
+// of the list a cursor belongs to. It knows neither GraphQL nor SQL.
+package paging
 
 import (
 	"crypto/sha256"
@@ -9,8 +12,48 @@ import (
 	"strings"
 
 	"agentdesk/apperr"
-	"agentdesk/models"
 )
+
+// MaxPageSize bounds every list (BEHAVIOUR.md §6: first is 1..100).
+const MaxPageSize = 100
+
+// Page asks for the first First items after a keyset position.
+type Page struct {
+	First int
+	After *Cursor
+}
+
+// Cursor is a keyset position: the sort key of the last item seen and its id
+// as tie-breaker. It is stable under inserts, unlike an offset. Its scope
+// names the list it was taken from (see CursorScope).
+type Cursor struct {
+	Key string `json:"k"`
+	ID  int64  `json:"i"`
+	CursorScope
+}
+
+// CheckFirst validates a page size.
+func CheckFirst(first int) error {
+	if first < 1 || first > MaxPageSize {
+		return apperr.Input("first", "first must be between 1 and %d.", MaxPageSize)
+	}
+	return nil
+}
+
+// Trim cuts rows read with one row beyond the page (First+1) to the page,
+// and reports whether more follow.
+func Trim[T any](rows []T, first int) ([]T, bool) {
+	if len(rows) > first {
+		return rows[:first], true
+	}
+	return rows, false
+}
+
+// PageOf is one parent's page of a nested list.
+type PageOf[T any] struct {
+	Rows    []T
+	HasNext bool
+}
 
 // A cursor is a keyset position, and a position means something only in the
 // list it was taken from: a name compared with a timestamp, or an ascending
@@ -40,10 +83,10 @@ func (sc CursorScope) Check(after *Cursor) error {
 	return nil
 }
 
-// filterHash is the first 8 bytes of SHA-256 over the list's name and the
+// FilterHash is the first 8 bytes of SHA-256 over the list's name and the
 // parts of its normalised filter, each prefixed with its length so that no
 // two different filters share an encoding; base64url keeps it 11 characters.
-func filterHash(list string, parts ...string) string {
+func FilterHash(list string, parts ...string) string {
 	b := make([]byte, 0, 64)
 	b = binary.AppendUvarint(b, uint64(len(list)))
 	b = append(b, list...)
@@ -55,9 +98,9 @@ func filterHash(list string, parts ...string) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:8])
 }
 
-// sortedSet is a list input as a set: the order a client lists statuses in,
+// SortedSet is a list input as a set: the order a client lists statuses in,
 // or a repeated entry, does not change the list it asks for.
-func sortedSet[T ~string](vs []T) string {
+func SortedSet[T ~string](vs []T) string {
 	s := make([]string, len(vs))
 	for i, v := range vs {
 		s[i] = string(v)
@@ -66,7 +109,8 @@ func sortedSet[T ~string](vs []T) string {
 	return strings.Join(slices.Compact(s), ",")
 }
 
-func sortedIDs(ids []int64) string {
+// SortedIDs is a list of ids as a set, written as SortedSet writes strings.
+func SortedIDs(ids []int64) string {
 	s := slices.Clone(ids)
 	slices.Sort(s)
 	s = slices.Compact(s)
@@ -80,54 +124,23 @@ func sortedIDs(ids []int64) string {
 	return string(b)
 }
 
-func direction(desc bool) string {
+// Direction names a sort direction as a scope's order tag writes it.
+func Direction(desc bool) string {
 	if desc {
 		return "DESC"
 	}
 	return "ASC"
 }
 
-// Tag names the order as the cursor records it, e.g. "NAME:ASC".
-func (o AgentOrder) Tag() string {
-	o = o.normalized()
-	return string(o.Field) + ":" + direction(o.Desc)
-}
-
-// AgentScope is the scope of the agent list under f and o. The filter is
-// normalised as the query reads it: no statuses means PENDING and ACTIVE,
-// lists are sets, the search is trimmed and lower-cased.
-func AgentScope(f AgentFilter, o AgentOrder) CursorScope {
-	statuses := f.Statuses
-	if len(statuses) == 0 {
-		statuses = models.SeatStatuses
+// UniqueIDs drops repeated ids, keeping the first of each, in a new slice.
+func UniqueIDs(ids []int64) []int64 {
+	seen := make(map[int64]bool, len(ids))
+	out := ids[:0:0]
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
 	}
-	return CursorScope{Order: o.Tag(), Filter: filterHash("agents",
-		sortedSet(statuses), sortedIDs(f.RoleIDs), strings.ToLower(strings.TrimSpace(f.Search)))}
+	return out
 }
-
-// ConversationScope is the scope of a conversation list under f; an
-// agent's assignedConversations is the list filtered by its assignee, so
-// its cursors are that list's.
-func ConversationScope(f ConversationFilter) CursorScope {
-	assignee, unassigned, caution := "", "", ""
-	if f.AssigneeID != nil {
-		assignee = strconv.FormatInt(*f.AssigneeID, 10)
-	}
-	if f.Unassigned != nil {
-		unassigned = strconv.FormatBool(*f.Unassigned)
-	}
-	if f.Caution != nil {
-		caution = string(*f.Caution)
-	}
-	return CursorScope{Order: "ACTIVITY_AT:DESC", Filter: filterHash("conversations",
-		sortedSet(f.Statuses), sortedSet(f.Channels), assignee, unassigned, caution)}
-}
-
-// MessageScope is the scope of one conversation's messages: a cursor of
-// another conversation's messages is refused.
-func MessageScope(conversationID int64) CursorScope {
-	return CursorScope{Order: "CREATED_AT:ASC", Filter: filterHash("messages", strconv.FormatInt(conversationID, 10))}
-}
-
-// AuditScope is the scope of the audit log, which has one order and no filter.
-var AuditScope = CursorScope{Order: "ID:DESC"}

@@ -1,4 +1,6 @@
-package team
+// Package validate checks the text a client types, and the length of the
+// lists it passes, before any rule acts on them. It knows no database.
+package validate
 
 import (
 	"net/mail"
@@ -15,7 +17,7 @@ import (
 // NUL and invalid UTF-8; SQLite refuses LIKE patterns over 50,000 bytes) and
 // answers INTERNAL:
 //
-//   - names (validName): workspace, agent, role and contact names, a
+//   - names (Name): workspace, agent, role and contact names, a
 //     conversation's subject, a phone number. One line that people read and
 //     that is quoted into emails and audit summaries: no control characters
 //     at all (TAB included: it renders differently everywhere and has no
@@ -24,12 +26,12 @@ import (
 //     reader sees or make two names look alike), no line or paragraph
 //     separators, no invisible zero-width spaces or BOM, and no U+FFFD, the
 //     trace of invalid UTF-8 that a JSON decoder replaced.
-//   - free text (validText): a message body, a role description. Several
+//   - free text (Text): a message body, a role description. Several
 //     lines: TAB, LF and CR are text there, and so are bidirectional controls
 //     (a customer writing Arabic or Hebrew may need them); NUL and the other
 //     control characters are not.
-//   - search strings (validSearch): at most 200 characters, no NUL.
-//   - emails (validEmail) and new passwords (validNewPassword).
+//   - search strings (Search): at most 200 characters, no NUL.
+//   - emails (Email) and new passwords (NewPassword).
 
 // MaxSearchLength bounds a search string in characters.
 const MaxSearchLength = 200
@@ -45,7 +47,7 @@ const MaxEmailLength = 254
 // CheckEmail normalises raw and refuses (BAD_USER_INPUT on field) one longer
 // than any address can be. It is the cheap check that runs before anything
 // else looks at an email, rate limits included, so no work or memory
-// follows the size of what a client sent; validEmail does the rest.
+// follows the size of what a client sent; Email does the rest.
 func CheckEmail(field, raw string) (string, error) {
 	// Checked before normalising too, so a huge input costs no copy.
 	if len(raw) > 4*MaxEmailLength {
@@ -58,9 +60,9 @@ func CheckEmail(field, raw string) (string, error) {
 	return email, nil
 }
 
-// validEmail normalises and validates an email address: a bare address
+// Email normalises and validates an email address: a bare address
 // (no display name), at most MaxEmailLength characters, with a dotted domain.
-func validEmail(field, raw string) (string, error) {
+func Email(field, raw string) (string, error) {
 	bad := apperr.Input(field, "Enter a valid email address.")
 	email, err := CheckEmail(field, raw)
 	// Addresses are shown to admins and written into emails: the same
@@ -141,10 +143,10 @@ func runeProblem(r rune) string {
 	return ""
 }
 
-// displayName is a stored name as an email may quote it: what validName
-// refuses is dropped. Names stored before validName refused those
+// DisplayName is a stored name as an email may quote it: what Name
+// refuses is dropped. Names stored before Name refused those
 // characters must not carry them into an email either.
-func displayName(s string) string {
+func DisplayName(s string) string {
 	s = strings.ToValidUTF8(s, "")
 	return strings.Map(func(r rune) rune {
 		if runeProblem(r) != "" {
@@ -180,9 +182,9 @@ func isInvisibleOrBreak(r rune) bool {
 	return false
 }
 
-// validName trims s and checks it is a name (see the top of this file) of
+// Name trims s and checks it is a name (see the top of this file) of
 // min..max characters.
-func validName(field, s string, min, max int, what string) (string, error) {
+func Name(field, s string, min, max int, what string) (string, error) {
 	s, err := checkLength(field, s, min, max, what)
 	if err != nil {
 		return "", err
@@ -193,21 +195,21 @@ func validName(field, s string, min, max int, what string) (string, error) {
 	return s, nil
 }
 
-// optionalName is validName for an optional field: nil or blank is nil.
-func optionalName(field string, s *string, max int, what string) (*string, error) {
+// OptionalName is Name for an optional field: nil or blank is nil.
+func OptionalName(field string, s *string, max int, what string) (*string, error) {
 	if s == nil {
 		return nil, nil
 	}
-	t, err := validName(field, *s, 0, max, what)
+	t, err := Name(field, *s, 0, max, what)
 	if err != nil || t == "" {
 		return nil, err
 	}
 	return &t, nil
 }
 
-// validText trims s and checks it is free text (see the top of this file)
+// Text trims s and checks it is free text (see the top of this file)
 // of min..max characters.
-func validText(field, s string, min, max int, what string) (string, error) {
+func Text(field, s string, min, max int, what string) (string, error) {
 	s, err := checkLength(field, s, min, max, what)
 	if err != nil {
 		return "", err
@@ -235,9 +237,9 @@ func checkLength(field, s string, min, max int, what string) (string, error) {
 	return s, nil
 }
 
-// validSearch trims a search string and bounds it: at most MaxSearchLength
+// Search trims a search string and bounds it: at most MaxSearchLength
 // characters, valid UTF-8, no NUL. Other characters only ever fail to match.
-func validSearch(field, s string) (string, error) {
+func Search(field, s string) (string, error) {
 	if len(s) > 4*MaxSearchLength+1024 {
 		return "", apperr.Input(field, "A search is at most %d characters long.", MaxSearchLength)
 	}
@@ -253,11 +255,11 @@ func validSearch(field, s string) (string, error) {
 	return s, nil
 }
 
-// validPassword checks a new password's length only (NIST SP 800-63B):
+// NewPassword checks a new password's length only (NIST SP 800-63B):
 // 8..128 characters, any of them, except NUL and invalid UTF-8. The password
 // itself is never stored, but NUL ends a string for many password managers
 // and C libraries, so a password holding one could not be typed back.
-func validPassword(field, pw string) error {
+func NewPassword(field, pw string) error {
 	if len(pw) > 4*128 {
 		return apperr.Input(field, "The password must be 8 to 128 characters long.")
 	}
@@ -271,6 +273,20 @@ func validPassword(field, pw string) error {
 	return nil
 }
 
-// maxPasswordBytes is the most bytes a password validPassword accepts can
+// MaxPasswordBytes is the most bytes a password NewPassword accepts can
 // have (128 characters of up to 4 bytes).
-const maxPasswordBytes = 4 * 128
+const MaxPasswordBytes = 4 * 128
+
+// MaxListInput bounds every list a client passes (role ids, statuses,
+// channels): each entry becomes a bound parameter, and PostgreSQL (65,535)
+// and SQLite (32,766) refuse statements with more, which a 1 MB variables
+// object could otherwise reach. No real list comes near it.
+const MaxListInput = 100
+
+// CheckListLen validates the length of a list input named field.
+func CheckListLen(field string, n int) error {
+	if n > MaxListInput {
+		return apperr.Input(field, "%s may list at most %d entries.", field, MaxListInput)
+	}
+	return nil
+}
