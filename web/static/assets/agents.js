@@ -67,7 +67,7 @@ export function agentsPage(main, app) {
   const table = h('div', { role: 'table', class: 'grid agents', 'aria-labelledby': `tab-${state.tab}`, 'aria-rowcount': '-1' });
   const body = h('div', { role: 'rowgroup' });
   table.append(h('div', { role: 'rowgroup', class: 'head' }, h('div', { role: 'row' },
-    ['Name', 'Email', 'Roles', 'Status', 'Invitation', 'Actions'].map((c) => h('span', { role: 'columnheader' },
+    ['Name', 'Email', 'Roles', 'Status', 'Details', 'Actions'].map((c) => h('span', { role: 'columnheader' },
       c === 'Actions' ? h('span', { class: 'visually-hidden' }, c) : c)))), body);
   const empty = h('p', { class: 'empty', hidden: true });
   const more = h('button', { type: 'button', class: 'secondary', hidden: true, onclick: () => load({ append: true }) }, 'Show more agents');
