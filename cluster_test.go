@@ -317,7 +317,10 @@ func TestClusterOfThreeReplicas(t *testing.T) {
 // TestReplicaKilledMidSendLosesNoEmail kills a replica with SIGKILL while
 // its SMTP server is still taking the message: the job stays "running" in
 // River, and another replica's rescuer retries it after MAIL_RESCUE_AFTER,
-// so the email arrives, once (the server never completed the first copy).
+// so the email arrives. It arrives once only because this server holds the
+// first copy for an hour (smtp.Delay reads the delay when the send starts):
+// a real server that still reads the first copy after the kill keeps it,
+// and the retry is a duplicate (README "Email delivery").
 func TestReplicaKilledMidSendLosesNoEmail(t *testing.T) {
 	dbURL := dbtest.EmptyPostgresURL(t)
 	smtp := mailtest.Start(t)
@@ -381,10 +384,14 @@ func TestDrainOnSIGTERM(t *testing.T) {
 }
 
 // TestSharedLimitsFailClosedWhenRedisIsDown: with REDIS_URL pointing at
-// nothing, login answers RATE_LIMITED with a retry hint (never a guess
-// unlimited), the process stays up and logs why.
+// nothing, the start-up says so (a mistyped REDIS_URL would otherwise show
+// only as every login refused), login answers RATE_LIMITED with a retry
+// hint (never a guess unlimited), the process stays up and logs why.
 func TestSharedLimitsFailClosedWhenRedisIsDown(t *testing.T) {
 	p := startServer(t, "DATABASE_URL=sqlite::memory:", "REDIS_URL=redis://"+freeAddr(t)+"/0")
+	if !strings.Contains(p.logs.String(), "Redis does not answer") {
+		t.Fatalf("start-up does not warn that Redis does not answer:\n%s", p.logs)
+	}
 	c := &cluster{replicas: []*serverProcess{p}}
 	signUpAns := p.ask(t, "", createWorkspaceOp, map[string]any{"email": "olga@acme.test"})
 	// createWorkspace spends the same password budget: refused too.

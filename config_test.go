@@ -86,3 +86,22 @@ func TestProductionBinaryWithoutSMTPURLRefusesToStart(t *testing.T) {
 		"DATABASE_URL=sqlite:"+filepath.Join(t.TempDir(), "agentdesk.db"))
 	p.terminate(t)
 }
+
+// PUBLIC_URL defaults to the address the server listens on.
+func TestDefaultPublicURL(t *testing.T) {
+	for listen, want := range map[string]string{
+		":9090":          "http://localhost:9090",
+		":8080":          "http://localhost:8080",
+		"0.0.0.0:9090":   "http://localhost:9090",
+		"[::]:9090":      "http://localhost:9090",
+		"127.0.0.1:7000": "http://127.0.0.1:7000",
+		"[::1]:7000":     "http://[::1]:7000",
+		"desk.lan:443":   "http://desk.lan:443",
+		":80":            "http://localhost",
+		"[::1]:80":       "http://[::1]",
+	} {
+		if got := defaultPublicURL(listen); got != want {
+			t.Errorf("LISTEN_ADDR=%s: %s, want %s", listen, got, want)
+		}
+	}
+}

@@ -50,7 +50,7 @@ import (
 type config struct {
 	ListenAddr     string        `env:"LISTEN_ADDR" envDefault:":8080"`
 	DatabaseURL    string        `env:"DATABASE_URL" envDefault:"sqlite:agentdesk.db"`
-	PublicURL      string        `env:"PUBLIC_URL" envDefault:"http://localhost:8080"`
+	PublicURL      string        `env:"PUBLIC_URL"` // empty: defaultPublicURL(ListenAddr)
 	SMTPURL        string        `env:"SMTP_URL"`
 	MailFrom       string        `env:"MAIL_FROM" envDefault:"agentdesk <no-reply@localhost>"`
 	AppEnv         string        `env:"APP_ENV" envDefault:"development"`
@@ -147,6 +147,9 @@ func run(args []string) error {
 	if err := env.Parse(&cfg); err != nil {
 		return err
 	}
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = defaultPublicURL(cfg.ListenAddr)
+	}
 	if len(args) > 0 && args[0] == "healthcheck" {
 		return healthcheck(cfg.ListenAddr)
 	}
@@ -218,6 +221,15 @@ func run(args []string) error {
 			return fmt.Errorf("REDIS_URL: %w", err)
 		}
 		defer sharedLimits.Close()
+		// A mistyped or unreachable REDIS_URL would otherwise show only as
+		// every login refused; say so at start. A warning, not a refusal:
+		// a Redis outage must not keep replicas from restarting, and the
+		// limits fail closed until it answers.
+		pingCtx, cancelPing := context.WithTimeout(ctx, 2*time.Second)
+		if err := sharedLimits.Ping(pingCtx).Err(); err != nil {
+			log.Warn("Redis does not answer: login, sign-up and activation answer RATE_LIMITED until it does", "err", err)
+		}
+		cancelPing()
 		signups := cfg.SignupPerIPHourly
 		if signups <= 0 {
 			signups = team.DefaultSignupPerIPHourly
@@ -434,6 +446,30 @@ func appURL(cfg config) string {
 		return "off (WEB_APP=false)"
 	}
 	return cfg.PublicURL + "/app"
+}
+
+// defaultPublicURL is the URL of the address the server listens on, so
+// that activation links of a server started with LISTEN_ADDR=:9090 point at
+// it: a wildcard or empty host is this machine (localhost).
+func defaultPublicURL(listenAddr string) string {
+	host, port, err := net.SplitHostPort(listenAddr)
+	if err != nil {
+		return "http://localhost:8080"
+	}
+	if ip, err := netip.ParseAddr(host); host == "" || (err == nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	if port == "80" || port == "http" {
+		return "http://" + bracketIPv6(host)
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+func bracketIPv6(host string) string {
+	if strings.Contains(host, ":") {
+		return "[" + host + "]"
+	}
+	return host
 }
 
 func playgroundURL(cfg config, production bool) string {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -23,7 +25,7 @@ import (
 var binDir string
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := dbtest.Run(m) // also terminates the PostgreSQL test container
 	if binDir != "" {
 		_ = os.RemoveAll(binDir)
 	}
@@ -64,6 +66,12 @@ func startServer(t testing.TB, env ...string) *serverProcess {
 // does not drain on SIGTERM unless env sets SHUTDOWN_DRAIN.
 func launch(t testing.TB, env ...string) *serverProcess {
 	t.Helper()
+	return launchWithEnv(t, os.Environ(), env...)
+}
+
+// launchWithEnv is launch with base instead of this process's environment.
+func launchWithEnv(t testing.TB, base []string, env ...string) *serverProcess {
+	t.Helper()
 	bin, err := binary()
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +80,7 @@ func launch(t testing.TB, env ...string) *serverProcess {
 	p.base = "http://" + p.addr
 	p.cmd = exec.Command(bin)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
-	p.cmd.Env = append(append(os.Environ(), "LISTEN_ADDR="+p.addr, "SHUTDOWN_DRAIN=0s"), env...)
+	p.cmd.Env = append(append(slices.Clip(base), "LISTEN_ADDR="+p.addr, "SHUTDOWN_DRAIN=0s"), env...)
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -274,5 +282,62 @@ func TestReadinessFollowsTheDatabase(t *testing.T) {
 	}
 	proxy.start(t)
 	p.waitFor(t, "/readyz")
+	p.terminate(t)
+}
+
+// gql posts a GraphQL request to the process and decodes data into dst,
+// failing on any error.
+func (p *serverProcess) gql(t *testing.T, token, query string, dst any) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"query": query})
+	req, _ := http.NewRequest(http.MethodPost, p.base+"/query", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out struct {
+		Data   json.RawMessage
+		Errors []any
+	}
+	raw, _ := io.ReadAll(res.Body)
+	if err := json.Unmarshal(raw, &out); err != nil || len(out.Errors) > 0 {
+		t.Fatalf("%s: %s", query, raw)
+	}
+	if err := json.Unmarshal(out.Data, dst); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Without PUBLIC_URL, activation links point at the address the server
+// listens on (here 127.0.0.1 and a free port, not the 8080 of the default
+// LISTEN_ADDR).
+func TestActivationLinkDefaultsToListenAddress(t *testing.T) {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "PUBLIC_URL=") && !strings.HasPrefix(kv, "SMTP_URL=") {
+			env = append(env, kv)
+		}
+	}
+	p := launchWithEnv(t, env, "DATABASE_URL=sqlite::memory:")
+	p.waitFor(t, "/healthz")
+	var signup struct{ CreateWorkspace struct{ Token string } }
+	p.gql(t, "", `mutation { createWorkspace(input: {workspaceName: "Acme", ownerName: "O", ownerEmail: "o@example.com", password: "password1"}) { token } }`, &signup)
+	var roles struct{ Roles []struct{ ID, Name string } }
+	p.gql(t, signup.CreateWorkspace.Token, `{ roles { id name } }`, &roles)
+	var invited struct {
+		InviteAgent struct{ Agent struct{ ID string } }
+	}
+	p.gql(t, signup.CreateWorkspace.Token, fmt.Sprintf(`mutation { inviteAgent(input: {email: "ana@example.com", roleIds: [%q]}) { agent { id } } }`,
+		roles.Roles[len(roles.Roles)-1].ID), &invited)
+	want := p.base + "/activate?token="
+	p.until(t, "the activation email in the log", func() bool { return strings.Contains(p.logs.String(), "ana@example.com") })
+	if !strings.Contains(p.logs.String(), want) || strings.Contains(p.logs.String(), "localhost:8080") {
+		t.Fatalf("want a link %s…, log:\n%s", want, p.logs)
+	}
 	p.terminate(t)
 }

@@ -31,9 +31,24 @@ func (v *Viewer) Can(perms ...models.Permission) bool { return v.Permissions.Has
 // needs a permission starts.
 func (v *Viewer) Require(p models.Permission) error {
 	if !v.Can(p) {
-		return apperr.New(apperr.Forbidden, "You need the %s permission to do this.", p)
+		return MissingPermissions([]models.Permission{p})
 	}
 	return nil
+}
+
+// MissingPermissions is the FORBIDDEN answer to a caller that lacks
+// permissions, the same sentence wherever it is checked (the rules, the
+// GraphQL @hasPermission directive), so a permission hint's message
+// (team.AgentActions) is the one the mutation answers.
+func MissingPermissions(missing []models.Permission) *apperr.Error {
+	names := make([]string, len(missing))
+	for i, p := range missing {
+		names[i] = string(p)
+	}
+	if len(names) == 1 {
+		return apperr.New(apperr.Forbidden, "You need the %s permission to do this.", names[0])
+	}
+	return apperr.New(apperr.Forbidden, "You need the %s permissions to do this.", strings.Join(names, ", "))
 }
 
 // SeesAgentDetails reports whether the viewer may see more of an agent than

@@ -304,7 +304,6 @@ func metric(url, name string) float64 {
 	return 0
 }
 
-// peakRSS is the process's resident-set high-water mark, from /proc.
 // cpuTime is the user plus system CPU time a process has used so far
 // (/proc/<pid>/stat, in clock ticks of 10 ms).
 func cpuTime(pid int) time.Duration {
@@ -327,6 +326,7 @@ func perRequest(cpu time.Duration, requests int) float64 {
 	return float64(cpu) / float64(time.Millisecond) / float64(max(requests, 1))
 }
 
+// peakRSS is the process's resident-set high-water mark, from /proc.
 func peakRSS(pid int) string {
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {

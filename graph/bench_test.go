@@ -69,3 +69,11 @@ func BenchmarkConversationList(b *testing.B) {
 	benchmarkQuery(b, `{ conversations(first: 50) { edges { node { id subject status channel caution
 		assignee { name status } contact { name } lastMessageAt } } } }`, seedPage)
 }
+
+// The Agents page as a frontend built on the clients part asks for it: the
+// same page with every agent's permission hints, and the tabs' counts.
+func BenchmarkAgentsPageWithHints(b *testing.B) {
+	benchmarkQuery(b, `{ agentCounts { pending active removed } agents(first: 50) { edges { node { id name email status roles { name } permissions
+		invitation { sentAt expiresAt sendCount deliveryStatus resendAvailableAt invitedBy { name } }
+		viewerCan { resendActivationLink remove updateRoles reinvite blocked { action code message } } } } } }`, seedPage)
+}

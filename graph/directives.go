@@ -5,7 +5,6 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 
-	"agentdesk/apperr"
 	"agentdesk/auth"
 	"agentdesk/graph/generated"
 	"agentdesk/models"
@@ -38,7 +37,7 @@ func hasPermission(ctx context.Context, _ any, next graphql.Resolver, permission
 		return nil, err
 	}
 	if missing := v.Permissions.Missing(permissions); len(missing) > 0 {
-		return nil, apperr.New(apperr.Forbidden, "You need the %v permission to do this.", missing)
+		return nil, auth.MissingPermissions(missing)
 	}
 	return next(ctx)
 }

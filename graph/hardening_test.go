@@ -19,7 +19,7 @@ import (
 	"agentdesk/httpapi"
 )
 
-// limitCode runs q and returns the first error's code and limit name.
+// limitOf returns the code and limit name of res's first error.
 func limitOf(res gqlResponse) (string, string) {
 	if len(res.Errors) == 0 {
 		return "", ""

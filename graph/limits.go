@@ -148,6 +148,12 @@ func (l *shapeLimits) checkOperation(w *shapeWalker, op *ast.OperationDefinition
 		return LimitError("size", "The query has %d nodes with its fragments expanded; at most %d are allowed.", s.size, l.Size)
 	case s.depth > l.Depth:
 		return LimitError("depth", "The query is nested %d levels deep; at most %d are allowed.", s.depth, l.Depth)
+	case s.introspection.ofTypes > maxOfTypeDepth:
+		return LimitError("depth", "The introspection nests ofType %d levels deep; at most %d are allowed.",
+			s.introspection.ofTypes, maxOfTypeDepth)
+	case s.introspection.reenters != "":
+		return LimitError("introspection", "A type reached through %q may not select a type's fields, inputFields, interfaces, "+
+			"possibleTypes or enumValues: ask __schema { types } or __type(name:) for that type.", s.introspection.reenters)
 	case s.aliases > l.Aliases:
 		return LimitError("aliases", "The query has %d aliases; at most %d are allowed.", s.aliases, l.Aliases)
 	case s.directives > l.Directives:
@@ -169,6 +175,14 @@ const (
 	messageBodyCost   = 40
 	introspectionCost = 1000
 )
+
+// bulkInviteCost is the price of each address of inviteAgents: an invite is
+// a transaction of about fifteen statements that may queue an email, so a
+// hundred addresses (4,500) fill almost the whole default budget, and a
+// request cannot invite more than one bulk call's worth by aliasing it
+// (two calls of a hundred cost 9,000). The email limits themselves are
+// counted per address inside each invite.
+const bulkInviteCost = 45
 
 // complexityRoot prices lists by their size: a connection costs `first`
 // times what each of its items asks for, so `agents(first: 100)` with roles
@@ -196,7 +210,12 @@ func complexityRoot(defaultFirst int) generated.ComplexityRoot {
 	// A message body may be 10,000 characters (up to 40 KB): priced by its
 	// size, so that no query asks for more than about a hundred of them.
 	c.Message.Body = func(int) int { return messageBodyCost }
+	c.Mutation.InviteAgents = func(child int, in model.InviteAgentsInput) int {
+		return sat(1 + child + bulkInviteCost*len(in.Emails))
+	}
 	count := func(int) int { return countCost }
+	// The tabs' counts read every agent the filter matches, like a totalCount.
+	c.Query.AgentCounts = func(int, *model.AgentFilter) int { return countCost }
 	c.AgentConnection.TotalCount = count
 	c.ConversationConnection.TotalCount = count
 	c.MessageConnection.TotalCount = count

@@ -25,6 +25,9 @@ type Loaders struct {
 	// Pages of nested connections, loaded a level at a time (nested.go).
 	assigned nestedPages[models.Agent, *model.ConversationConnection]
 	messages nestedPages[models.Conversation, *model.MessageConnection]
+
+	// The workspace counts of the permission hints (agent_actions.go).
+	facts requestFacts
 }
 
 // loaderWait is how long a loader collects keys before it queries. Resolvers

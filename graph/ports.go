@@ -33,7 +33,15 @@ type TeamRules interface {
 	ResendActivationLink(ctx context.Context, v *auth.Viewer, agentID int64) (*models.Agent, error)
 	RemoveAgent(ctx context.Context, v *auth.Viewer, agentID int64) (*models.Agent, int, error)
 	UpdateAgentRoles(ctx context.Context, v *auth.Viewer, agentID int64, roleIDs []int64) (*models.Agent, error)
+	InviteAgents(ctx context.Context, v *auth.Viewer, rawEmails []string, roleIDs []int64) ([]*models.Agent, []models.InviteFailure, error)
 	InvitationOf(a *models.Agent) *models.Invitation
+	CountAgentsByStatus(ctx context.Context, v *auth.Viewer, f models.AgentFilter) (models.AgentCounts, error)
+
+	// Permission hints (Agent.viewerCan): the mutations' own checks on the
+	// facts of one request, and the roles the viewer may grant.
+	NewWorkspaceFacts(ctx context.Context, v *auth.Viewer) models.WorkspaceFacts
+	AgentActions(v *auth.Viewer, agents []*models.Agent, roles map[int64][]models.Role, facts models.WorkspaceFacts) ([]models.AgentActions, error)
+	GrantableRoles(ctx context.Context, v *auth.Viewer) ([]models.Role, error)
 
 	Role(ctx context.Context, v *auth.Viewer, id int64) (*models.Role, error)
 	Roles(ctx context.Context, v *auth.Viewer) ([]models.Role, error)

@@ -27,10 +27,13 @@ func path(on string, fields ...string) selectionPath { return selectionPath{On: 
 var (
 	agentRoles       = path("Agent", "roles")
 	agentPermissions = path("Agent", "permissions")
+	// viewerCan reads the agent's roles (the Owner checks).
+	agentViewerCan = path("Agent", "viewerCan")
 
 	agentPageAssigned    = path("AgentConnection", "edges", "node", "assignedConversations")
 	agentPageRoles       = path("AgentConnection", "edges", "node", "roles")
 	agentPagePermissions = path("AgentConnection", "edges", "node", "permissions")
+	agentPageViewerCan   = path("AgentConnection", "edges", "node", "viewerCan")
 	agentPageInviter     = path("AgentConnection", "edges", "node", "invitation", "invitedBy")
 	agentPageRemover     = path("AgentConnection", "edges", "node", "removedBy")
 
@@ -47,8 +50,8 @@ var (
 )
 
 // selectionPaths lists the paths above for the schema test.
-var selectionPaths = []selectionPath{agentRoles, agentPermissions,
-	agentPageAssigned, agentPageRoles, agentPagePermissions, agentPageInviter, agentPageRemover,
+var selectionPaths = []selectionPath{agentRoles, agentPermissions, agentViewerCan,
+	agentPageAssigned, agentPageRoles, agentPagePermissions, agentPageViewerCan, agentPageInviter, agentPageRemover,
 	conversationPageMessages, conversationPageAssignee, conversationPageCaution, conversationPageContact,
 	auditPageActor, auditPageTargetAgent, auditPageTargetRole, messagePageAuthor}
 
@@ -77,7 +80,7 @@ func selectsIn(op *graphql.OperationContext, set ast.SelectionSet, fields []stri
 // viewer, agent(id)) when the selection asks for them, so the batch
 // resolvers find them without waiting for a loader batch.
 func (r *Resolver) prefetchAgent(ctx context.Context, a *models.Agent) error {
-	if a == nil || !(selects(ctx, agentRoles) || selects(ctx, agentPermissions)) {
+	if a == nil || !(selects(ctx, agentRoles) || selects(ctx, agentPermissions) || selects(ctx, agentViewerCan)) {
 		return nil
 	}
 	// The viewer's roles were read when its session was checked.
@@ -110,7 +113,7 @@ func (r *Resolver) prefetchAgentPage(ctx context.Context, workspaceID int64, age
 	for i, a := range agents {
 		ids[i] = a.ID
 	}
-	if selects(ctx, agentPageRoles) || selects(ctx, agentPagePermissions) {
+	if selects(ctx, agentPageRoles) || selects(ctx, agentPagePermissions) || selects(ctx, agentPageViewerCan) {
 		roles, err := r.Team.RolesByAgent(ctx, ids)
 		if err != nil {
 			return err

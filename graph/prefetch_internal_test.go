@@ -1,10 +1,15 @@
 package graph
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/vektah/gqlparser/v2/ast"
+	gqlast "github.com/vektah/gqlparser/v2/ast"
 
 	"agentdesk/graph/generated"
 )
@@ -44,7 +49,7 @@ func TestWalkSchemaRefusesWhatDoesNotExist(t *testing.T) {
 }
 
 // walkSchema follows p's fields from its type and says what is missing ("" if nothing).
-func walkSchema(schema *ast.Schema, p selectionPath) string {
+func walkSchema(schema *gqlast.Schema, p selectionPath) string {
 	typ := schema.Types[p.On]
 	if typ == nil {
 		return "no type " + p.On
@@ -60,4 +65,56 @@ func walkSchema(schema *ast.Schema, p selectionPath) string {
 		typ = schema.Types[f.Type.Name()]
 	}
 	return ""
+}
+
+// TestEverySelectionPathIsChecked: every path(…) written in graph's source
+// is one of selectionPaths, so a path added beside the others but left out
+// of that list does not escape TestSelectionPathsExistInTheSchema.
+func TestEverySelectionPathIsChecked(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	declared := map[string]bool{}
+	for _, p := range selectionPaths {
+		declared[p.On+"."+strings.Join(p.Fields, ".")] = true
+	}
+	found := 0
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(file, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			if fn, ok := call.Fun.(*ast.Ident); !ok || fn.Name != "path" {
+				return true
+			}
+			var names []string
+			for _, arg := range call.Args {
+				lit, ok := arg.(*ast.BasicLit)
+				if !ok || lit.Kind != token.STRING {
+					t.Errorf("%s: path(…) with an argument that is not a string literal", fset.Position(call.Pos()))
+					return true
+				}
+				s, _ := strconv.Unquote(lit.Value)
+				names = append(names, s)
+			}
+			found++
+			if key := strings.Join(names, "."); !declared[key] {
+				t.Errorf("%s: path %s is not in selectionPaths", fset.Position(call.Pos()), key)
+			}
+			return true
+		})
+	}
+	if found < len(selectionPaths) {
+		t.Errorf("found %d path(…) calls in graph's source, fewer than the %d selectionPaths", found, len(selectionPaths))
+	}
 }

@@ -85,6 +85,10 @@ func (r *agentResolver) AssignedConversations(ctx context.Context, objs []*model
 	})
 }
 
+func (r *agentResolver) ViewerCan(ctx context.Context, objs []*models.Agent) ([]*model.AgentActions, error) {
+	return r.agentActions(ctx, objs)
+}
+
 func (r *agentConnectionResolver) TotalCount(ctx context.Context, obj *model.AgentConnection) (int, error) {
 	return countOf(obj.Count, ctx)
 }
@@ -426,6 +430,22 @@ func (r *mutationResolver) SendMessage(ctx context.Context, input model.SendMess
 	return &model.MessagePayload{Message: msg}, nil
 }
 
+func (r *mutationResolver) InviteAgents(ctx context.Context, input model.InviteAgentsInput) (*model.InviteAgentsPayload, error) {
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	roleIDs, err := inputIDs(input.RoleIds, typeRole, "roleIds")
+	if err != nil {
+		return nil, err
+	}
+	invited, failures, err := r.Team.InviteAgents(ctx, v, input.Emails, roleIDs)
+	if err != nil {
+		return nil, err
+	}
+	return inviteAgentsPayload(ctx, invited, failures), nil
+}
+
 func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
 	return r.node(ctx, id)
 }
@@ -561,6 +581,31 @@ func (r *queryResolver) Invitation(ctx context.Context, token string) (*models.I
 		return nil, err
 	}
 	return r.Team.PreviewInvitation(ctx, token)
+}
+
+func (r *queryResolver) AgentCounts(ctx context.Context, filter *model.AgentFilter) (*model.AgentCounts, error) {
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f, err := agentFilter(filter)
+	if err != nil {
+		return nil, err
+	}
+	counts, err := r.Team.CountAgentsByStatus(ctx, v, f)
+	if err != nil {
+		return nil, err
+	}
+	return agentCountsModel(counts), nil
+}
+
+func (r *queryResolver) GrantableRoles(ctx context.Context) ([]*models.Role, error) {
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	roles, err := r.Team.GrantableRoles(ctx, v)
+	return rolePointers(roles), err
 }
 
 func (r *roleResolver) ID(ctx context.Context, obj *models.Role) (string, error) {

@@ -23,6 +23,49 @@ type shape struct {
 	// introspects names an introspection field (__schema, __type) if the set
 	// selects one.
 	introspects string
+	// Introspection has its own fixed shape (see introspectionShape): the
+	// fields of introspection types add nothing to depth; these bound them.
+	introspection introspectionShape
+}
+
+// introspectionShape bounds what an introspection subtree may ask, in place
+// of the depth limit. Clients' introspection queries (graphql-js's
+// getIntrospectionQuery, which GraphiQL and GraphQL Code Generator send)
+// nest 15 levels, but only in two ways that the schema bounds: lists that
+// walk the schema once (__schema.types → fields → args) and a chain of ofType
+// that stops at the deepest wrapping of a type ([T!]! is three). An
+// attacker's way to grow an answer is to walk the schema again from a type
+// reference (fields { type { fields { type { fields … }}}}: every level
+// multiplies by the number of fields), which no client does; so a type
+// reached through type, ofType, interfaces or possibleTypes may not select
+// a type's lists, and ofType nests at most maxOfTypeDepth levels.
+type introspectionShape struct {
+	// typeLists: the set selects one of a __Type's lists directly (through
+	// fragments too).
+	typeLists bool
+	// reenters names a type reference in the subtree that selects a
+	// type's lists.
+	reenters string
+	// ofTypes is the deepest nesting of ofType in the subtree.
+	ofTypes int
+}
+
+// maxOfTypeDepth bounds the nesting of ofType: graphql-js's TypeRef nests 9.
+const maxOfTypeDepth = 16
+
+// typeListFields are the fields of __Type that list other parts of the
+// schema; typeReferences are the fields that lead to a __Type from
+// elsewhere than __schema.types or __type.
+var (
+	typeListFields = map[string]bool{"fields": true, "inputFields": true, "interfaces": true,
+		"possibleTypes": true, "enumValues": true}
+	typeReferences = map[string]bool{"type": true, "ofType": true, "interfaces": true, "possibleTypes": true}
+)
+
+func (s *introspectionShape) add(o introspectionShape) {
+	s.typeLists = s.typeLists || o.typeLists
+	s.reenters = cmp.Or(s.reenters, o.reenters)
+	s.ofTypes = max(s.ofTypes, o.ofTypes)
 }
 
 // stringBytesPerNode is how many bytes of a string literal count as one
@@ -39,6 +82,7 @@ func (s *shape) add(o shape) {
 	if s.introspects == "" {
 		s.introspects = o.introspects
 	}
+	s.introspection.add(o.introspection)
 }
 
 // cost is the complexity of a selection set: total, and the part of it in
@@ -113,7 +157,12 @@ func (w *shapeWalker) shapeOf(set ast.SelectionSet) shape {
 		switch x := sel.(type) {
 		case *ast.Field:
 			c = w.shapeOf(x.SelectionSet)
-			c.depth++
+			if isIntrospectionField(x) {
+				measureIntrospection(&c, x)
+			} else {
+				c.depth++
+				c.introspection.typeLists = false // said of its children, not of the set it is in
+			}
 			c.names = sat(c.names + len(x.Name))
 			if x.Alias != "" && x.Alias != x.Name {
 				c.aliases = sat(c.aliases + 1)
@@ -137,6 +186,29 @@ func (w *shapeWalker) shapeOf(set ast.SelectionSet) shape {
 		s.add(c)
 	}
 	return s
+}
+
+// isIntrospectionField reports whether f is a field of an introspection
+// type (__Schema, __Type…), known once the query is validated. __schema and
+// __type themselves are fields of Query.
+func isIntrospectionField(f *ast.Field) bool {
+	return f.ObjectDefinition != nil && strings.HasPrefix(f.ObjectDefinition.Name, "__")
+}
+
+// measureIntrospection turns c, the shape of f's selections, into the
+// shape of f, a field of an introspection type: no depth of its own, but
+// its place in the introspection's fixed shape (introspectionShape).
+func measureIntrospection(c *shape, f *ast.Field) {
+	in := &c.introspection
+	if typeReferences[f.Name] && in.typeLists && in.reenters == "" {
+		in.reenters = f.Name
+	}
+	if f.Name == "ofType" {
+		in.ofTypes = sat(in.ofTypes + 1)
+	}
+	// Whether f's parent selects a type's lists is f's own business, not
+	// its children's.
+	in.typeLists = f.ObjectDefinition.Name == "__Type" && typeListFields[f.Name]
 }
 
 func (w *shapeWalker) fragmentShape(name string) shape {

@@ -112,7 +112,8 @@ func countOf(c model.Counter, ctx context.Context) (int, error) {
 
 // node resolves a global ID within the viewer's workspace; anything else,
 // including another workspace's objects, is NOT_FOUND. node carries only
-// @authenticated: each team method checks the permission its type needs.
+// @authenticated: each type's read in the rules (team, conversations)
+// checks the permission that type needs.
 func (r *Resolver) node(ctx context.Context, gid string) (model.Node, error) {
 	v, err := viewer(ctx)
 	if err != nil {

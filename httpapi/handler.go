@@ -148,7 +148,7 @@ func NewHandlers(cfg Config) Handlers {
 	}
 
 	var h http.Handler = mux
-	h = withCORS(cfg.AllowedOrigins, h)
+	h = withCORS(cfg.AllowedOrigins, !cfg.Production, h)
 	h = withSecurityHeaders(cfg.HSTS, h)
 	h = withClientIP(cfg.TrustedProxies, h)
 	return Handlers{Public: withRequestID(h), Metrics: metricsMux}

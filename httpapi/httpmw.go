@@ -57,27 +57,53 @@ func clientAddr(remoteAddr string, forwardedFor []string, trusted []netip.Prefix
 	return ip
 }
 
-// withCORS lets the listed browser origins call the API ("*": any). Tokens
-// travel in the Authorization header, not in cookies, so credentials are
-// never allowed.
-func withCORS(allowed []string, next http.Handler) http.Handler {
+// withCORS lets the listed browser origins call the API ("*": any), and in
+// development (localDev) any page served from this machine, whatever its
+// port (a Vite or webpack dev server). Tokens travel in the Authorization
+// header, not in cookies, so credentials are never allowed.
+func withCORS(allowed []string, localDev bool, next http.Handler) http.Handler {
 	anyOrigin := slices.Contains(allowed, "*")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
-		if origin != "" && (anyOrigin || slices.Contains(allowed, origin)) {
+		if origin != "" && (anyOrigin || slices.Contains(allowed, origin) || (localDev && isLocalOrigin(origin))) {
 			h := w.Header()
 			h.Set("Access-Control-Allow-Origin", origin)
 			h.Add("Vary", "Origin")
 			if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 				h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
-				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept")
+				h.Set("Access-Control-Allow-Headers", corsAllowedHeaders)
 				h.Set("Access-Control-Max-Age", "600")
 				w.WriteHeader(http.StatusNoContent)
 				return
 			}
+			// A page can quote the request id of an INTERNAL answer.
+			h.Set("Access-Control-Expose-Headers", "X-Request-ID")
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// corsAllowedHeaders are the request headers a page may send: ours, and
+// those Apollo Client adds (its client awareness and operation name).
+const corsAllowedHeaders = "Authorization, Content-Type, Accept, " +
+	"apollographql-client-name, apollographql-client-version, x-apollo-operation-name, apollo-require-preflight"
+
+// isLocalOrigin reports whether origin is http://localhost or
+// http://127.0.0.1, with any port or none. It compares the whole string, so
+// http://localhost.evil.test or http://localhost:1@evil.test are not.
+func isLocalOrigin(origin string) bool {
+	for _, host := range []string{"http://localhost", "http://127.0.0.1"} {
+		rest, ok := strings.CutPrefix(origin, host)
+		if !ok {
+			continue
+		}
+		if rest == "" {
+			return true
+		}
+		port, ok := strings.CutPrefix(rest, ":")
+		return ok && len(port) >= 1 && len(port) <= 5 && strings.Trim(port, "0123456789") == ""
+	}
+	return false
 }
 
 // withSecurityHeaders sets the headers an API's responses should carry. The

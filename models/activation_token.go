@@ -40,4 +40,14 @@ type Invitation struct {
 	SendCount      int
 	DeliveryStatus EmailDeliveryStatus
 	InvitedByID    *int64
+	// ResendAvailableAt is the earliest moment ResendActivationLink is
+	// accepted: RESEND_COOLDOWN after SentAt (the team rules' cooldown).
+	ResendAvailableAt time.Time
+}
+
+// InviteFailure is an address of a bulk invitation that was not invited:
+// Err is what inviting it alone answered.
+type InviteFailure struct {
+	Email string
+	Err   error
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"agentdesk/apperr"
 	"agentdesk/paging"
 )
 
@@ -145,4 +146,64 @@ func AgentScope(f AgentFilter, o AgentOrder) paging.CursorScope {
 	}
 	return paging.CursorScope{Order: o.Tag(), Filter: paging.FilterHash("agents",
 		paging.SortedSet(statuses), paging.SortedIDs(f.RoleIDs), strings.ToLower(strings.TrimSpace(f.Search)))}
+}
+
+// AgentCounts is the number of agents per status (the Agents page's tabs).
+type AgentCounts struct {
+	Pending, Active, Removed int
+}
+
+// AgentAction names an action on an agent (Agent.viewerCan).
+type AgentAction string
+
+const (
+	AgentActionResendActivationLink AgentAction = "RESEND_ACTIVATION_LINK"
+	AgentActionRemove               AgentAction = "REMOVE"
+	AgentActionUpdateRoles          AgentAction = "UPDATE_ROLES"
+	AgentActionReinvite             AgentAction = "REINVITE"
+)
+
+// AgentActionList is every AgentAction, in the schema's order.
+var AgentActionList = []AgentAction{AgentActionResendActivationLink, AgentActionRemove, AgentActionUpdateRoles, AgentActionReinvite}
+
+// AgentActions is what a viewer may do to one agent right now, as the team
+// rules answer it (the mutations' own checks).
+type AgentActions struct {
+	ResendActivationLink bool
+	Remove               bool
+	UpdateRoles          bool
+	Reinvite             bool
+	// Blocked has one entry per false action: what its mutation would
+	// answer now.
+	Blocked []BlockedAgentAction
+}
+
+// BlockedAgentAction is an action a viewer may not take, with the error the
+// mutation would answer.
+type BlockedAgentAction struct {
+	Action  AgentAction
+	Code    apperr.Code
+	Message string
+}
+
+// RefusedAgentActions is every action refused with one answer: for an agent
+// the viewer may not see the details of, and for the agent of a sign-in
+// response, whose request has no viewer yet.
+func RefusedAgentActions(why *apperr.Error) AgentActions {
+	var out AgentActions
+	for _, action := range AgentActionList {
+		out.Blocked = append(out.Blocked, BlockedAgentAction{Action: action, Code: why.Code, Message: why.Message})
+	}
+	return out
+}
+
+// WorkspaceFacts are the counts over a whole workspace that the checks on an
+// agent need. The team rules implement them, reading each on first use and
+// keeping it: inside a mutation's transaction, or once per request for a
+// page of permission hints. Safe for concurrent use.
+type WorkspaceFacts interface {
+	// ActiveOwners counts the workspace's ACTIVE Owners.
+	ActiveOwners() (int64, error)
+	// CheckSeat answers SEAT_LIMIT_REACHED when no seat is free.
+	CheckSeat() error
 }

@@ -33,11 +33,11 @@ func (s *Service) UpdateAgentRoles(ctx context.Context, v *auth.Viewer, agentID 
 		if err != nil {
 			return err
 		}
-		if agent.Status == models.AgentRemoved {
-			return apperr.New(apperr.Conflict, "A removed agent has no roles; invite them again instead.")
-		}
 		current, err := sessions.RolesOf(tx, agent.ID)
 		if err != nil {
+			return err
+		}
+		if err := checkUpdateRoles(v, agent, current); err != nil {
 			return err
 		}
 		added := roleDiff(roles, current)
@@ -45,10 +45,7 @@ func (s *Service) UpdateAgentRoles(ctx context.Context, v *auth.Viewer, agentID 
 			return err
 		}
 		if current.HasOwner() && !roles.HasOwner() {
-			if !v.IsOwner {
-				return apperr.New(apperr.Forbidden, "Only an Owner can take the Owner role away.")
-			}
-			if err := s.keepAnOwner(tx, v.WorkspaceID, agent); err != nil {
+			if err := keepAnOwner(agent, s.factsIn(tx, v.WorkspaceID)); err != nil {
 				return err
 			}
 		}

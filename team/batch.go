@@ -69,5 +69,6 @@ func (s *Service) InvitationOf(a *models.Agent) *models.Invitation {
 		return nil
 	}
 	return &models.Invitation{SentAt: a.LinkSentAt, ExpiresAt: a.LinkExpiresAt, Expired: !s.Timestamp().Before(a.LinkExpiresAt),
-		SendCount: a.LinkSendCount, DeliveryStatus: a.LinkDeliveryState, InvitedByID: a.InvitedByID}
+		SendCount: a.LinkSendCount, DeliveryStatus: a.LinkDeliveryState, InvitedByID: a.InvitedByID,
+		ResendAvailableAt: a.LinkSentAt.Add(s.Config.ResendCooldown)}
 }

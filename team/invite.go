@@ -53,22 +53,13 @@ func (s *Service) InviteAgent(ctx context.Context, v *auth.Viewer, rawEmail stri
 		if existing.Error != nil && !errors.Is(existing.Error, gorm.ErrRecordNotFound) {
 			return existing.Error
 		}
-		if reinvite && agent.Status != models.AgentRemoved {
-			if agent.Status == models.AgentPending {
-				return apperr.New(apperr.Conflict, "%s is already invited; re-send the activation link instead.", email)
-			}
-			return apperr.New(apperr.Conflict, "%s is already a member of this workspace.", email)
-		}
 		now := s.Timestamp()
-		// A re-invite sends a link to the same address as the agent's last
-		// one: the re-send cooldown holds for it too, or invite, remove and
-		// re-invite would mail one address as fast as a script can loop.
+		facts := s.factsIn(tx, v.WorkspaceID)
 		if reinvite {
-			if err := s.checkCooldown(&agent, now); err != nil {
+			if err := s.checkInviteExisting(&agent, now, facts); err != nil {
 				return err
 			}
-		}
-		if err := s.checkSeat(tx, v.WorkspaceID); err != nil {
+		} else if err := facts.CheckSeat(); err != nil {
 			return err
 		}
 		if reinvite {
@@ -148,8 +139,8 @@ func (s *Service) ResendActivationLink(ctx context.Context, v *auth.Viewer, agen
 		if agent, err = s.lockedAgent(tx, v.WorkspaceID, agentID); err != nil {
 			return err
 		}
-		if agent.Status != models.AgentPending {
-			return apperr.New(apperr.Conflict, "Only a pending agent has an activation link; this one is %s.", agent.Status)
+		if err := checkResend(v, agent); err != nil {
+			return err
 		}
 		now := s.Timestamp()
 		if err := s.checkCooldown(agent, now); err != nil {

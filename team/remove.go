@@ -5,7 +5,6 @@ import (
 
 	"gorm.io/gorm"
 
-	"agentdesk/apperr"
 	"agentdesk/auth"
 	"agentdesk/models"
 	"agentdesk/sessions"
@@ -18,11 +17,10 @@ import (
 // Needs AGENTS_INVITE for a PENDING agent, AGENTS_REMOVE for an ACTIVE one,
 // and the Owner role for an Owner.
 func (s *Service) RemoveAgent(ctx context.Context, v *auth.Viewer, agentID int64) (*models.Agent, int, error) {
-	if !v.Can(models.PermAgentsInvite) && !v.Can(models.PermAgentsRemove) {
-		return nil, 0, apperr.New(apperr.Forbidden, "You need the AGENTS_INVITE or AGENTS_REMOVE permission to do this.")
-	}
-	if agentID == v.AgentID {
-		return nil, 0, apperr.New(apperr.Forbidden, "You cannot remove yourself.")
+	// What needs no row is refused before reading any: a caller without
+	// the permission learns nothing about the target.
+	if err := checkRemoveCaller(v, agentID); err != nil {
+		return nil, 0, err
 	}
 	var agent *models.Agent
 	affected := 0
@@ -31,29 +29,12 @@ func (s *Service) RemoveAgent(ctx context.Context, v *auth.Viewer, agentID int64
 		if agent, err = s.lockedAgent(tx, v.WorkspaceID, agentID); err != nil {
 			return err
 		}
-		switch agent.Status {
-		case models.AgentRemoved:
-			return apperr.New(apperr.Conflict, "This agent is already removed.")
-		case models.AgentPending:
-			if err := v.Require(models.PermAgentsInvite); err != nil {
-				return err
-			}
-		case models.AgentActive:
-			if err := v.Require(models.PermAgentsRemove); err != nil {
-				return err
-			}
-		}
 		roles, err := sessions.RolesOf(tx, agent.ID)
 		if err != nil {
 			return err
 		}
-		if roles.HasOwner() {
-			if !v.IsOwner {
-				return apperr.New(apperr.Forbidden, "Only an Owner can remove an Owner.")
-			}
-			if err := s.keepAnOwner(tx, v.WorkspaceID, agent); err != nil {
-				return err
-			}
+		if err := checkRemove(v, agent, roles, s.factsIn(tx, v.WorkspaceID)); err != nil {
+			return err
 		}
 		wasPending := agent.Status == models.AgentPending
 		now := s.Timestamp()
@@ -86,21 +67,6 @@ func (s *Service) RemoveAgent(ctx context.Context, v *auth.Viewer, agentID int64
 		return nil, 0, err
 	}
 	return agent, affected, nil
-}
-
-// keepAnOwner refuses (CONFLICT) to take the last ACTIVE Owner away.
-func (s *Service) keepAnOwner(tx *gorm.DB, workspaceID int64, target *models.Agent) error {
-	if target.Status != models.AgentActive {
-		return nil
-	}
-	n, err := activeOwnerCount(tx, workspaceID)
-	if err != nil {
-		return err
-	}
-	if n <= 1 {
-		return apperr.New(apperr.Conflict, "The workspace needs at least one active Owner.")
-	}
-	return nil
 }
 
 // affectedConversations counts the conversations assigned to an agent that

@@ -66,12 +66,27 @@ type ComplexityRoot struct {
 		RemovedBy             func(childComplexity int) int
 		Roles                 func(childComplexity int) int
 		Status                func(childComplexity int) int
+		ViewerCan             func(childComplexity int) int
+	}
+
+	AgentActions struct {
+		Blocked              func(childComplexity int) int
+		Reinvite             func(childComplexity int) int
+		Remove               func(childComplexity int) int
+		ResendActivationLink func(childComplexity int) int
+		UpdateRoles          func(childComplexity int) int
 	}
 
 	AgentConnection struct {
 		Edges      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
+	}
+
+	AgentCounts struct {
+		Active  func(childComplexity int) int
+		Pending func(childComplexity int) int
+		Removed func(childComplexity int) int
 	}
 
 	AgentEdge struct {
@@ -108,6 +123,12 @@ type ComplexityRoot struct {
 		Agent     func(childComplexity int) int
 		ExpiresAt func(childComplexity int) int
 		Token     func(childComplexity int) int
+	}
+
+	BlockedAgentAction struct {
+		Action  func(childComplexity int) int
+		Code    func(childComplexity int) int
+		Message func(childComplexity int) int
 	}
 
 	Contact struct {
@@ -151,12 +172,13 @@ type ComplexityRoot struct {
 	}
 
 	Invitation struct {
-		DeliveryStatus func(childComplexity int) int
-		Expired        func(childComplexity int) int
-		ExpiresAt      func(childComplexity int) int
-		InvitedBy      func(childComplexity int) int
-		SendCount      func(childComplexity int) int
-		SentAt         func(childComplexity int) int
+		DeliveryStatus    func(childComplexity int) int
+		Expired           func(childComplexity int) int
+		ExpiresAt         func(childComplexity int) int
+		InvitedBy         func(childComplexity int) int
+		ResendAvailableAt func(childComplexity int) int
+		SendCount         func(childComplexity int) int
+		SentAt            func(childComplexity int) int
 	}
 
 	InvitationPreview struct {
@@ -165,6 +187,17 @@ type ComplexityRoot struct {
 		ExpiresAt       func(childComplexity int) int
 		InvitedByName   func(childComplexity int) int
 		WorkspaceName   func(childComplexity int) int
+	}
+
+	InviteAgentsPayload struct {
+		Failures func(childComplexity int) int
+		Invited  func(childComplexity int) int
+	}
+
+	InviteFailure struct {
+		Code    func(childComplexity int) int
+		Email   func(childComplexity int) int
+		Message func(childComplexity int) int
 	}
 
 	Message struct {
@@ -198,6 +231,7 @@ type ComplexityRoot struct {
 		CreateWorkspace       func(childComplexity int, input model.CreateWorkspaceInput) int
 		DeleteRole            func(childComplexity int, input model.DeleteRoleInput) int
 		InviteAgent           func(childComplexity int, input model.InviteAgentInput) int
+		InviteAgents          func(childComplexity int, input model.InviteAgentsInput) int
 		Login                 func(childComplexity int, input model.LoginInput) int
 		Logout                func(childComplexity int) int
 		ReassignConversations func(childComplexity int, input model.ReassignConversationsInput) int
@@ -218,17 +252,19 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Agent         func(childComplexity int, id string) int
-		Agents        func(childComplexity int, first *int, after *string, filter *model.AgentFilter, orderBy *model.AgentOrder) int
-		AuditLog      func(childComplexity int, first *int, after *string) int
-		Conversation  func(childComplexity int, id string) int
-		Conversations func(childComplexity int, first *int, after *string, filter *model.ConversationFilter) int
-		Invitation    func(childComplexity int, token string) int
-		Node          func(childComplexity int, id string) int
-		Role          func(childComplexity int, id string) int
-		Roles         func(childComplexity int) int
-		Viewer        func(childComplexity int) int
-		Workspace     func(childComplexity int) int
+		Agent          func(childComplexity int, id string) int
+		AgentCounts    func(childComplexity int, filter *model.AgentFilter) int
+		Agents         func(childComplexity int, first *int, after *string, filter *model.AgentFilter, orderBy *model.AgentOrder) int
+		AuditLog       func(childComplexity int, first *int, after *string) int
+		Conversation   func(childComplexity int, id string) int
+		Conversations  func(childComplexity int, first *int, after *string, filter *model.ConversationFilter) int
+		GrantableRoles func(childComplexity int) int
+		Invitation     func(childComplexity int, token string) int
+		Node           func(childComplexity int, id string) int
+		Role           func(childComplexity int, id string) int
+		Roles          func(childComplexity int) int
+		Viewer         func(childComplexity int) int
+		Workspace      func(childComplexity int) int
 	}
 
 	ReassignConversationsPayload struct {
@@ -283,6 +319,7 @@ type AgentResolver interface {
 	RemovedAt(ctx context.Context, obj *models.Agent) (*time.Time, error)
 	RemovedBy(ctx context.Context, objs []*models.Agent) ([]*models.Agent, error)
 	AssignedConversations(ctx context.Context, objs []*models.Agent, first *int, after *string) ([]*model.ConversationConnection, error)
+	ViewerCan(ctx context.Context, objs []*models.Agent) ([]*model.AgentActions, error)
 }
 type AgentConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.AgentConnection) (int, error)
@@ -340,6 +377,7 @@ type MutationResolver interface {
 	ReassignConversations(ctx context.Context, input model.ReassignConversationsInput) (*model.ReassignConversationsPayload, error)
 	SetConversationStatus(ctx context.Context, input model.SetConversationStatusInput) (*model.ConversationPayload, error)
 	SendMessage(ctx context.Context, input model.SendMessageInput) (*model.MessagePayload, error)
+	InviteAgents(ctx context.Context, input model.InviteAgentsInput) (*model.InviteAgentsPayload, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (model.Node, error)
@@ -353,6 +391,8 @@ type QueryResolver interface {
 	Conversation(ctx context.Context, id string) (*models.Conversation, error)
 	AuditLog(ctx context.Context, first *int, after *string) (*model.AuditEventConnection, error)
 	Invitation(ctx context.Context, token string) (*models.InvitationPreview, error)
+	AgentCounts(ctx context.Context, filter *model.AgentFilter) (*model.AgentCounts, error)
+	GrantableRoles(ctx context.Context) ([]*models.Role, error)
 }
 type RoleResolver interface {
 	ID(ctx context.Context, obj *models.Role) (string, error)
@@ -462,6 +502,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Agent.Status(childComplexity), true
+	case "Agent.viewerCan":
+		if e.ComplexityRoot.Agent.ViewerCan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agent.ViewerCan(childComplexity), true
+
+	case "AgentActions.blocked":
+		if e.ComplexityRoot.AgentActions.Blocked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentActions.Blocked(childComplexity), true
+	case "AgentActions.reinvite":
+		if e.ComplexityRoot.AgentActions.Reinvite == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentActions.Reinvite(childComplexity), true
+	case "AgentActions.remove":
+		if e.ComplexityRoot.AgentActions.Remove == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentActions.Remove(childComplexity), true
+	case "AgentActions.resendActivationLink":
+		if e.ComplexityRoot.AgentActions.ResendActivationLink == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentActions.ResendActivationLink(childComplexity), true
+	case "AgentActions.updateRoles":
+		if e.ComplexityRoot.AgentActions.UpdateRoles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentActions.UpdateRoles(childComplexity), true
 
 	case "AgentConnection.edges":
 		if e.ComplexityRoot.AgentConnection.Edges == nil {
@@ -481,6 +558,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AgentConnection.TotalCount(childComplexity), true
+
+	case "AgentCounts.active":
+		if e.ComplexityRoot.AgentCounts.Active == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentCounts.Active(childComplexity), true
+	case "AgentCounts.pending":
+		if e.ComplexityRoot.AgentCounts.Pending == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentCounts.Pending(childComplexity), true
+	case "AgentCounts.removed":
+		if e.ComplexityRoot.AgentCounts.Removed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentCounts.Removed(childComplexity), true
 
 	case "AgentEdge.cursor":
 		if e.ComplexityRoot.AgentEdge.Cursor == nil {
@@ -595,6 +691,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuthPayload.Token(childComplexity), true
+
+	case "BlockedAgentAction.action":
+		if e.ComplexityRoot.BlockedAgentAction.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BlockedAgentAction.Action(childComplexity), true
+	case "BlockedAgentAction.code":
+		if e.ComplexityRoot.BlockedAgentAction.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BlockedAgentAction.Code(childComplexity), true
+	case "BlockedAgentAction.message":
+		if e.ComplexityRoot.BlockedAgentAction.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BlockedAgentAction.Message(childComplexity), true
 
 	case "Contact.email":
 		if e.ComplexityRoot.Contact.Email == nil {
@@ -763,6 +878,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Invitation.InvitedBy(childComplexity), true
+	case "Invitation.resendAvailableAt":
+		if e.ComplexityRoot.Invitation.ResendAvailableAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invitation.ResendAvailableAt(childComplexity), true
 	case "Invitation.sendCount":
 		if e.ComplexityRoot.Invitation.SendCount == nil {
 			break
@@ -806,6 +927,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InvitationPreview.WorkspaceName(childComplexity), true
+
+	case "InviteAgentsPayload.failures":
+		if e.ComplexityRoot.InviteAgentsPayload.Failures == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InviteAgentsPayload.Failures(childComplexity), true
+	case "InviteAgentsPayload.invited":
+		if e.ComplexityRoot.InviteAgentsPayload.Invited == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InviteAgentsPayload.Invited(childComplexity), true
+
+	case "InviteFailure.code":
+		if e.ComplexityRoot.InviteFailure.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InviteFailure.Code(childComplexity), true
+	case "InviteFailure.email":
+		if e.ComplexityRoot.InviteFailure.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InviteFailure.Email(childComplexity), true
+	case "InviteFailure.message":
+		if e.ComplexityRoot.InviteFailure.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InviteFailure.Message(childComplexity), true
 
 	case "Message.author":
 		if e.ComplexityRoot.Message.Author == nil {
@@ -954,6 +1107,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.InviteAgent(childComplexity, args["input"].(model.InviteAgentInput)), true
+	case "Mutation.inviteAgents":
+		if e.ComplexityRoot.Mutation.InviteAgents == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_inviteAgents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.InviteAgents(childComplexity, args["input"].(model.InviteAgentsInput)), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -1096,6 +1260,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Agent(childComplexity, args["id"].(string)), true
+	case "Query.agentCounts":
+		if e.ComplexityRoot.Query.AgentCounts == nil {
+			break
+		}
+
+		args, err := ec.field_Query_agentCounts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AgentCounts(childComplexity, args["filter"].(*model.AgentFilter)), true
 	case "Query.agents":
 		if e.ComplexityRoot.Query.Agents == nil {
 			break
@@ -1140,6 +1315,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Conversations(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.ConversationFilter)), true
+	case "Query.grantableRoles":
+		if e.ComplexityRoot.Query.GrantableRoles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.GrantableRoles(childComplexity), true
 
 	case "Query.invitation":
 		if e.ComplexityRoot.Query.Invitation == nil {
@@ -1314,6 +1495,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateWorkspaceInput", ec.unmarshalInputCreateWorkspaceInput),
 			graphql.NewInputUnmarshaler("DeleteRoleInput", ec.unmarshalInputDeleteRoleInput),
 			graphql.NewInputUnmarshaler("InviteAgentInput", ec.unmarshalInputInviteAgentInput),
+			graphql.NewInputUnmarshaler("InviteAgentsInput", ec.unmarshalInputInviteAgentsInput),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
 			graphql.NewInputUnmarshaler("ReassignConversationsInput", ec.unmarshalInputReassignConversationsInput),
 			graphql.NewInputUnmarshaler("RemoveAgentInput", ec.unmarshalInputRemoveAgentInput),
@@ -1880,6 +2062,89 @@ type MessagePayload {
   message: Message!
 }
 
+# ---- Contract part "clients" (../shared/contract/clients.graphqls): permission
+# hints, tab counts, grantable roles and bulk invitations (BEHAVIOUR.md §7).
+
+"What the signed-in agent may do to this agent right now, decided by the same rules the mutations apply. A page shows exactly these actions."
+type AgentActions {
+  "Target PENDING and the viewer may invite. Still true during the cooldown: see Invitation.resendAvailableAt."
+  resendActivationLink: Boolean!
+  "Cancel a PENDING invitation or remove an ACTIVE agent: permission, owner protection, not oneself, not the last ACTIVE Owner."
+  remove: Boolean!
+  "Change this agent's roles: permission, target not REMOVED, owner protection."
+  updateRoles: Boolean!
+  "Target REMOVED and the viewer may invite."
+  reinvite: Boolean!
+  "One entry per action above that is false: the error the mutation would answer now, for a tooltip."
+  blocked: [BlockedAgentAction!]!
+}
+
+enum AgentAction {
+  RESEND_ACTIVATION_LINK
+  REMOVE
+  UPDATE_ROLES
+  REINVITE
+}
+
+"Why an action is not available to the viewer: the code and message of BEHAVIOUR.md §2 that the mutation would answer."
+type BlockedAgentAction {
+  action: AgentAction!
+  code: String!
+  message: String!
+}
+
+extend type Agent {
+  viewerCan: AgentActions!
+}
+
+extend type Invitation {
+  "The earliest moment resendActivationLink is accepted (RESEND_COOLDOWN after sentAt)."
+  resendAvailableAt: Time!
+}
+
+"Agents per status, for the page's tabs."
+type AgentCounts {
+  pending: Int!
+  active: Int!
+  removed: Int!
+}
+
+extend type Query {
+  "Counts for the Agents page's tabs. The filter's search and roleIds apply; its status is ignored."
+  agentCounts(filter: AgentFilter): AgentCounts! @hasPermission(permissions: [AGENTS_READ])
+  "The roles the viewer may grant (invite with, assign): the invite dialog's choices."
+  grantableRoles: [Role!]! @authenticated
+}
+
+input InviteAgentsInput {
+  "1..100 addresses; an address given twice is invited once."
+  emails: [String!]!
+  "At least one; every invited agent gets these roles."
+  roleIds: [ID!]!
+}
+
+"An address of a bulk invitation that was not invited, and why."
+type InviteFailure {
+  email: String!
+  "One of the error codes of BEHAVIOUR.md §2."
+  code: String!
+  message: String!
+}
+
+type InviteAgentsPayload {
+  "In the order of the input."
+  invited: [Agent!]!
+  failures: [InviteFailure!]!
+}
+
+extend type Mutation {
+  "Invites each address exactly as inviteAgent would, each on its own: one bad or taken address does not stop the others."
+  inviteAgents(input: InviteAgentsInput!): InviteAgentsPayload!
+    @hasPermission(permissions: [AGENTS_INVITE])
+}
+
+# ---- end of contract part "clients" (permission hints, counts, bulk invitations)
+
 type Mutation {
   "Public sign-up (can be switched off): creates a workspace, its four built-in roles and its Owner, signed in."
   createWorkspace(input: CreateWorkspaceInput!): AuthPayload!
@@ -1950,8 +2215,26 @@ func (ec *executionContext) childFields_Agent(ctx context.Context, field graphql
 		return ec.fieldContext_Agent_removedBy(ctx, field)
 	case "assignedConversations":
 		return ec.fieldContext_Agent_assignedConversations(ctx, field)
+	case "viewerCan":
+		return ec.fieldContext_Agent_viewerCan(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Agent", field.Name)
+}
+
+func (ec *executionContext) childFields_AgentActions(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "resendActivationLink":
+		return ec.fieldContext_AgentActions_resendActivationLink(ctx, field)
+	case "remove":
+		return ec.fieldContext_AgentActions_remove(ctx, field)
+	case "updateRoles":
+		return ec.fieldContext_AgentActions_updateRoles(ctx, field)
+	case "reinvite":
+		return ec.fieldContext_AgentActions_reinvite(ctx, field)
+	case "blocked":
+		return ec.fieldContext_AgentActions_blocked(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AgentActions", field.Name)
 }
 
 func (ec *executionContext) childFields_AgentConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1964,6 +2247,18 @@ func (ec *executionContext) childFields_AgentConnection(ctx context.Context, fie
 		return ec.fieldContext_AgentConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AgentConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AgentCounts(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "pending":
+		return ec.fieldContext_AgentCounts_pending(ctx, field)
+	case "active":
+		return ec.fieldContext_AgentCounts_active(ctx, field)
+	case "removed":
+		return ec.fieldContext_AgentCounts_removed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AgentCounts", field.Name)
 }
 
 func (ec *executionContext) childFields_AgentEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2036,6 +2331,18 @@ func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field g
 		return ec.fieldContext_AuthPayload_agent(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuthPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_BlockedAgentAction(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "action":
+		return ec.fieldContext_BlockedAgentAction_action(ctx, field)
+	case "code":
+		return ec.fieldContext_BlockedAgentAction_code(ctx, field)
+	case "message":
+		return ec.fieldContext_BlockedAgentAction_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BlockedAgentAction", field.Name)
 }
 
 func (ec *executionContext) childFields_Contact(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2132,6 +2439,8 @@ func (ec *executionContext) childFields_Invitation(ctx context.Context, field gr
 		return ec.fieldContext_Invitation_deliveryStatus(ctx, field)
 	case "invitedBy":
 		return ec.fieldContext_Invitation_invitedBy(ctx, field)
+	case "resendAvailableAt":
+		return ec.fieldContext_Invitation_resendAvailableAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Invitation", field.Name)
 }
@@ -2150,6 +2459,28 @@ func (ec *executionContext) childFields_InvitationPreview(ctx context.Context, f
 		return ec.fieldContext_InvitationPreview_existingAccount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type InvitationPreview", field.Name)
+}
+
+func (ec *executionContext) childFields_InviteAgentsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "invited":
+		return ec.fieldContext_InviteAgentsPayload_invited(ctx, field)
+	case "failures":
+		return ec.fieldContext_InviteAgentsPayload_failures(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InviteAgentsPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_InviteFailure(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "email":
+		return ec.fieldContext_InviteFailure_email(ctx, field)
+	case "code":
+		return ec.fieldContext_InviteFailure_code(ctx, field)
+	case "message":
+		return ec.fieldContext_InviteFailure_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InviteFailure", field.Name)
 }
 
 func (ec *executionContext) childFields_Message(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2552,6 +2883,20 @@ func (ec *executionContext) field_Mutation_inviteAgent_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_inviteAgents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.InviteAgentsInput, error) {
+			return ec.unmarshalNInviteAgentsInput2agentdeskᚋgraphᚋmodelᚐInviteAgentsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_login_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2689,6 +3034,20 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_agentCounts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.AgentFilter, error) {
+			return ec.unmarshalOAgentFilter2ᚖagentdeskᚋgraphᚋmodelᚐAgentFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
 	return args, nil
 }
 
@@ -3365,6 +3724,185 @@ func (ec *executionContext) resolveBatch_Agent_assignedConversations(ctx context
 	)
 }
 
+func (ec *executionContext) _Agent_viewerCan(ctx context.Context, field graphql.CollectedField, obj *models.Agent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Agent_viewerCan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.resolveBatch_Agent_viewerCan(ctx, field, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AgentActions) graphql.Marshaler {
+			return ec.marshalNAgentActions2ᚖagentdeskᚋgraphᚋmodelᚐAgentActions(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Agent_viewerCan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Agent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgentActions(ctx, field)
+		},
+	}
+	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Agent_viewerCan(ctx context.Context, field graphql.CollectedField, obj *models.Agent) (any, error) {
+	resolver := ec.Resolvers.Agent()
+	if batch, ok := graphql.BatchParentsFor[*models.Agent](ctx, "Agent"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.ViewerCan(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*model.AgentActions](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Agent.viewerCan",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.ViewerCan(ctx, []*models.Agent{obj})
+	return graphql.ResolveBatchSingleResult[*model.AgentActions](
+		ctx,
+		results,
+		err,
+		"Agent.viewerCan",
+	)
+}
+
+func (ec *executionContext) _AgentActions_resendActivationLink(ctx context.Context, field graphql.CollectedField, obj *model.AgentActions) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentActions_resendActivationLink(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResendActivationLink, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentActions_resendActivationLink(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentActions", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AgentActions_remove(ctx context.Context, field graphql.CollectedField, obj *model.AgentActions) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentActions_remove(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Remove, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentActions_remove(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentActions", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AgentActions_updateRoles(ctx context.Context, field graphql.CollectedField, obj *model.AgentActions) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentActions_updateRoles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdateRoles, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentActions_updateRoles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentActions", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AgentActions_reinvite(ctx context.Context, field graphql.CollectedField, obj *model.AgentActions) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentActions_reinvite(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reinvite, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentActions_reinvite(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentActions", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AgentActions_blocked(ctx context.Context, field graphql.CollectedField, obj *model.AgentActions) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentActions_blocked(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Blocked, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.BlockedAgentAction) graphql.Marshaler {
+			return ec.marshalNBlockedAgentAction2ᚕᚖagentdeskᚋgraphᚋmodelᚐBlockedAgentActionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentActions_blocked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AgentActions",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BlockedAgentAction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _AgentConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.AgentConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3450,6 +3988,75 @@ func (ec *executionContext) _AgentConnection_totalCount(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_AgentConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AgentConnection", field, true, true, "Int")
+}
+
+func (ec *executionContext) _AgentCounts_pending(ctx context.Context, field graphql.CollectedField, obj *model.AgentCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentCounts_pending(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pending, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentCounts_pending(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AgentCounts_active(ctx context.Context, field graphql.CollectedField, obj *model.AgentCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentCounts_active(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Active, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentCounts_active(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AgentCounts_removed(ctx context.Context, field graphql.CollectedField, obj *model.AgentCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentCounts_removed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Removed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentCounts_removed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentCounts", field, false, false, "Int")
 }
 
 func (ec *executionContext) _AgentEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.AgentEdge) (ret graphql.Marshaler) {
@@ -4014,6 +4621,75 @@ func (ec *executionContext) fieldContext_AuthPayload_agent(_ context.Context, fi
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _BlockedAgentAction_action(ctx context.Context, field graphql.CollectedField, obj *model.BlockedAgentAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BlockedAgentAction_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.AgentAction) graphql.Marshaler {
+			return ec.marshalNAgentAction2agentdeskᚋmodelsᚐAgentAction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BlockedAgentAction_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BlockedAgentAction", field, false, false, "AgentAction")
+}
+
+func (ec *executionContext) _BlockedAgentAction_code(ctx context.Context, field graphql.CollectedField, obj *model.BlockedAgentAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BlockedAgentAction_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BlockedAgentAction_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BlockedAgentAction", field, false, false, "String")
+}
+
+func (ec *executionContext) _BlockedAgentAction_message(ctx context.Context, field graphql.CollectedField, obj *model.BlockedAgentAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BlockedAgentAction_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BlockedAgentAction_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BlockedAgentAction", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_id(ctx context.Context, field graphql.CollectedField, obj *models.Contact) (ret graphql.Marshaler) {
@@ -4859,6 +5535,29 @@ func (ec *executionContext) resolveBatch_Invitation_invitedBy(ctx context.Contex
 	)
 }
 
+func (ec *executionContext) _Invitation_resendAvailableAt(ctx context.Context, field graphql.CollectedField, obj *models.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invitation_resendAvailableAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResendAvailableAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invitation_resendAvailableAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invitation", field, false, false, "Time")
+}
+
 func (ec *executionContext) _InvitationPreview_email(ctx context.Context, field graphql.CollectedField, obj *models.InvitationPreview) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4972,6 +5671,139 @@ func (ec *executionContext) _InvitationPreview_existingAccount(ctx context.Conte
 }
 func (ec *executionContext) fieldContext_InvitationPreview_existingAccount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("InvitationPreview", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _InviteAgentsPayload_invited(ctx context.Context, field graphql.CollectedField, obj *model.InviteAgentsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InviteAgentsPayload_invited(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Invited, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.Agent) graphql.Marshaler {
+			return ec.marshalNAgent2ᚕᚖagentdeskᚋmodelsᚐAgentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InviteAgentsPayload_invited(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InviteAgentsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InviteAgentsPayload_failures(ctx context.Context, field graphql.CollectedField, obj *model.InviteAgentsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InviteAgentsPayload_failures(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Failures, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.InviteFailure) graphql.Marshaler {
+			return ec.marshalNInviteFailure2ᚕᚖagentdeskᚋgraphᚋmodelᚐInviteFailureᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InviteAgentsPayload_failures(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InviteAgentsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InviteFailure(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InviteFailure_email(ctx context.Context, field graphql.CollectedField, obj *model.InviteFailure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InviteFailure_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InviteFailure_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InviteFailure", field, false, false, "String")
+}
+
+func (ec *executionContext) _InviteFailure_code(ctx context.Context, field graphql.CollectedField, obj *model.InviteFailure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InviteFailure_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InviteFailure_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InviteFailure", field, false, false, "String")
+}
+
+func (ec *executionContext) _InviteFailure_message(ctx context.Context, field graphql.CollectedField, obj *model.InviteFailure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InviteFailure_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InviteFailure_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InviteFailure", field, false, false, "String")
 }
 
 func (ec *executionContext) _Message_id(ctx context.Context, field graphql.CollectedField, obj *models.Message) (ret graphql.Marshaler) {
@@ -6264,6 +7096,68 @@ func (ec *executionContext) fieldContext_Mutation_sendMessage(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_inviteAgents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_inviteAgents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().InviteAgents(ctx, fc.Args["input"].(model.InviteAgentsInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕagentdeskᚋmodelsᚐPermissionᚄ(ctx, []any{"AGENTS_INVITE"})
+				if err != nil {
+					var zeroVal *model.InviteAgentsPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.InviteAgentsPayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InviteAgentsPayload) graphql.Marshaler {
+			return ec.marshalNInviteAgentsPayload2ᚖagentdeskᚋgraphᚋmodelᚐInviteAgentsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_inviteAgents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InviteAgentsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_inviteAgents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6945,6 +7839,113 @@ func (ec *executionContext) fieldContext_Query_invitation(ctx context.Context, f
 	if fc.Args, err = ec.field_Query_invitation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_agentCounts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_agentCounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AgentCounts(ctx, fc.Args["filter"].(*model.AgentFilter))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕagentdeskᚋmodelsᚐPermissionᚄ(ctx, []any{"AGENTS_READ"})
+				if err != nil {
+					var zeroVal *model.AgentCounts
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.AgentCounts
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AgentCounts) graphql.Marshaler {
+			return ec.marshalNAgentCounts2ᚖagentdeskᚋgraphᚋmodelᚐAgentCounts(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_agentCounts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgentCounts(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_agentCounts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_grantableRoles(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_grantableRoles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().GrantableRoles(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Authenticated == nil {
+					var zeroVal []*models.Role
+					return zeroVal, errors.New("directive authenticated is not implemented")
+				}
+				return ec.Directives.Authenticated(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.Role) graphql.Marshaler {
+			return ec.marshalNRole2ᚕᚖagentdeskᚋmodelsᚐRoleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_grantableRoles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Role(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -9087,6 +10088,55 @@ func UnmarshalInviteAgentInput(ctx context.Context, raw any) (model.InviteAgentI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputInviteAgentsInput(ctx context.Context, obj any) (model.InviteAgentsInput, error) {
+	var it model.InviteAgentsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"emails", "roleIds"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "emails":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emails"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Emails = data
+		case "roleIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roleIds"))
+			data, err := ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RoleIds = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalInviteAgentsInput unmarshals raw into the InviteAgentsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalInviteAgentsInput(ctx context.Context, raw any) (model.InviteAgentsInput, error) {
+	var out model.InviteAgentsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "InviteAgentsInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputLoginInput(ctx context.Context, obj any) (model.LoginInput, error) {
 	var it model.LoginInput
 	if obj == nil {
@@ -9683,6 +10733,59 @@ func (ec *executionContext) _Agent(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "viewerCan":
+			out.Values[i] = ec._Agent_viewerCan(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	return out
+}
+
+var agentActionsImplementors = []string{"AgentActions"}
+
+func (ec *executionContext) _AgentActions(ctx context.Context, sel ast.SelectionSet, obj *model.AgentActions) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, agentActionsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AgentActions")
+		case "resendActivationLink":
+			out.Values[i] = ec._AgentActions_resendActivationLink(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "remove":
+			out.Values[i] = ec._AgentActions_remove(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateRoles":
+			out.Values[i] = ec._AgentActions_updateRoles(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reinvite":
+			out.Values[i] = ec._AgentActions_reinvite(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "blocked":
+			out.Values[i] = ec._AgentActions_blocked(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -9718,6 +10821,44 @@ func (ec *executionContext) _AgentConnection(ctx context.Context, sel ast.Select
 			}
 		case "totalCount":
 			out.Values[i] = ec._AgentConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	return out
+}
+
+var agentCountsImplementors = []string{"AgentCounts"}
+
+func (ec *executionContext) _AgentCounts(ctx context.Context, sel ast.SelectionSet, obj *model.AgentCounts) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, agentCountsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AgentCounts")
+		case "pending":
+			out.Values[i] = ec._AgentCounts_pending(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "active":
+			out.Values[i] = ec._AgentCounts_active(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removed":
+			out.Values[i] = ec._AgentCounts_removed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -9946,6 +11087,44 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 			}
 		case "agent":
 			out.Values[i] = ec._AuthPayload_agent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	return out
+}
+
+var blockedAgentActionImplementors = []string{"BlockedAgentAction"}
+
+func (ec *executionContext) _BlockedAgentAction(ctx context.Context, sel ast.SelectionSet, obj *model.BlockedAgentAction) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, blockedAgentActionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BlockedAgentAction")
+		case "action":
+			out.Values[i] = ec._BlockedAgentAction_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "code":
+			out.Values[i] = ec._BlockedAgentAction_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._BlockedAgentAction_message(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -10250,6 +11429,11 @@ func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "resendAvailableAt":
+			out.Values[i] = ec._Invitation_resendAvailableAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -10295,6 +11479,77 @@ func (ec *executionContext) _InvitationPreview(ctx context.Context, sel ast.Sele
 			}
 		case "existingAccount":
 			out.Values[i] = ec._InvitationPreview_existingAccount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	return out
+}
+
+var inviteAgentsPayloadImplementors = []string{"InviteAgentsPayload"}
+
+func (ec *executionContext) _InviteAgentsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.InviteAgentsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inviteAgentsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InviteAgentsPayload")
+		case "invited":
+			out.Values[i] = ec._InviteAgentsPayload_invited(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failures":
+			out.Values[i] = ec._InviteAgentsPayload_failures(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	return out
+}
+
+var inviteFailureImplementors = []string{"InviteFailure"}
+
+func (ec *executionContext) _InviteFailure(ctx context.Context, sel ast.SelectionSet, obj *model.InviteFailure) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inviteFailureImplementors)
+
+	out := graphql.NewFieldSet(fields)
+
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InviteFailure")
+		case "email":
+			out.Values[i] = ec._InviteFailure_email(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "code":
+			out.Values[i] = ec._InviteFailure_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._InviteFailure_message(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -10595,6 +11850,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "inviteAgents":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_inviteAgents(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -10742,6 +12004,20 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		case "invitation":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query_invitation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "agentCounts":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Query_agentCounts(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "grantableRoles":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Query_grantableRoles(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -11327,6 +12603,23 @@ func (ec *executionContext) unmarshalNActivateAccountInput2agentdeskᚋgraphᚋm
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNAgent2ᚕᚖagentdeskᚋmodelsᚐAgentᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Agent) graphql.Marshaler {
+	ctx = graphql.WithBatchParents(ctx, "Agent", v, nil)
+	ret := inorder.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAgent2ᚖagentdeskᚋmodelsᚐAgent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNAgent2ᚖagentdeskᚋmodelsᚐAgent(ctx context.Context, sel ast.SelectionSet, v *models.Agent) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Agent!")
@@ -11335,12 +12628,58 @@ func (ec *executionContext) marshalNAgent2ᚖagentdeskᚋmodelsᚐAgent(ctx cont
 	return ec._Agent(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNAgentAction2agentdeskᚋmodelsᚐAgentAction(ctx context.Context, v any) (models.AgentAction, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNAgentAction2agentdeskᚋmodelsᚐAgentAction[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAgentAction2agentdeskᚋmodelsᚐAgentAction(ctx context.Context, sel ast.SelectionSet, v models.AgentAction) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNAgentAction2agentdeskᚋmodelsᚐAgentAction[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "AgentAction!")
+	}
+	return res
+}
+
+var (
+	unmarshalNAgentAction2agentdeskᚋmodelsᚐAgentAction = map[string]models.AgentAction{
+		"RESEND_ACTIVATION_LINK": models.AgentActionResendActivationLink,
+		"REMOVE":                 models.AgentActionRemove,
+		"UPDATE_ROLES":           models.AgentActionUpdateRoles,
+		"REINVITE":               models.AgentActionReinvite,
+	}
+	marshalNAgentAction2agentdeskᚋmodelsᚐAgentAction = map[models.AgentAction]string{
+		models.AgentActionResendActivationLink: "RESEND_ACTIVATION_LINK",
+		models.AgentActionRemove:               "REMOVE",
+		models.AgentActionUpdateRoles:          "UPDATE_ROLES",
+		models.AgentActionReinvite:             "REINVITE",
+	}
+)
+
+func (ec *executionContext) marshalNAgentActions2ᚖagentdeskᚋgraphᚋmodelᚐAgentActions(ctx context.Context, sel ast.SelectionSet, v *model.AgentActions) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AgentActions!")
+		return graphql.Null
+	}
+	return ec._AgentActions(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNAgentConnection2ᚖagentdeskᚋgraphᚋmodelᚐAgentConnection(ctx context.Context, sel ast.SelectionSet, v *model.AgentConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AgentConnection!")
 		return graphql.Null
 	}
 	return ec._AgentConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAgentCounts2ᚖagentdeskᚋgraphᚋmodelᚐAgentCounts(ctx context.Context, sel ast.SelectionSet, v *model.AgentCounts) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AgentCounts!")
+		return graphql.Null
+	}
+	return ec._AgentCounts(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNAgentEdge2ᚕᚖagentdeskᚋgraphᚋmodelᚐAgentEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AgentEdge) graphql.Marshaler {
@@ -11512,6 +12851,30 @@ func (ec *executionContext) marshalNAuthPayload2ᚖagentdeskᚋgraphᚋmodelᚐA
 		return graphql.Null
 	}
 	return ec._AuthPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNBlockedAgentAction2ᚕᚖagentdeskᚋgraphᚋmodelᚐBlockedAgentActionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.BlockedAgentAction) graphql.Marshaler {
+	ret := inorder.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNBlockedAgentAction2ᚖagentdeskᚋgraphᚋmodelᚐBlockedAgentAction(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNBlockedAgentAction2ᚖagentdeskᚋgraphᚋmodelᚐBlockedAgentAction(ctx context.Context, sel ast.SelectionSet, v *model.BlockedAgentAction) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "BlockedAgentAction!")
+		return graphql.Null
+	}
+	return ec._BlockedAgentAction(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
@@ -11776,6 +13139,43 @@ func (ec *executionContext) unmarshalNInviteAgentInput2agentdeskᚋgraphᚋmodel
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNInviteAgentsInput2agentdeskᚋgraphᚋmodelᚐInviteAgentsInput(ctx context.Context, v any) (model.InviteAgentsInput, error) {
+	res, err := ec.unmarshalInputInviteAgentsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInviteAgentsPayload2ᚖagentdeskᚋgraphᚋmodelᚐInviteAgentsPayload(ctx context.Context, sel ast.SelectionSet, v *model.InviteAgentsPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InviteAgentsPayload!")
+		return graphql.Null
+	}
+	return ec._InviteAgentsPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInviteFailure2ᚕᚖagentdeskᚋgraphᚋmodelᚐInviteFailureᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.InviteFailure) graphql.Marshaler {
+	ret := inorder.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInviteFailure2ᚖagentdeskᚋgraphᚋmodelᚐInviteFailure(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInviteFailure2ᚖagentdeskᚋgraphᚋmodelᚐInviteFailure(ctx context.Context, sel ast.SelectionSet, v *model.InviteFailure) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InviteFailure!")
+		return graphql.Null
+	}
+	return ec._InviteFailure(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNLoginInput2agentdeskᚋgraphᚋmodelᚐLoginInput(ctx context.Context, v any) (model.LoginInput, error) {
 	res, err := ec.unmarshalInputLoginInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -12035,6 +13435,35 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {

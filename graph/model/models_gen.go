@@ -22,6 +22,27 @@ type ActivateAccountInput struct {
 	Password string `json:"password"`
 }
 
+// What the signed-in agent may do to this agent right now, decided by the same rules the mutations apply. A page shows exactly these actions.
+type AgentActions struct {
+	// Target PENDING and the viewer may invite. Still true during the cooldown: see Invitation.resendAvailableAt.
+	ResendActivationLink bool `json:"resendActivationLink"`
+	// Cancel a PENDING invitation or remove an ACTIVE agent: permission, owner protection, not oneself, not the last ACTIVE Owner.
+	Remove bool `json:"remove"`
+	// Change this agent's roles: permission, target not REMOVED, owner protection.
+	UpdateRoles bool `json:"updateRoles"`
+	// Target REMOVED and the viewer may invite.
+	Reinvite bool `json:"reinvite"`
+	// One entry per action above that is false: the error the mutation would answer now, for a tooltip.
+	Blocked []*BlockedAgentAction `json:"blocked"`
+}
+
+// Agents per status, for the page's tabs.
+type AgentCounts struct {
+	Pending int `json:"pending"`
+	Active  int `json:"active"`
+	Removed int `json:"removed"`
+}
+
 type AgentEdge struct {
 	Cursor string        `json:"cursor"`
 	Node   *models.Agent `json:"node"`
@@ -61,6 +82,13 @@ type AuthPayload struct {
 	Token     string        `json:"token"`
 	ExpiresAt time.Time     `json:"expiresAt"`
 	Agent     *models.Agent `json:"agent"`
+}
+
+// Why an action is not available to the viewer: the code and message of BEHAVIOUR.md §2 that the mutation would answer.
+type BlockedAgentAction struct {
+	Action  models.AgentAction `json:"action"`
+	Code    string             `json:"code"`
+	Message string             `json:"message"`
 }
 
 type ConversationEdge struct {
@@ -116,6 +144,27 @@ type InviteAgentInput struct {
 	Email string `json:"email"`
 	// At least one.
 	RoleIds []string `json:"roleIds"`
+}
+
+type InviteAgentsInput struct {
+	// 1..100 addresses; an address given twice is invited once.
+	Emails []string `json:"emails"`
+	// At least one; every invited agent gets these roles.
+	RoleIds []string `json:"roleIds"`
+}
+
+type InviteAgentsPayload struct {
+	// In the order of the input.
+	Invited  []*models.Agent  `json:"invited"`
+	Failures []*InviteFailure `json:"failures"`
+}
+
+// An address of a bulk invitation that was not invited, and why.
+type InviteFailure struct {
+	Email string `json:"email"`
+	// One of the error codes of BEHAVIOUR.md §2.
+	Code    string `json:"code"`
+	Message string `json:"message"`
 }
 
 type LoginInput struct {

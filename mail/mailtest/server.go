@@ -66,8 +66,11 @@ func (s *Server) RefuseNext(n int) {
 }
 
 // Delay makes the server wait d after each DATA command before reading the
-// message: a slow server, during which the sender is mid-send. A sender
-// that goes away meanwhile leaves no message (the body never ends).
+// message: a slow server, during which the sender is mid-send. What the
+// sender wrote waits in the socket meanwhile, so a sender that dies during
+// the wait still leaves a whole message once d has passed (as a real server
+// keeps a message whose sender stopped listening); only a d longer than the
+// test, such as time.Hour, leaves none.
 func (s *Server) Delay(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
