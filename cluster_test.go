@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -19,6 +20,7 @@ import (
 
 	"agentdesk/db"
 	"agentdesk/db/dbtest"
+	"agentdesk/live/livetest"
 	"agentdesk/mail/mailtest"
 )
 
@@ -311,6 +313,37 @@ func TestClusterOfThreeReplicas(t *testing.T) {
 		if len(msgs) != 50 || len(perRecipient) != 50 {
 			t.Fatalf("%d emails to %d recipients, want 50 to 50: %v", len(msgs), len(perRecipient), perRecipient)
 		}
+	})
+
+	t.Run("a subscriber on C sees a mutation made on A", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		sub, err := livetest.Dial(ctx, livetest.URL(cc.base), owner, livetest.Options{})
+		if err != nil {
+			t.Fatalf("socket to C: %v", err)
+		}
+		defer sub.Close()
+		if err := sub.Subscribe(ctx, "c", invitedSub, nil); err != nil {
+			t.Fatal(err)
+		}
+		// The protocol acknowledges no subscribe: a change made on C itself
+		// shows the subscription runs before the one on A is timed.
+		for i := 0; ; i++ {
+			cc.ask(t, owner, inviteOp, map[string]any{"email": fmt.Sprintf("warm%d@acme.test", i), "role": role}).must(t, "invite on C", nil)
+			if m, err := sub.NextWithin(time.Second); err == nil {
+				if m.Type != "next" {
+					t.Fatalf("subscription on C failed: %s %s", m.Type, m.Payload)
+				}
+				break
+			}
+			if i == 10 {
+				t.Fatal("the subscription on C never started")
+			}
+		}
+		start := time.Now()
+		a.ask(t, owner, inviteOp, map[string]any{"email": "live@acme.test", "role": role}).must(t, "invite on A", nil)
+		waitInvited(t, sub, "live@acme.test")
+		t.Logf("an invitation made on A reached a subscriber on C %v after it was sent", time.Since(start))
 	})
 }
 

@@ -40,6 +40,7 @@ import (
 	"agentdesk/graph"
 	"agentdesk/httpapi"
 	"agentdesk/jobs"
+	"agentdesk/live"
 	"agentdesk/mail"
 	"agentdesk/ratelimit"
 	"agentdesk/sessions"
@@ -114,6 +115,8 @@ type config struct {
 	// MetricsAddr serves /metrics on its own address, and the public one
 	// answers 404 for it (empty: /metrics is on LISTEN_ADDR).
 	MetricsAddr string `env:"METRICS_ADDR"`
+	// MaxSocketsPerAgent bounds one agent's WebSockets (subscriptions).
+	MaxSocketsPerAgent int `env:"MAX_SOCKETS_PER_AGENT" envDefault:"10"`
 	// PprofAddr serves net/http/pprof on a separate address (off when empty;
 	// never expose it publicly).
 	PprofAddr string `env:"PPROF_ADDR"`
@@ -187,15 +190,22 @@ func run(args []string) error {
 		return err
 	}
 	now := func() time.Time { return time.Now().UTC() }
+	var broker *live.Broker // only a serving process has subscribers
+	if len(args) == 0 {
+		if broker, err = newBroker(ctx, database, log); err != nil {
+			return err
+		}
+		defer broker.Close()
+	}
 	queue, err := jobs.New(database, deliverer, jobs.Config{MaxAttempts: cfg.MailMaxAttempts, RetryBase: cfg.MailRetryBase,
 		PollInterval: time.Second, CleanupEvery: time.Hour, SendTimeout: cfg.SMTPTimeout, RescueAfter: cfg.MailRescueAfter,
-		Now: now, Log: log})
+		Now: now, Log: log, Live: broker})
 	if err != nil {
 		return err
 	}
 	sessions := &sessions.Store{DB: database.DB, TTL: cfg.SessionTTL, Now: now}
 	svc := &team.Service{
-		DB: database, Sessions: sessions, Passwords: auth.NewPasswords(auth.DefaultArgon2), Now: now, Emails: queue,
+		DB: database, Sessions: sessions, Passwords: auth.NewPasswords(auth.DefaultArgon2), Now: now, Emails: queue, Live: broker,
 		Config: team.Config{PublicURL: cfg.PublicURL, AllowSignup: cfg.AllowSignup,
 			InvitationTTL: cfg.InvitationTTL, ResendCooldown: cfg.ResendCooldown,
 			MailWorkspaceDailyLimit: cfg.MailWorkspaceDailyLimit, MailNewWorkspaceDailyLimit: cfg.MailNewWorkspaceDailyLimit,
@@ -244,7 +254,7 @@ func run(args []string) error {
 		}
 		return database.Ping(ctx)
 	}
-	handlers := httpapi.NewHandlers(httpapi.Config{Team: svc, Sessions: sessions, Log: log,
+	handlers := httpapi.NewHandlers(httpapi.Config{Team: svc, Sessions: sessions, Log: log, Live: broker,
 		Production: production, Ready: ready, BodyBytes: cfg.MaxBodyBytes, Timeout: cfg.RequestTimeout,
 		Limits: graph.Limits{ParserTokens: cfg.MaxParserTokens, Depth: cfg.MaxDepth,
 			Aliases: cfg.MaxAliases, Directives: cfg.MaxDirectives, Operations: cfg.MaxOperations,
@@ -252,7 +262,8 @@ func run(args []string) error {
 		RateLimits: graph.RateLimits{PerIP: cfg.RateLimitPerIP, PerSubject: cfg.RateLimitPerEmail, Period: cfg.RateLimitPeriod,
 			MaxKeys: cfg.RateLimitMaxKeys, Redis: sharedLimits, RedisPrefix: cfg.RedisKeyPrefix},
 		AllowedOrigins: cfg.AllowedOrigins, TrustedProxies: trusted, MaxConcurrent: cfg.MaxConcurrent, MaxPerClient: cfg.MaxPerClient,
-		HSTS: strings.HasPrefix(cfg.PublicURL, "https://"), PrivateMetrics: cfg.MetricsAddr != "", WebApp: cfg.WebApp})
+		MaxSocketsPerAgent: cfg.MaxSocketsPerAgent,
+		HSTS:               strings.HasPrefix(cfg.PublicURL, "https://"), PrivateMetrics: cfg.MetricsAddr != "", WebApp: cfg.WebApp})
 	srv := &http.Server{Addr: cfg.ListenAddr, Handler: handlers.Public, ReadHeaderTimeout: 10 * time.Second,
 		// Headers are bounded (the default is 1 MB per request); an idle
 		// keep-alive connection is closed rather than held for ever.
@@ -302,6 +313,9 @@ func run(args []string) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	err = srv.Shutdown(shutdownCtx)
+	// Shutdown does not wait for WebSockets: close them (1001), so clients
+	// reconnect to another replica at once.
+	handlers.CloseSockets()
 	if metricsSrv != nil {
 		_ = metricsSrv.Shutdown(shutdownCtx)
 	}
@@ -312,6 +326,16 @@ func run(args []string) error {
 		return err
 	}
 	return nil
+}
+
+// newBroker returns the live-update broker of the database: through
+// PostgreSQL's LISTEN/NOTIFY, so every replica's subscribers see every
+// change, or in process for SQLite (a single process).
+func newBroker(ctx context.Context, database *db.DB, log *slog.Logger) (*live.Broker, error) {
+	if database.Dialect == db.Postgres {
+		return live.NewPostgres(ctx, database.URL, log)
+	}
+	return live.NewLocal(), nil
 }
 
 // smtpToLog is the SMTP_URL that writes emails, activation links included,

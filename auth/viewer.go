@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"agentdesk/apperr"
 	"agentdesk/models"
@@ -22,6 +23,9 @@ type Viewer struct {
 	IsOwner bool
 	// Roles are the roles the permissions come from, as read for this request.
 	Roles models.Roles
+	// SessionExpiresAt is when the session ends unless revoked first (live
+	// sockets close then).
+	SessionExpiresAt time.Time
 }
 
 // Can reports whether the viewer holds every one of perms.
@@ -89,7 +93,10 @@ type ViewerResolver interface {
 type requestAuth struct {
 	token    string
 	resolver ViewerResolver
-	once     sync.Once
+	// mu guards the lookup: one per request (or per event of a
+	// subscription, see Refresh), however many resolvers ask.
+	mu       sync.Mutex
+	resolved bool
 	viewer   *Viewer
 	err      error
 	// signedInAs is the agent a sign-in mutation of this request signed in.
@@ -123,8 +130,44 @@ func ViewerFrom(ctx context.Context) (*Viewer, error) {
 	if ra == nil || ra.token == "" {
 		return nil, apperr.New(apperr.Unauthenticated, "Sign in to do this.")
 	}
-	ra.once.Do(func() { ra.viewer, ra.err = ra.resolver.ResolveViewer(ctx, ra.token) })
+	ra.mu.Lock()
+	defer ra.mu.Unlock()
+	if !ra.resolved {
+		ra.viewer, ra.err = ra.resolver.ResolveViewer(ctx, ra.token)
+		ra.resolved = true
+	}
 	return ra.viewer, ra.err
+}
+
+// WithToken returns ctx authenticated by a session token that did not come
+// in an Authorization header: a WebSocket's connection_init. The viewer is
+// looked up when first needed, and again at each Refresh.
+func WithToken(ctx context.Context, resolver ViewerResolver, token string) context.Context {
+	return context.WithValue(ctx, ctxKey{}, &requestAuth{token: token, resolver: resolver})
+}
+
+// Refresh looks the viewer of ctx up again (a subscription does before each
+// event: a revoked session or a changed role counts from that event on),
+// and every later ViewerFrom of ctx answers the new one.
+func Refresh(ctx context.Context) (*Viewer, error) {
+	return RefreshWith(ctx, func(resolve func() (*Viewer, error)) (*Viewer, error) { return resolve() })
+}
+
+// RefreshWith is Refresh with the lookup handed to share: it may run
+// resolve (the lookup of this context's token) or answer what resolve
+// answered moments ago for the same token, for another subscription of
+// the same session at the same event.
+func RefreshWith(ctx context.Context, share func(resolve func() (*Viewer, error)) (*Viewer, error)) (*Viewer, error) {
+	ra, _ := ctx.Value(ctxKey{}).(*requestAuth)
+	if ra == nil || ra.token == "" {
+		return nil, apperr.New(apperr.Unauthenticated, "Sign in to do this.")
+	}
+	// Not cancelled with this subscription: others may be waiting for it.
+	v, err := share(func() (*Viewer, error) { return ra.resolver.ResolveViewer(context.WithoutCancel(ctx), ra.token) })
+	ra.mu.Lock()
+	ra.viewer, ra.err, ra.resolved = v, err, true
+	ra.mu.Unlock()
+	return v, err
 }
 
 // SessionToken returns the raw bearer token of the request ("" if none).

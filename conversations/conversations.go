@@ -18,6 +18,7 @@ import (
 	"agentdesk/apperr"
 	"agentdesk/auth"
 	"agentdesk/db"
+	"agentdesk/live"
 	"agentdesk/models"
 	"agentdesk/paging"
 	"agentdesk/sessions"
@@ -171,6 +172,9 @@ func (s *Service) CreateConversation(ctx context.Context, v *auth.Viewer, in mod
 		if err := tx.Create(&conv).Error; err != nil {
 			return err
 		}
+		if err := s.emit(tx, conversationEvents(v.WorkspaceID, live.ConversationCreated, conv.ID)...); err != nil {
+			return err
+		}
 		return tx.Create(&models.Message{WorkspaceID: v.WorkspaceID, ConversationID: conv.ID, Body: body,
 			AuthorKind: models.AuthorContact, CreatedAt: now}).Error
 	})
@@ -229,6 +233,13 @@ func (s *Service) AssignConversation(ctx context.Context, v *auth.Viewer, conver
 			}
 			summary = fmt.Sprintf("Assigned conversation #%d to %s", conv.ID, a.Email)
 		}
+		before, err := showsCaution(tx, conv.AssigneeID)
+		if err != nil {
+			return err
+		}
+		if err := s.emit(tx, conversationEvents(v.WorkspaceID, assignmentChange(before, false), conv.ID)...); err != nil {
+			return err
+		}
 		now := s.Team.Timestamp()
 		conv.AssigneeID, conv.UpdatedAt = agentID, now
 		if err := tx.Model(conv).Updates(map[string]any{"assignee_id": agentID, "updated_at": now}).Error; err != nil {
@@ -271,6 +282,12 @@ func (s *Service) ReassignConversations(ctx context.Context, v *auth.Viewer, fro
 			target = to.Email
 		}
 		now := s.Team.Timestamp()
+		var ids []int64
+		if err := visibleTo(tx.Model(&models.Conversation{}), v).
+			Where("conversations.assignee_id = ? AND conversations.status IN ?", from.ID, statuses).
+			Order("conversations.id").Pluck("conversations.id", &ids).Error; err != nil {
+			return err
+		}
 		res := visibleTo(tx.Model(&models.Conversation{}), v).
 			Where("conversations.assignee_id = ? AND conversations.status IN ?", from.ID, statuses).
 			Updates(map[string]any{"assignee_id": toID, "updated_at": now})
@@ -278,6 +295,11 @@ func (s *Service) ReassignConversations(ctx context.Context, v *auth.Viewer, fro
 			return res.Error
 		}
 		moved = int(res.RowsAffected)
+		// The badge clears when they leave an agent that is not ACTIVE.
+		change := assignmentChange(from.Status != models.AgentActive, false)
+		if err := s.emit(tx, conversationEvents(v.WorkspaceID, change, ids...)...); err != nil {
+			return err
+		}
 		return tx.Create(&models.AuditEvent{WorkspaceID: v.WorkspaceID, Action: models.AuditConversationsReassigned,
 			ActorID: &v.AgentID, TargetAgentID: &from.ID, CreatedAt: now,
 			Summary: fmt.Sprintf("Moved %d conversations of %s to %s", moved, from.Email, target)}).Error
@@ -293,6 +315,9 @@ func (s *Service) SetConversationStatus(ctx context.Context, v *auth.Viewer, id 
 	}
 	return s.changeVisible(ctx, v, id, func(tx *gorm.DB, conv *models.Conversation) error {
 		conv.Status, conv.UpdatedAt = status, s.Team.Timestamp()
+		if err := s.emit(tx, conversationEvents(v.WorkspaceID, live.ConversationStatusChanged, conv.ID)...); err != nil {
+			return err
+		}
 		return tx.Model(conv).Updates(map[string]any{"status": status, "updated_at": conv.UpdatedAt}).Error
 	})
 }
@@ -334,6 +359,9 @@ func (s *Service) SendMessage(ctx context.Context, v *auth.Viewer, conversationI
 		msg = models.Message{WorkspaceID: v.WorkspaceID, ConversationID: conv.ID, Body: body,
 			AuthorKind: models.AuthorAgent, AuthorAgentID: &v.AgentID, CreatedAt: now}
 		if err := tx.Create(&msg).Error; err != nil {
+			return err
+		}
+		if err := s.emit(tx, conversationEvents(v.WorkspaceID, live.ConversationMessageAdded, conv.ID)...); err != nil {
 			return err
 		}
 		return tx.Model(conv).Updates(map[string]any{"last_message_at": now, "activity_at": now, "updated_at": now}).Error

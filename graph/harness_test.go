@@ -74,6 +74,7 @@ func newServer(t testing.TB, dialect db.Dialect) *testServer {
 	database := dbtest.Open(t, dialect, stmts)
 	clock := &testClock{now: time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC)}
 	svc := teamtest.New(t, database, clock.Now)
+	svc.Live = teamtest.Broker(t, database)
 	// Scenarios sign up far more often than a person, and fill a workspace
 	// with more agents on its first day than a new one may invite; the
 	// sign-up and new-workspace tests set their own limits.
@@ -92,6 +93,7 @@ func newServer(t testing.TB, dialect db.Dialect) *testServer {
 func (s *testServer) serve(limits graph.Limits) {
 	log := slog.New(slog.NewTextHandler(&lockedWriter{w: s.logs}, nil))
 	h := httpapi.NewHandler(httpapi.Config{Team: s.svc, Sessions: s.svc.Sessions, Log: log, Ready: s.db.Ping, Now: s.clock.Now,
+		Live:       s.svc.Live,
 		Limits:     limits,
 		RateLimits: graph.RateLimits{PerIP: 1_000_000, PerSubject: 1_000_000, Period: time.Minute}})
 	srv := httptest.NewServer(h)

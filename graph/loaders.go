@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/vikstrous/dataloadgen"
@@ -82,5 +83,9 @@ func loadersMiddleware(r *Resolver, next http.Handler) http.Handler {
 }
 
 func loadersFrom(ctx context.Context) *Loaders {
-	return ctx.Value(loadersKey{}).(*Loaders)
+	if l, ok := ctx.Value(loadersKey{}).(*Loaders); ok {
+		return l
+	}
+	// A WebSocket's: replaced before each event (socket.loaders).
+	return ctx.Value(loadersKey{}).(*atomic.Pointer[Loaders]).Load()
 }

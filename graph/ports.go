@@ -58,6 +58,11 @@ type TeamRules interface {
 	RolesByID(ctx context.Context, workspaceID int64, ids []int64) (map[int64]*models.Role, error)
 	RolesByAgent(ctx context.Context, agentIDs []int64) (map[int64][]models.Role, error)
 	AgentCountByRole(ctx context.Context, roleIDs []int64) (map[int64]int, error)
+
+	// Live updates: the changed agent, read once for all the subscribers of
+	// an event, and Agent's permission rule, applied per subscriber.
+	ChangedAgent(ctx context.Context, workspaceID, id int64) (*models.Agent, error)
+	CheckAgentRead(v *auth.Viewer, id int64) error
 }
 
 // ConversationRules are the rules of conversations, their messages and
@@ -81,4 +86,8 @@ type ConversationRules interface {
 	MessagePages(ctx context.Context, conversationIDs []int64, p paging.Page) (map[int64]paging.PageOf[models.Message], error)
 	CountMessagesOf(ctx context.Context, conversationIDs []int64) (map[int64]int, error)
 	ContactsByID(ctx context.Context, workspaceID int64, ids []int64) (map[int64]*models.Contact, error)
+
+	// ConversationMatching: a changed conversation as a subscriber with this
+	// filter may see it (live updates).
+	ConversationMatching(ctx context.Context, v *auth.Viewer, f models.ConversationFilter, id int64) (*models.Conversation, error)
 }

@@ -620,6 +620,14 @@ func (r *roleResolver) AgentCount(ctx context.Context, objs []*models.Role) ([]i
 	return loadAll(ctx, loadersFrom(ctx).AgentCountByRole, each(objs, func(role *models.Role) int64 { return role.ID }), nil)
 }
 
+func (r *subscriptionResolver) AgentChanged(ctx context.Context) (<-chan *model.AgentChangedEvent, error) {
+	return r.agentChanges(ctx)
+}
+
+func (r *subscriptionResolver) ConversationChanged(ctx context.Context, filter *model.ConversationFilter) (<-chan *model.ConversationChangedEvent, error) {
+	return r.conversationChanges(ctx, filter)
+}
+
 func (r *workspaceResolver) ID(ctx context.Context, obj *models.Workspace) (string, error) {
 	return globalID(typeWorkspace, obj.ID), nil
 }
@@ -662,6 +670,8 @@ func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
 func (r *Resolver) Role() generated.RoleResolver { return &roleResolver{r} }
 
+func (r *Resolver) Subscription() generated.SubscriptionResolver { return &subscriptionResolver{r} }
+
 func (r *Resolver) Workspace() generated.WorkspaceResolver { return &workspaceResolver{r} }
 
 type (
@@ -678,5 +688,6 @@ type (
 	mutationResolver               struct{ *Resolver }
 	queryResolver                  struct{ *Resolver }
 	roleResolver                   struct{ *Resolver }
+	subscriptionResolver           struct{ *Resolver }
 	workspaceResolver              struct{ *Resolver }
 )

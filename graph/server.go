@@ -11,6 +11,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"agentdesk/graph/generated"
+	"agentdesk/live"
 )
 
 // Config configures the executable GraphQL server.
@@ -27,6 +28,8 @@ type Config struct {
 	RateLimits RateLimits
 	// Now is the rate limiter's clock (nil: wall clock).
 	Now func() time.Time
+	// Live carries committed changes to the subscriptions (nil: none).
+	Live *live.Broker
 }
 
 func (c Config) limits() Limits {
@@ -61,6 +64,7 @@ type Server struct {
 	*handler.Server
 	withLoaders http.Handler
 	guard       *abuseGuard
+	resolver    *Resolver
 }
 
 // NewServer returns the executable GraphQL server.
@@ -68,7 +72,7 @@ func NewServer(cfg Config) *Server {
 	log := cmp.Or(cfg.Log, slog.Default())
 	limits := cfg.limits()
 	guard := newAbuseGuard(cfg.rateLimits(), cfg.Now, log)
-	resolver := &Resolver{Team: cfg.Team, ConversationRules: cfg.ConversationRules, guard: guard}
+	resolver := &Resolver{Team: cfg.Team, ConversationRules: cfg.ConversationRules, Live: cfg.Live, guard: guard}
 	srv := handler.New(generated.NewExecutableSchema(generated.Config{
 		Resolvers:  resolver,
 		Directives: directives(),
@@ -93,7 +97,7 @@ func NewServer(cfg Config) *Server {
 	srv.SetValidationRulesFn(validationRules)
 	srv.SetErrorPresenter(presentError(log))
 	srv.SetRecoverFunc(recoverPanic(log))
-	return &Server{Server: srv, withLoaders: loadersMiddleware(resolver, srv), guard: guard}
+	return &Server{Server: srv, withLoaders: loadersMiddleware(resolver, srv), guard: guard, resolver: resolver}
 }
 
 // ServeHTTP serves a GraphQL request over the transports the HTTP layer

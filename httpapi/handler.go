@@ -24,6 +24,7 @@ import (
 	"agentdesk/auth"
 	"agentdesk/conversations"
 	"agentdesk/graph"
+	"agentdesk/live"
 	"agentdesk/reqctx"
 	"agentdesk/team"
 	"agentdesk/web"
@@ -65,6 +66,11 @@ type Config struct {
 	PrivateMetrics bool
 	// WebApp serves the pages for people (package web): /activate, /app.
 	WebApp bool
+	// Live carries committed changes to subscriptions (nil: none arrive).
+	Live *live.Broker
+	// MaxSocketsPerAgent bounds one agent's WebSockets (0:
+	// DefaultMaxSocketsPerAgent).
+	MaxSocketsPerAgent int
 	// Now is the rate limiter's clock (nil: wall clock).
 	Now func() time.Time
 }
@@ -85,6 +91,9 @@ func NewHandler(cfg Config) http.Handler { return NewHandlers(cfg).Public }
 // listener that only the monitoring can reach.
 type Handlers struct {
 	Public, Metrics http.Handler
+	// CloseSockets closes every WebSocket (at shutdown, which does not wait
+	// for them).
+	CloseSockets func()
 }
 
 // NewHandlers returns agentdesk's HTTP handlers: graph's executable server
@@ -94,7 +103,9 @@ func NewHandlers(cfg Config) Handlers {
 	bodyBytes := cmp.Or(cfg.BodyBytes, DefaultBodyBytes)
 	timeout := cmp.Or(cfg.Timeout, DefaultTimeout)
 	srv := graph.NewServer(graph.Config{Team: cfg.Team, ConversationRules: &conversations.Service{Team: cfg.Team}, Log: cfg.Log, Production: cfg.Production,
-		Limits: cfg.Limits, RateLimits: cfg.RateLimits, Now: cfg.Now})
+		Limits: cfg.Limits, RateLimits: cfg.RateLimits, Now: cfg.Now, Live: cfg.Live})
+	sockets := newSockets(cfg, srv)
+	srv.AddTransport(sockets.websocketTransport(bodyBytes))
 	// GraphQL over HTTP: POST, GET for queries only (queryGET refuses
 	// mutations), and OPTIONS; withTransportRules refuses the rest.
 	srv.AddTransport(transport.Options{})
@@ -102,6 +113,7 @@ func NewHandlers(cfg Config) Handlers {
 	srv.AddTransport(jsonPOST{})
 	m := newMetrics(cfg.Team.DB.DB, func() float64 { return float64(cfg.Team.DB.Statements.Load()) })
 	m.registry.MustRegister(rateLimitCollectors(srv)...)
+	m.registry.MustRegister(sockets.collectors()...)
 	srv.AroundResponses(m.observe(cfg.Log))
 
 	var api http.Handler = srv
@@ -116,6 +128,8 @@ func NewHandlers(cfg Config) Handlers {
 	api = withTransportRules(api)
 	api = limitBodyTime(timeout, api)
 
+	// WebSockets (subscriptions) skip the request limits: see websocket.go.
+	api = withWebsockets(sockets.handler(cfg.AllowedOrigins, !cfg.Production, srv), api)
 	mux := http.NewServeMux()
 	mux.Handle("/query", api)
 	mux.Handle("/graphql", api)
@@ -151,7 +165,7 @@ func NewHandlers(cfg Config) Handlers {
 	h = withCORS(cfg.AllowedOrigins, !cfg.Production, h)
 	h = withSecurityHeaders(cfg.HSTS, h)
 	h = withClientIP(cfg.TrustedProxies, h)
-	return Handlers{Public: withRequestID(h), Metrics: metricsMux}
+	return Handlers{Public: withRequestID(h), Metrics: metricsMux, CloseSockets: sockets.closeAll}
 }
 
 // limitBodyTime stops reading a request's body after d: a client trickling

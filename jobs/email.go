@@ -9,6 +9,7 @@ import (
 	"github.com/riverqueue/river"
 	"gorm.io/gorm"
 
+	"agentdesk/live"
 	"agentdesk/mail"
 	"agentdesk/models"
 )
@@ -29,6 +30,9 @@ type EmailWorker struct {
 	Deliverer mail.Deliverer
 	Now       func() time.Time
 	Log       *slog.Logger
+	// Live tells the Agents page that an invitation's deliveryStatus moved
+	// (nil: nobody listens).
+	Live *live.Broker
 }
 
 // Work sends the email unless its link died first (re-sent, used, revoked,
@@ -81,7 +85,8 @@ func (w *EmailWorker) Work(ctx context.Context, job *river.Job[SendEmailArgs]) e
 // finish records the email's final state and mirrors it on the agent's
 // invitation when it is still the invitation's current email.
 func (w *EmailWorker) finish(db *gorm.DB, e *models.Email, attempt int, state models.EmailState, lastErr string, sentAt *time.Time) error {
-	return db.Transaction(func(tx *gorm.DB) error {
+	ctx, events := live.Begin(db.Statement.Context)
+	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		// Once handled, the bodies (which hold the link's token) are not kept.
 		if err := tx.Model(e).Updates(map[string]any{
 			"state": state, "attempts": attempt, "last_error": lastErr,
@@ -98,7 +103,17 @@ func (w *EmailWorker) finish(db *gorm.DB, e *models.Email, attempt int, state mo
 		default:
 			return nil
 		}
-		return tx.Model(&models.Agent{}).Where("id = ? AND link_email_id = ?", e.AgentID, e.ID).
-			Update("link_delivery_state", delivery).Error
+		mirrored := tx.Model(&models.Agent{}).Where("id = ? AND link_email_id = ?", e.AgentID, e.ID).
+			Update("link_delivery_state", delivery)
+		if mirrored.Error != nil || mirrored.RowsAffected == 0 {
+			return mirrored.Error
+		}
+		exec := func(sql string, args ...any) error { return tx.Exec(sql, args...).Error }
+		return w.Live.Emit(tx.Statement.Context, exec, live.Event{Kind: live.AgentChanged, WorkspaceID: e.WorkspaceID, ID: e.AgentID,
+			Change: live.AgentDeliveryStatusChanged})
 	})
+	if err == nil {
+		w.Live.Committed(events)
+	}
+	return err
 }

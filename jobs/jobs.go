@@ -19,6 +19,7 @@ import (
 	"gorm.io/gorm"
 
 	"agentdesk/db"
+	"agentdesk/live"
 	"agentdesk/mail"
 )
 
@@ -45,6 +46,8 @@ type Config struct {
 	RescueAfter time.Duration
 	Now         func() time.Time
 	Log         *slog.Logger
+	// Live carries delivery status changes to subscribers (nil: none).
+	Live *live.Broker
 }
 
 // Queue is the River client of one process.
@@ -95,7 +98,7 @@ func New(d *db.DB, deliverer mail.Deliverer, cfg Config) (*Queue, error) {
 			cfg.RescueAfter, cfg.SendTimeout, jobSlack)
 	}
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &EmailWorker{DB: d.DB, Deliverer: deliverer, Now: cfg.Now, Log: cfg.Log})
+	river.AddWorker(workers, &EmailWorker{DB: d.DB, Deliverer: deliverer, Now: cfg.Now, Log: cfg.Log, Live: cfg.Live})
 	river.AddWorker(workers, &CleanupWorker{DB: d.DB, Now: cfg.Now})
 	workerConfig := &river.Config{
 		Logger:               cfg.Log,

@@ -54,12 +54,15 @@ func RevokeAgent(tx *gorm.DB, agentID int64, now time.Time) error {
 // reflection (see db/pages.go).
 func (s *Store) ResolveViewer(ctx context.Context, token string) (*auth.Viewer, error) {
 	db := s.DB.WithContext(ctx)
-	var row struct{ SessionID, AgentID, WorkspaceID int64 }
-	err := database.ScanRows(db.Raw(`SELECT s.id, a.id, a.workspace_id
+	var row struct {
+		SessionID, AgentID, WorkspaceID int64
+		ExpiresAt                       time.Time
+	}
+	err := database.ScanRows(db.Raw(`SELECT s.id, a.id, a.workspace_id, s.expires_at
 		FROM sessions s JOIN agents a ON a.id = s.agent_id
 		WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ? AND a.status = ?`,
 		auth.HashToken(token), s.Now(), models.AgentActive), func(r database.RowScanner) error {
-		return r.Scan(&row.SessionID, &row.AgentID, &row.WorkspaceID)
+		return r.Scan(&row.SessionID, &row.AgentID, &row.WorkspaceID, &row.ExpiresAt)
 	})
 	if err != nil {
 		return nil, err
@@ -71,7 +74,8 @@ func (s *Store) ResolveViewer(ctx context.Context, token string) (*auth.Viewer, 
 	if err != nil {
 		return nil, err
 	}
-	v := &auth.Viewer{AgentID: row.AgentID, WorkspaceID: row.WorkspaceID, SessionID: row.SessionID, Roles: roles}
+	v := &auth.Viewer{AgentID: row.AgentID, WorkspaceID: row.WorkspaceID, SessionID: row.SessionID, Roles: roles,
+		SessionExpiresAt: row.ExpiresAt}
 	v.Permissions, v.IsOwner = roles.Permissions(), roles.HasOwner()
 	return v, nil
 }

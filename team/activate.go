@@ -8,6 +8,7 @@ import (
 
 	"agentdesk/apperr"
 	"agentdesk/auth"
+	"agentdesk/live"
 	"agentdesk/models"
 	"agentdesk/validate"
 )
@@ -137,6 +138,15 @@ func (s *Service) ActivateAccount(ctx context.Context, in models.ActivateInput) 
 			return apperr.New(apperr.InvalidToken, "This activation link is not valid. Ask for a new one.")
 		}
 		if err := revokeLinks(tx, l.agent.ID, now); err != nil {
+			return err
+		}
+		// A re-invited agent's conversations lose their caution badge.
+		cleared, err := assignedConversationIDs(tx, l.agent.ID)
+		if err != nil {
+			return err
+		}
+		if err := s.emit(tx, append(ConversationEvents(l.agent.WorkspaceID, live.ConversationCautionChange, cleared...),
+			agentEvent(l.agent.WorkspaceID, l.agent.ID, live.AgentActivated))...); err != nil {
 			return err
 		}
 		if err := audit(tx, models.AuditEvent{WorkspaceID: l.agent.WorkspaceID, Action: models.AuditAgentActivated,

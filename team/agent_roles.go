@@ -8,6 +8,7 @@ import (
 
 	"agentdesk/apperr"
 	"agentdesk/auth"
+	"agentdesk/live"
 	"agentdesk/models"
 	"agentdesk/sessions"
 )
@@ -54,6 +55,9 @@ func (s *Service) UpdateAgentRoles(ctx context.Context, v *auth.Viewer, agentID 
 		}
 		now := s.Timestamp()
 		if err := tx.Model(agent).Update("updated_at", now).Error; err != nil {
+			return err
+		}
+		if err := s.emit(tx, agentEvent(v.WorkspaceID, agent.ID, live.AgentRolesUpdated)); err != nil {
 			return err
 		}
 		return audit(tx, models.AuditEvent{WorkspaceID: v.WorkspaceID, Action: models.AuditAgentRolesUpdated,

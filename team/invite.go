@@ -11,6 +11,7 @@ import (
 
 	"agentdesk/apperr"
 	"agentdesk/auth"
+	"agentdesk/live"
 	"agentdesk/mail"
 	"agentdesk/models"
 	"agentdesk/validate"
@@ -94,9 +95,12 @@ func (s *Service) InviteAgent(ctx context.Context, v *auth.Viewer, rawEmail stri
 		if err := s.issueLink(tx, v, &agent, false); err != nil {
 			return err
 		}
-		action, verb := models.AuditAgentInvited, "Invited"
+		action, verb, change := models.AuditAgentInvited, "Invited", live.AgentInvited
 		if reinvite {
-			action, verb = models.AuditAgentReinvited, "Re-invited"
+			action, verb, change = models.AuditAgentReinvited, "Re-invited", live.AgentReinvited
+		}
+		if err := s.emit(tx, agentEvent(v.WorkspaceID, agent.ID, change)); err != nil {
+			return err
 		}
 		return audit(tx, models.AuditEvent{WorkspaceID: v.WorkspaceID, Action: action, ActorID: &v.AgentID,
 			TargetAgentID: &agent.ID, CreatedAt: now,
@@ -150,6 +154,9 @@ func (s *Service) ResendActivationLink(ctx context.Context, v *auth.Viewer, agen
 			return err
 		}
 		if err := s.issueLink(tx, v, agent, true); err != nil {
+			return err
+		}
+		if err := s.emit(tx, agentEvent(v.WorkspaceID, agent.ID, live.AgentLinkResent)); err != nil {
 			return err
 		}
 		return audit(tx, models.AuditEvent{WorkspaceID: v.WorkspaceID, Action: models.AuditActivationLinkResent,

@@ -119,10 +119,22 @@ func (s *Service) CountAgents(ctx context.Context, v *auth.Viewer, f models.Agen
 // loaded with AgentsByID instead and shows only the fields
 // auth.SeesAgentDetails allows.)
 func (s *Service) Agent(ctx context.Context, v *auth.Viewer, id int64) (*models.Agent, error) {
-	if !v.SeesAgentDetails(id) {
-		return nil, v.Require(models.PermAgentsRead)
+	if err := CheckAgentRead(v, id); err != nil {
+		return nil, err
 	}
 	return AgentInWorkspace(s.DB.WithContext(ctx), v.WorkspaceID, id)
+}
+
+// CheckAgentRead is Agent's permission rule: AGENTS_READ, or the viewer
+// itself.
+func (s *Service) CheckAgentRead(v *auth.Viewer, id int64) error { return CheckAgentRead(v, id) }
+
+// CheckAgentRead is Agent's permission rule (see Service.CheckAgentRead).
+func CheckAgentRead(v *auth.Viewer, id int64) error {
+	if !v.SeesAgentDetails(id) {
+		return v.Require(models.PermAgentsRead)
+	}
+	return nil
 }
 
 // Workspace returns the viewer's workspace. Needs a viewer only: every

@@ -6,6 +6,7 @@ import (
 	"gorm.io/gorm"
 
 	"agentdesk/auth"
+	"agentdesk/live"
 	"agentdesk/models"
 	"agentdesk/sessions"
 )
@@ -53,6 +54,18 @@ func (s *Service) RemoveAgent(ctx context.Context, v *auth.Viewer, agentID int64
 			return err
 		}
 		if affected, err = affectedConversations(tx, agent.ID); err != nil {
+			return err
+		}
+		// The badge appears on an ACTIVE agent's conversations; a PENDING
+		// (re-invited) agent's show it already.
+		var flagged []int64
+		if !wasPending {
+			if flagged, err = assignedConversationIDs(tx, agent.ID); err != nil {
+				return err
+			}
+		}
+		if err := s.emit(tx, append(ConversationEvents(v.WorkspaceID, live.ConversationCautionChange, flagged...),
+			agentEvent(v.WorkspaceID, agent.ID, live.AgentRemoved))...); err != nil {
 			return err
 		}
 		verb := "Removed"

@@ -17,6 +17,7 @@ import (
 	"agentdesk/apperr"
 	"agentdesk/auth"
 	"agentdesk/db"
+	"agentdesk/live"
 	"agentdesk/models"
 	"agentdesk/paging"
 	"agentdesk/ratelimit"
@@ -56,7 +57,9 @@ type Service struct {
 	Sessions  *sessions.Store
 	Passwords *auth.Passwords
 	Emails    EmailQueue
-	Config    Config
+	// Live carries committed changes to subscribers (nil: nobody listens).
+	Live   *live.Broker
+	Config Config
 	// Now is the clock; tests replace it to expire links without sleeping.
 	Now func() time.Time
 	// SignupLimit, when set, counts workspace creations per client for
@@ -111,7 +114,14 @@ func conflictMessage(err error) string {
 // INTERNAL: the client did nothing wrong and may simply try again.
 func (s *Service) InTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	for attempt := 1; ; attempt++ {
-		err := db.TranslateError(s.DB.WithContext(ctx).Transaction(fn))
+		// Each attempt collects its own events: a rolled-back attempt's
+		// never leave.
+		txCtx, events := live.Begin(ctx)
+		err := db.TranslateError(s.DB.WithContext(txCtx).Transaction(fn))
+		if err == nil {
+			s.Live.Committed(events)
+			return nil
+		}
 		switch {
 		case errors.Is(err, db.ErrUniqueViolation):
 			return apperr.New(apperr.Conflict, "%s", conflictMessage(err))
@@ -222,4 +232,15 @@ func activeOwnerCount(tx *gorm.DB, workspaceID int64) (int64, error) {
 		Where(isOwner, args...).
 		Count(&n).Error
 	return n, err
+}
+
+// emit records changes of the transaction tx for the subscribers of live
+// updates: they leave only once it has committed (see package live).
+func (s *Service) emit(tx *gorm.DB, events ...live.Event) error {
+	return EmitIn(s.Live, tx, events...)
+}
+
+// EmitIn records events of the transaction tx with broker.
+func EmitIn(broker *live.Broker, tx *gorm.DB, events ...live.Event) error {
+	return broker.Emit(tx.Statement.Context, func(sql string, args ...any) error { return tx.Exec(sql, args...).Error }, events...)
 }

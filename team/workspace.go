@@ -10,6 +10,7 @@ import (
 
 	"agentdesk/apperr"
 	"agentdesk/auth"
+	"agentdesk/live"
 	"agentdesk/models"
 	"agentdesk/validate"
 )
@@ -271,8 +272,25 @@ func (s *Service) Login(ctx context.Context, in models.LoginInput) (*models.Auth
 	return &res, nil
 }
 
-// Logout revokes the session of token.
+// Logout revokes the session of token; the session's live sockets close.
 // Needs no permission: the session token is the proof.
 func (s *Service) Logout(ctx context.Context, token string) error {
-	return s.Sessions.Revoke(ctx, token)
+	return s.InTx(ctx, func(tx *gorm.DB) error {
+		var sess models.Session
+		err := tx.Where("token_hash = ? AND revoked_at IS NULL", auth.HashToken(token)).Take(&sess).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil // already dead: nothing to end
+		}
+		if err != nil {
+			return err
+		}
+		if err := tx.Model(&sess).Update("revoked_at", s.Sessions.Now()).Error; err != nil {
+			return err
+		}
+		var workspaceIDs []int64
+		if err := tx.Model(&models.Agent{}).Where("id = ?", sess.AgentID).Pluck("workspace_id", &workspaceIDs).Error; err != nil || len(workspaceIDs) != 1 {
+			return err
+		}
+		return s.emit(tx, live.Event{Kind: live.SessionEnded, WorkspaceID: workspaceIDs[0], ID: sess.AgentID, SessionID: sess.ID})
+	})
 }

@@ -79,7 +79,7 @@ test('automatic persisted queries: the hash alone once the server knows the quer
   assert.equal(sent.at(-1).body.query, undefined, 'the second time only the hash travels');
 });
 
-test('agentChanged arrives after an invitation (graphql-ws, connection_init auth)', { skip: !subscriptions && 'APOLLO_SUBSCRIPTIONS is not on: the server has no subscriptions yet' }, async () => {
+test('agentChanged arrives after an invitation (graphql-ws, connection_init auth)', { skip: !subscriptions && 'APOLLO_SUBSCRIPTIONS=off' }, async () => {
   const roles = await client.query({ query: ROLES });
   const agentRole = roles.data.roles.find((r) => r.name === 'Agent');
   const email = `ana-${unique}@example.com`;

@@ -134,6 +134,14 @@ func engine(t *testing.T) *testcontainers.DockerClient {
 		t.Skipf("no Docker engine: %v", err)
 	}
 	t.Cleanup(func() { cli.Close() })
+	// An engine without the image (no registry reachable, TEST_POSTGRES_IMAGE
+	// unset) is a developer machine, not a failure: .ci/images.sh builds it.
+	if _, err := cli.ImageInspect(ctx, postgresImage()); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("image %s is required under CI=true: %v", postgresImage(), err)
+		}
+		t.Skipf("image %s is not on this engine (set TEST_POSTGRES_IMAGE, see .ci/images.sh): %v", postgresImage(), err)
+	}
 	return cli
 }
 

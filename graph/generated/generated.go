@@ -44,6 +44,7 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Query() QueryResolver
 	Role() RoleResolver
+	Subscription() SubscriptionResolver
 	Workspace() WorkspaceResolver
 }
 
@@ -75,6 +76,11 @@ type ComplexityRoot struct {
 		Remove               func(childComplexity int) int
 		ResendActivationLink func(childComplexity int) int
 		UpdateRoles          func(childComplexity int) int
+	}
+
+	AgentChangedEvent struct {
+		Agent  func(childComplexity int) int
+		Change func(childComplexity int) int
 	}
 
 	AgentConnection struct {
@@ -150,6 +156,11 @@ type ComplexityRoot struct {
 		Status        func(childComplexity int) int
 		Subject       func(childComplexity int) int
 		UpdatedAt     func(childComplexity int) int
+	}
+
+	ConversationChangedEvent struct {
+		Change       func(childComplexity int) int
+		Conversation func(childComplexity int) int
 	}
 
 	ConversationConnection struct {
@@ -289,6 +300,11 @@ type ComplexityRoot struct {
 		Role func(childComplexity int) int
 	}
 
+	Subscription struct {
+		AgentChanged        func(childComplexity int) int
+		ConversationChanged func(childComplexity int, filter *model.ConversationFilter) int
+	}
+
 	Workspace struct {
 		CreatedAt func(childComplexity int) int
 		ID        func(childComplexity int) int
@@ -400,6 +416,10 @@ type RoleResolver interface {
 	Permissions(ctx context.Context, obj *models.Role) ([]models.Permission, error)
 
 	AgentCount(ctx context.Context, objs []*models.Role) ([]int, error)
+}
+type SubscriptionResolver interface {
+	AgentChanged(ctx context.Context) (<-chan *model.AgentChangedEvent, error)
+	ConversationChanged(ctx context.Context, filter *model.ConversationFilter) (<-chan *model.ConversationChangedEvent, error)
 }
 type WorkspaceResolver interface {
 	ID(ctx context.Context, obj *models.Workspace) (string, error)
@@ -539,6 +559,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AgentActions.UpdateRoles(childComplexity), true
+
+	case "AgentChangedEvent.agent":
+		if e.ComplexityRoot.AgentChangedEvent.Agent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentChangedEvent.Agent(childComplexity), true
+	case "AgentChangedEvent.change":
+		if e.ComplexityRoot.AgentChangedEvent.Change == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentChangedEvent.Change(childComplexity), true
 
 	case "AgentConnection.edges":
 		if e.ComplexityRoot.AgentConnection.Edges == nil {
@@ -807,6 +840,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Conversation.UpdatedAt(childComplexity), true
+
+	case "ConversationChangedEvent.change":
+		if e.ComplexityRoot.ConversationChangedEvent.Change == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationChangedEvent.Change(childComplexity), true
+	case "ConversationChangedEvent.conversation":
+		if e.ComplexityRoot.ConversationChangedEvent.Conversation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationChangedEvent.Conversation(childComplexity), true
 
 	case "ConversationConnection.edges":
 		if e.ComplexityRoot.ConversationConnection.Edges == nil {
@@ -1438,6 +1484,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RolePayload.Role(childComplexity), true
 
+	case "Subscription.agentChanged":
+		if e.ComplexityRoot.Subscription.AgentChanged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.AgentChanged(childComplexity), true
+	case "Subscription.conversationChanged":
+		if e.ComplexityRoot.Subscription.ConversationChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_conversationChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.ConversationChanged(childComplexity, args["filter"].(*model.ConversationFilter)), true
+
 	case "Workspace.createdAt":
 		if e.ComplexityRoot.Workspace.CreatedAt == nil {
 			break
@@ -1549,6 +1613,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -2181,6 +2262,48 @@ type Mutation {
   sendMessage(input: SendMessageInput!): MessagePayload!
     @hasPermission(permissions: [CONVERSATIONS_REPLY])
 }
+
+# ---------------------------------------------------------------------------
+# Contract part "clients": live updates (BEHAVIOUR.md §7). Subscriptions use
+# graphql-transport-ws on a WebSocket at /query (and /graphql); see README
+# "Live updates".
+
+enum AgentChange {
+  INVITED
+  REINVITED
+  LINK_RESENT
+  DELIVERY_STATUS_CHANGED
+  ACTIVATED
+  ROLES_UPDATED
+  REMOVED
+}
+
+type AgentChangedEvent {
+  change: AgentChange!
+  "The agent as it is after the change."
+  agent: Agent!
+}
+
+enum ConversationChange {
+  CREATED
+  ASSIGNED
+  STATUS_CHANGED
+  "The caution badge appeared or cleared (the assignee was removed, re-activated, or the conversation was reassigned)."
+  CAUTION_CHANGED
+  MESSAGE_ADDED
+}
+
+type ConversationChangedEvent {
+  change: ConversationChange!
+  conversation: Conversation!
+}
+
+type Subscription {
+  "Every change to the workspace's agents, for a live Agents page."
+  agentChanged: AgentChangedEvent! @hasPermission(permissions: [AGENTS_READ])
+  "Changes to the conversations the subscriber may see (BEHAVIOUR.md §5), optionally filtered."
+  conversationChanged(filter: ConversationFilter): ConversationChangedEvent! @authenticated
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -2235,6 +2358,16 @@ func (ec *executionContext) childFields_AgentActions(ctx context.Context, field 
 		return ec.fieldContext_AgentActions_blocked(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AgentActions", field.Name)
+}
+
+func (ec *executionContext) childFields_AgentChangedEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "change":
+		return ec.fieldContext_AgentChangedEvent_change(ctx, field)
+	case "agent":
+		return ec.fieldContext_AgentChangedEvent_agent(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AgentChangedEvent", field.Name)
 }
 
 func (ec *executionContext) childFields_AgentConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2385,6 +2518,16 @@ func (ec *executionContext) childFields_Conversation(ctx context.Context, field 
 		return ec.fieldContext_Conversation_updatedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Conversation", field.Name)
+}
+
+func (ec *executionContext) childFields_ConversationChangedEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "change":
+		return ec.fieldContext_ConversationChangedEvent_change(ctx, field)
+	case "conversation":
+		return ec.fieldContext_ConversationChangedEvent_conversation(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConversationChangedEvent", field.Name)
 }
 
 func (ec *executionContext) childFields_ConversationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3211,6 +3354,20 @@ func (ec *executionContext) field_Query_role_args(ctx context.Context, rawArgs m
 	return args, nil
 }
 
+func (ec *executionContext) field_Subscription_conversationChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.ConversationFilter, error) {
+			return ec.unmarshalOConversationFilter2ᚖagentdeskᚋgraphᚋmodelᚐConversationFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field___Directive_args_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3898,6 +4055,61 @@ func (ec *executionContext) fieldContext_AgentActions_blocked(_ context.Context,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_BlockedAgentAction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AgentChangedEvent_change(ctx context.Context, field graphql.CollectedField, obj *model.AgentChangedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentChangedEvent_change(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Change, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.AgentChange) graphql.Marshaler {
+			return ec.marshalNAgentChange2agentdeskᚋgraphᚋmodelᚐAgentChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentChangedEvent_change(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentChangedEvent", field, false, false, "AgentChange")
+}
+
+func (ec *executionContext) _AgentChangedEvent_agent(ctx context.Context, field graphql.CollectedField, obj *model.AgentChangedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentChangedEvent_agent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Agent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Agent) graphql.Marshaler {
+			return ec.marshalNAgent2ᚖagentdeskᚋmodelsᚐAgent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentChangedEvent_agent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AgentChangedEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agent(ctx, field)
 		},
 	}
 	return fc, nil
@@ -5166,6 +5378,61 @@ func (ec *executionContext) _Conversation_updatedAt(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_Conversation_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Conversation", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ConversationChangedEvent_change(ctx context.Context, field graphql.CollectedField, obj *model.ConversationChangedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationChangedEvent_change(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Change, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ConversationChange) graphql.Marshaler {
+			return ec.marshalNConversationChange2agentdeskᚋgraphᚋmodelᚐConversationChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationChangedEvent_change(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationChangedEvent", field, false, false, "ConversationChange")
+}
+
+func (ec *executionContext) _ConversationChangedEvent_conversation(ctx context.Context, field graphql.CollectedField, obj *model.ConversationChangedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationChangedEvent_conversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conversation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖagentdeskᚋmodelsᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationChangedEvent_conversation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConversationChangedEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ConversationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ConversationConnection) (ret graphql.Marshaler) {
@@ -8297,6 +8564,113 @@ func (ec *executionContext) fieldContext_RolePayload_role(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Subscription_agentChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_agentChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().AgentChanged(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕagentdeskᚋmodelsᚐPermissionᚄ(ctx, []any{"AGENTS_READ"})
+				if err != nil {
+					var zeroVal *model.AgentChangedEvent
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.AgentChangedEvent
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AgentChangedEvent) graphql.Marshaler {
+			return ec.marshalNAgentChangedEvent2ᚖagentdeskᚋgraphᚋmodelᚐAgentChangedEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_agentChanged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgentChangedEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_conversationChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_conversationChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().ConversationChanged(ctx, fc.Args["filter"].(*model.ConversationFilter))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Authenticated == nil {
+					var zeroVal *model.ConversationChangedEvent
+					return zeroVal, errors.New("directive authenticated is not implemented")
+				}
+				return ec.Directives.Authenticated(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ConversationChangedEvent) graphql.Marshaler {
+			return ec.marshalNConversationChangedEvent2ᚖagentdeskᚋgraphᚋmodelᚐConversationChangedEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_conversationChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConversationChangedEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_conversationChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Workspace_id(ctx context.Context, field graphql.CollectedField, obj *models.Workspace) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10798,6 +11172,39 @@ func (ec *executionContext) _AgentActions(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var agentChangedEventImplementors = []string{"AgentChangedEvent"}
+
+func (ec *executionContext) _AgentChangedEvent(ctx context.Context, sel ast.SelectionSet, obj *model.AgentChangedEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, agentChangedEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AgentChangedEvent")
+		case "change":
+			out.Values[i] = ec._AgentChangedEvent_change(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "agent":
+			out.Values[i] = ec._AgentChangedEvent_agent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	return out
+}
+
 var agentConnectionImplementors = []string{"AgentConnection"}
 
 func (ec *executionContext) _AgentConnection(ctx context.Context, sel ast.SelectionSet, obj *model.AgentConnection) graphql.Marshaler {
@@ -11246,6 +11653,39 @@ func (ec *executionContext) _Conversation(ctx context.Context, sel ast.Selection
 			}
 		case "updatedAt":
 			out.Values[i] = ec._Conversation_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	return out
+}
+
+var conversationChangedEventImplementors = []string{"ConversationChangedEvent"}
+
+func (ec *executionContext) _ConversationChangedEvent(ctx context.Context, sel ast.SelectionSet, obj *model.ConversationChangedEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, conversationChangedEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConversationChangedEvent")
+		case "change":
+			out.Values[i] = ec._ConversationChangedEvent_change(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "conversation":
+			out.Values[i] = ec._ConversationChangedEvent_conversation(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -12190,6 +12630,28 @@ func (ec *executionContext) _RolePayload(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "agentChanged":
+		return ec._Subscription_agentChanged(ctx, fields[0])
+	case "conversationChanged":
+		return ec._Subscription_conversationChanged(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
+}
+
 var workspaceImplementors = []string{"Workspace", "Node"}
 
 func (ec *executionContext) _Workspace(ctx context.Context, sel ast.SelectionSet, obj *models.Workspace) graphql.Marshaler {
@@ -12666,6 +13128,24 @@ func (ec *executionContext) marshalNAgentActions2ᚖagentdeskᚋgraphᚋmodelᚐ
 	return ec._AgentActions(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNAgentChange2agentdeskᚋgraphᚋmodelᚐAgentChange(ctx context.Context, v any) (model.AgentChange, error) {
+	var res model.AgentChange
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAgentChange2agentdeskᚋgraphᚋmodelᚐAgentChange(ctx context.Context, sel ast.SelectionSet, v model.AgentChange) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNAgentChangedEvent2ᚖagentdeskᚋgraphᚋmodelᚐAgentChangedEvent(ctx context.Context, sel ast.SelectionSet, v *model.AgentChangedEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AgentChangedEvent!")
+		return graphql.Null
+	}
+	return ec._AgentChangedEvent(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNAgentConnection2ᚖagentdeskᚋgraphᚋmodelᚐAgentConnection(ctx context.Context, sel ast.SelectionSet, v *model.AgentConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AgentConnection!")
@@ -12943,6 +13423,24 @@ func (ec *executionContext) marshalNConversation2ᚖagentdeskᚋmodelsᚐConvers
 		return graphql.Null
 	}
 	return ec._Conversation(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNConversationChange2agentdeskᚋgraphᚋmodelᚐConversationChange(ctx context.Context, v any) (model.ConversationChange, error) {
+	var res model.ConversationChange
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNConversationChange2agentdeskᚋgraphᚋmodelᚐConversationChange(ctx context.Context, sel ast.SelectionSet, v model.ConversationChange) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNConversationChangedEvent2ᚖagentdeskᚋgraphᚋmodelᚐConversationChangedEvent(ctx context.Context, sel ast.SelectionSet, v *model.ConversationChangedEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConversationChangedEvent!")
+		return graphql.Null
+	}
+	return ec._ConversationChangedEvent(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNConversationConnection2ᚖagentdeskᚋgraphᚋmodelᚐConversationConnection(ctx context.Context, sel ast.SelectionSet, v *model.ConversationConnection) graphql.Marshaler {

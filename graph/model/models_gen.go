@@ -36,6 +36,12 @@ type AgentActions struct {
 	Blocked []*BlockedAgentAction `json:"blocked"`
 }
 
+type AgentChangedEvent struct {
+	Change AgentChange `json:"change"`
+	// The agent as it is after the change.
+	Agent *models.Agent `json:"agent"`
+}
+
 // Agents per status, for the page's tabs.
 type AgentCounts struct {
 	Pending int `json:"pending"`
@@ -89,6 +95,11 @@ type BlockedAgentAction struct {
 	Action  models.AgentAction `json:"action"`
 	Code    string             `json:"code"`
 	Message string             `json:"message"`
+}
+
+type ConversationChangedEvent struct {
+	Change       ConversationChange   `json:"change"`
+	Conversation *models.Conversation `json:"conversation"`
 }
 
 type ConversationEdge struct {
@@ -236,6 +247,9 @@ type SetConversationStatusInput struct {
 	Status         models.ConversationStatus `json:"status"`
 }
 
+type Subscription struct {
+}
+
 type UpdateAgentRolesInput struct {
 	AgentID string `json:"agentId"`
 	// At least one.
@@ -257,6 +271,71 @@ type UpdateWorkspaceInput struct {
 
 type WorkspacePayload struct {
 	Workspace *models.Workspace `json:"workspace"`
+}
+
+type AgentChange string
+
+const (
+	AgentChangeInvited               AgentChange = "INVITED"
+	AgentChangeReinvited             AgentChange = "REINVITED"
+	AgentChangeLinkResent            AgentChange = "LINK_RESENT"
+	AgentChangeDeliveryStatusChanged AgentChange = "DELIVERY_STATUS_CHANGED"
+	AgentChangeActivated             AgentChange = "ACTIVATED"
+	AgentChangeRolesUpdated          AgentChange = "ROLES_UPDATED"
+	AgentChangeRemoved               AgentChange = "REMOVED"
+)
+
+var AllAgentChange = []AgentChange{
+	AgentChangeInvited,
+	AgentChangeReinvited,
+	AgentChangeLinkResent,
+	AgentChangeDeliveryStatusChanged,
+	AgentChangeActivated,
+	AgentChangeRolesUpdated,
+	AgentChangeRemoved,
+}
+
+func (e AgentChange) IsValid() bool {
+	switch e {
+	case AgentChangeInvited, AgentChangeReinvited, AgentChangeLinkResent, AgentChangeDeliveryStatusChanged, AgentChangeActivated, AgentChangeRolesUpdated, AgentChangeRemoved:
+		return true
+	}
+	return false
+}
+
+func (e AgentChange) String() string {
+	return string(e)
+}
+
+func (e *AgentChange) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AgentChange(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AgentChange", str)
+	}
+	return nil
+}
+
+func (e AgentChange) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AgentChange) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AgentChange) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 type AgentOrderField string
@@ -311,6 +390,68 @@ func (e *AgentOrderField) UnmarshalJSON(b []byte) error {
 }
 
 func (e AgentOrderField) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type ConversationChange string
+
+const (
+	ConversationChangeCreated       ConversationChange = "CREATED"
+	ConversationChangeAssigned      ConversationChange = "ASSIGNED"
+	ConversationChangeStatusChanged ConversationChange = "STATUS_CHANGED"
+	// The caution badge appeared or cleared (the assignee was removed, re-activated, or the conversation was reassigned).
+	ConversationChangeCautionChanged ConversationChange = "CAUTION_CHANGED"
+	ConversationChangeMessageAdded   ConversationChange = "MESSAGE_ADDED"
+)
+
+var AllConversationChange = []ConversationChange{
+	ConversationChangeCreated,
+	ConversationChangeAssigned,
+	ConversationChangeStatusChanged,
+	ConversationChangeCautionChanged,
+	ConversationChangeMessageAdded,
+}
+
+func (e ConversationChange) IsValid() bool {
+	switch e {
+	case ConversationChangeCreated, ConversationChangeAssigned, ConversationChangeStatusChanged, ConversationChangeCautionChanged, ConversationChangeMessageAdded:
+		return true
+	}
+	return false
+}
+
+func (e ConversationChange) String() string {
+	return string(e)
+}
+
+func (e *ConversationChange) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ConversationChange(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ConversationChange", str)
+	}
+	return nil
+}
+
+func (e ConversationChange) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ConversationChange) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ConversationChange) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

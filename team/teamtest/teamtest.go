@@ -4,6 +4,7 @@ package teamtest
 
 import (
 	"context"
+	"log/slog"
 	"regexp"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"agentdesk/auth"
 	"agentdesk/db"
 	"agentdesk/jobs"
+	"agentdesk/live"
 	"agentdesk/models"
 	"agentdesk/sessions"
 	"agentdesk/team"
@@ -43,6 +45,21 @@ func New(t testing.TB, database *db.DB, now func() time.Time) *team.Service {
 		Config: team.Config{PublicURL: PublicURL, AllowSignup: true,
 			InvitationTTL: 168 * time.Hour, ResendCooldown: 60 * time.Second},
 	}
+}
+
+// Broker returns the live-update broker a server on database uses: through
+// LISTEN/NOTIFY on PostgreSQL, in process on SQLite. It stops with the test.
+func Broker(t testing.TB, database *db.DB) *live.Broker {
+	t.Helper()
+	if database.Dialect != db.Postgres {
+		return live.NewLocal()
+	}
+	b, err := live.NewPostgres(context.Background(), database.URL, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	return b
 }
 
 // tokenInEmail finds the activation token in an email's text.
