@@ -478,3 +478,38 @@ func TestCautionChangedEvents(t *testing.T) {
 		}
 	})
 }
+
+// TestSocketRunsOnlySubscriptions: a query or a mutation sent over the
+// socket is refused. Sockets are not requests: they escape the request
+// timeout and the in-flight and per-client bounds, so one socket sending
+// thousands of queries at once would run them all.
+func TestSocketRunsOnlySubscriptions(t *testing.T) {
+	eachDB(t, func(t *testing.T, s *testServer) {
+		owner := s.createWorkspace("Live Only Subscriptions")
+		c := s.socket(owner.Token)
+		ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
+		defer cancel()
+		for id, query := range map[string]string{
+			"q": `{ agents(first: 5) { totalCount } }`,
+			"m": `mutation { logout }`,
+		} {
+			if err := c.Subscribe(ctx, id, query, nil); err != nil {
+				t.Fatal(err)
+			}
+			m, err := c.NextWithin(hangGuard)
+			if err != nil {
+				t.Fatalf("%s: no answer: %v", id, err)
+			}
+			if m.ID != id || !strings.Contains(string(m.Payload), `"BAD_USER_INPUT"`) || strings.Contains(string(m.Payload), `"data":{`) {
+				t.Fatalf("%s over the socket: %s %s %s", id, m.ID, m.Type, m.Payload)
+			}
+			if m, err := c.NextWithin(hangGuard); err != nil || m.ID != id || m.Type != "complete" {
+				t.Fatalf("%s over the socket, then: %v %s %s", id, err, m.Type, m.Payload)
+			}
+		}
+		// The logout was not run: the session still works.
+		if res := s.query(owner.Token, `{ viewer { id } }`, nil); res.code() != "" {
+			t.Fatalf("session after a refused logout over the socket: %s", res.raw)
+		}
+	})
+}
