@@ -513,3 +513,49 @@ func TestSocketRunsOnlySubscriptions(t *testing.T) {
 		}
 	})
 }
+
+// TestSocketsWaitingForInitAreBoundedPerClient: one client (address) may
+// hold only httpapi.MaxUnsignedSocketsPerClient sockets that have not sent
+// connection_init; one more is refused with 429 before the upgrade.
+// Without the bound an anonymous client opened thousands in seconds, each
+// holding a file descriptor and memory for up to 10 s. A socket that signs
+// in frees its place.
+func TestSocketsWaitingForInitAreBoundedPerClient(t *testing.T) {
+	eachDB(t, func(t *testing.T, s *testServer) {
+		owner := s.createWorkspace("Live Unsigned Sockets")
+		ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
+		defer cancel()
+		dial := func() (*websocket.Conn, *http.Response, error) {
+			return websocket.Dial(ctx, livetest.URL(s.http.URL), &websocket.DialOptions{Subprotocols: []string{livetest.Subprotocol}})
+		}
+		var waiting []*websocket.Conn
+		t.Cleanup(func() {
+			for _, c := range waiting {
+				c.CloseNow()
+			}
+		})
+		for i := range httpapi.MaxUnsignedSocketsPerClient {
+			c, _, err := dial()
+			if err != nil {
+				t.Fatalf("socket %d: %v", i, err)
+			}
+			waiting = append(waiting, c)
+		}
+		_, res, err := dial()
+		if err == nil || res == nil || res.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("one socket past the bound: %v %v", err, res)
+		}
+		// One signs in: its place is free again.
+		if err := waiting[0].Write(ctx, websocket.MessageText, []byte(`{"type":"connection_init","payload":{"Authorization":"Bearer `+owner.Token+`"}}`)); err != nil {
+			t.Fatal(err)
+		}
+		if _, msg, err := waiting[0].Read(ctx); err != nil || !strings.Contains(string(msg), "connection_ack") {
+			t.Fatalf("connection_init: %v %s", err, msg)
+		}
+		c, _, err := dial()
+		if err != nil {
+			t.Fatalf("a socket after one signed in: %v", err)
+		}
+		waiting = append(waiting, c)
+	})
+}
