@@ -110,6 +110,8 @@ type config struct {
 	MailAddressDailyLimit      int `env:"MAIL_ADDRESS_DAILY_LIMIT" envDefault:"5"`
 	MailNewWorkspaceDailyLimit int `env:"MAIL_NEW_WORKSPACE_DAILY_LIMIT" envDefault:"20"`
 	SignupPerIPHourly          int `env:"SIGNUP_PER_IP_HOURLY" envDefault:"5"`
+	// WebApp serves the activation page and the web client (/activate, /app).
+	WebApp bool `env:"WEB_APP" envDefault:"true"`
 	// MetricsAddr serves /metrics on its own address, and the public one
 	// answers 404 for it (empty: /metrics is on LISTEN_ADDR).
 	MetricsAddr string `env:"METRICS_ADDR"`
@@ -261,7 +263,7 @@ func run(args []string) error {
 			MaxKeys: cfg.RateLimitMaxKeys, Redis: sharedLimits, RedisPrefix: cfg.RedisKeyPrefix},
 		AllowedOrigins: cfg.AllowedOrigins, TrustedProxies: trusted, MaxConcurrent: cfg.MaxConcurrent, MaxPerClient: cfg.MaxPerClient,
 		MaxSocketsPerAgent: cfg.MaxSocketsPerAgent,
-		HSTS:               strings.HasPrefix(cfg.PublicURL, "https://"), PrivateMetrics: cfg.MetricsAddr != ""})
+		HSTS:               strings.HasPrefix(cfg.PublicURL, "https://"), PrivateMetrics: cfg.MetricsAddr != "", WebApp: cfg.WebApp})
 	srv := &http.Server{Addr: cfg.ListenAddr, Handler: handlers.Public, ReadHeaderTimeout: 10 * time.Second,
 		// Headers are bounded (the default is 1 MB per request); an idle
 		// keep-alive connection is closed rather than held for ever.
@@ -287,7 +289,7 @@ func run(args []string) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.ListenAndServe() }()
 	log.Info("agentdesk is listening", "addr", cfg.ListenAddr, "database", database.Dialect,
-		"playground", playgroundURL(cfg, production), "shared_rate_limits", sharedLimits != nil)
+		"playground", playgroundURL(cfg, production), "app", appURL(cfg), "shared_rate_limits", sharedLimits != nil)
 
 	select {
 	case err := <-serveErr:
@@ -393,7 +395,8 @@ func loadDemo(ctx context.Context, svc *team.Service, cfg config) error {
 	} else {
 		fmt.Printf("The demo workspace %q is already loaded; nothing changed.\n", demo.WorkspaceName)
 	}
-	fmt.Printf("Sign in at %s/ with\n\n  mutation { login(input: {email: %q, password: %q}) { token } }\n\n",
+	fmt.Printf("Open %s/app and sign in as %s with the password %s,\n", cfg.PublicURL, demo.OwnerEmail, demo.Password)
+	fmt.Printf("or sign in at the playground, %s/, with\n\n  mutation { login(input: {email: %q, password: %q}) { token } }\n\n",
 		cfg.PublicURL, demo.OwnerEmail, demo.Password)
 	fmt.Println("then, with the header Authorization: Bearer <token>, try the Agents page and the needs-attention list:")
 	fmt.Println("\n  { agents(first: 50) { totalCount edges { node { name email status roles { name } invitation { expired } } } } }")
@@ -460,6 +463,13 @@ func parsePrefixes(items []string) ([]netip.Prefix, error) {
 		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
 	}
 	return out, nil
+}
+
+func appURL(cfg config) string {
+	if !cfg.WebApp {
+		return "off (WEB_APP=false)"
+	}
+	return cfg.PublicURL + "/app"
 }
 
 // defaultPublicURL is the URL of the address the server listens on, so

@@ -27,6 +27,7 @@ import (
 	"agentdesk/live"
 	"agentdesk/reqctx"
 	"agentdesk/team"
+	"agentdesk/web"
 )
 
 // Config wires the HTTP handler.
@@ -63,6 +64,8 @@ type Config struct {
 	// PrivateMetrics leaves /metrics off the public handler (404); the
 	// server serves Handlers.Metrics on its own listener (METRICS_ADDR).
 	PrivateMetrics bool
+	// WebApp serves the pages for people (package web): /activate, /app.
+	WebApp bool
 	// Live carries committed changes to subscriptions (nil: none arrive).
 	Live *live.Broker
 	// MaxSocketsPerAgent bounds one agent's WebSockets (0:
@@ -132,6 +135,9 @@ func NewHandlers(cfg Config) Handlers {
 	mux.Handle("/graphql", api)
 	if !cfg.Production {
 		mux.Handle("GET /{$}", playground.Handler("agentdesk", "/query"))
+	}
+	if cfg.WebApp {
+		web.Mount(mux, cfg.Production)
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
