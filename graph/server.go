@@ -93,6 +93,7 @@ func NewServer(cfg Config) *Server {
 	// fragment spread).
 	srv.Use(&shapeLimits{Limits: limits, parsed: parsed})
 	srv.Use(keepChecked{slots: []string{"parsedQuery", "persistedQuery"}})
+	srv.Use(socketsRunSubscriptionsOnly{})
 	srv.SetDisableSuggestion(cfg.Production)
 	srv.SetValidationRulesFn(validationRules)
 	srv.SetErrorPresenter(presentError(log))

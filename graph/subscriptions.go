@@ -6,7 +6,9 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"agentdesk/apperr"
@@ -33,6 +35,30 @@ type socketConn struct {
 }
 
 type connectionKey struct{}
+
+// socketsRunSubscriptionsOnly refuses queries and mutations sent over a
+// WebSocket. Sockets are not requests: the request timeout and the
+// in-flight and per-client bounds of the HTTP layer do not apply to them,
+// so a query over a socket would escape them (one socket could run
+// thousands at once). Clients send those over HTTP (Apollo's split link).
+type socketsRunSubscriptionsOnly struct{}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = socketsRunSubscriptionsOnly{}
+
+func (socketsRunSubscriptionsOnly) ExtensionName() string { return "SocketsRunSubscriptionsOnly" }
+
+func (socketsRunSubscriptionsOnly) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (socketsRunSubscriptionsOnly) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if ctx.Value(connectionKey{}) == nil || oc.Operation == nil || oc.Operation.Operation == ast.Subscription {
+		return nil
+	}
+	return subscriptionError(apperr.BadUserInput,
+		"A WebSocket runs subscriptions only; send queries and mutations over HTTP (POST /query).")
+}
 
 // WithConnection prepares the context of a WebSocket, signed in by its
 // connection_init, for subscriptions; the transport (package httpapi) calls

@@ -478,3 +478,84 @@ func TestCautionChangedEvents(t *testing.T) {
 		}
 	})
 }
+
+// TestSocketRunsOnlySubscriptions: a query or a mutation sent over the
+// socket is refused. Sockets are not requests: they escape the request
+// timeout and the in-flight and per-client bounds, so one socket sending
+// thousands of queries at once would run them all.
+func TestSocketRunsOnlySubscriptions(t *testing.T) {
+	eachDB(t, func(t *testing.T, s *testServer) {
+		owner := s.createWorkspace("Live Only Subscriptions")
+		c := s.socket(owner.Token)
+		ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
+		defer cancel()
+		for id, query := range map[string]string{
+			"q": `{ agents(first: 5) { totalCount } }`,
+			"m": `mutation { logout }`,
+		} {
+			if err := c.Subscribe(ctx, id, query, nil); err != nil {
+				t.Fatal(err)
+			}
+			m, err := c.NextWithin(hangGuard)
+			if err != nil {
+				t.Fatalf("%s: no answer: %v", id, err)
+			}
+			if m.ID != id || !strings.Contains(string(m.Payload), `"BAD_USER_INPUT"`) || strings.Contains(string(m.Payload), `"data":{`) {
+				t.Fatalf("%s over the socket: %s %s %s", id, m.ID, m.Type, m.Payload)
+			}
+			if m, err := c.NextWithin(hangGuard); err != nil || m.ID != id || m.Type != "complete" {
+				t.Fatalf("%s over the socket, then: %v %s %s", id, err, m.Type, m.Payload)
+			}
+		}
+		// The logout was not run: the session still works.
+		if res := s.query(owner.Token, `{ viewer { id } }`, nil); res.code() != "" {
+			t.Fatalf("session after a refused logout over the socket: %s", res.raw)
+		}
+	})
+}
+
+// TestSocketsWaitingForInitAreBoundedPerClient: one client (address) may
+// hold only httpapi.MaxUnsignedSocketsPerClient sockets that have not sent
+// connection_init; one more is refused with 429 before the upgrade.
+// Without the bound an anonymous client opened thousands in seconds, each
+// holding a file descriptor and memory for up to 10 s. A socket that signs
+// in frees its place.
+func TestSocketsWaitingForInitAreBoundedPerClient(t *testing.T) {
+	eachDB(t, func(t *testing.T, s *testServer) {
+		owner := s.createWorkspace("Live Unsigned Sockets")
+		ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
+		defer cancel()
+		dial := func() (*websocket.Conn, *http.Response, error) {
+			return websocket.Dial(ctx, livetest.URL(s.http.URL), &websocket.DialOptions{Subprotocols: []string{livetest.Subprotocol}})
+		}
+		var waiting []*websocket.Conn
+		t.Cleanup(func() {
+			for _, c := range waiting {
+				c.CloseNow()
+			}
+		})
+		for i := range httpapi.MaxUnsignedSocketsPerClient {
+			c, _, err := dial()
+			if err != nil {
+				t.Fatalf("socket %d: %v", i, err)
+			}
+			waiting = append(waiting, c)
+		}
+		_, res, err := dial()
+		if err == nil || res == nil || res.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("one socket past the bound: %v %v", err, res)
+		}
+		// One signs in: its place is free again.
+		if err := waiting[0].Write(ctx, websocket.MessageText, []byte(`{"type":"connection_init","payload":{"Authorization":"Bearer `+owner.Token+`"}}`)); err != nil {
+			t.Fatal(err)
+		}
+		if _, msg, err := waiting[0].Read(ctx); err != nil || !strings.Contains(string(msg), "connection_ack") {
+			t.Fatalf("connection_init: %v %s", err, msg)
+		}
+		c, _, err := dial()
+		if err != nil {
+			t.Fatalf("a socket after one signed in: %v", err)
+		}
+		waiting = append(waiting, c)
+	})
+}

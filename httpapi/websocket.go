@@ -33,6 +33,11 @@ const (
 	// DefaultMaxSocketsPerAgent bounds the sockets of one agent (per
 	// process) unless MAX_SOCKETS_PER_AGENT says otherwise.
 	DefaultMaxSocketsPerAgent = 10
+	// MaxUnsignedSocketsPerClient bounds the sockets one client (IPv4
+	// address, IPv6 /64) holds open before their connection_init: anyone
+	// may open those, and each holds a file descriptor and memory until
+	// socketInitTimeout. Signed-in sockets are bounded per agent instead.
+	MaxUnsignedSocketsPerClient = 32
 	// socketInitTimeout is how long a socket may wait to send
 	// connection_init before it is closed.
 	socketInitTimeout = 10 * time.Second
@@ -63,6 +68,9 @@ type sockets struct {
 	mu      sync.Mutex
 	open    map[*socket]struct{}
 	byAgent map[int64]int
+	// unsigned counts, per client key, the sockets that have not sent
+	// connection_init yet.
+	unsigned map[string]int
 }
 
 // socket is one WebSocket connection after its connection_init: whose it
@@ -78,6 +86,9 @@ type socket struct {
 	sessionID int64
 	counted   bool
 	release   sync.Once
+	// clientKey holds a place among its client's unsigned sockets until
+	// connection_init ("" once released).
+	clientKey string
 }
 
 type socketKey struct{}
@@ -90,7 +101,7 @@ func socketFrom(ctx context.Context) *socket {
 func newSockets(cfg Config, srv *graph.Server) *sockets {
 	return &sockets{sessions: cfg.Sessions, srv: srv, broker: cfg.Live, log: cfg.Log,
 		perAgent: cmp.Or(cfg.MaxSocketsPerAgent, DefaultMaxSocketsPerAgent),
-		open:     map[*socket]struct{}{}, byAgent: map[int64]int{}}
+		open:     map[*socket]struct{}{}, byAgent: map[int64]int{}, unsigned: map[string]int{}}
 }
 
 // websocketTransport is gqlgen's WebSocket transport as agentdesk runs it.
@@ -119,6 +130,13 @@ func (ss *sockets) handler(allowedOrigins []string, localDev bool, srv http.Hand
 			return
 		}
 		s := &socket{owner: ss}
+		if !ss.holdUnsigned(s, reqctx.ClientKey(r.Context())) {
+			w.Header().Set("Retry-After", "10")
+			writeTransportErr(w, r, http.StatusTooManyRequests, &gqlerror.Error{
+				Message:    "Too many sockets from this client are waiting for connection_init.",
+				Extensions: map[string]any{"code": string(apperr.RateLimited), "retryAfterSeconds": 10}})
+			return
+		}
 		defer s.end()
 		srv.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), socketKey{}, s)))
 	})
@@ -189,6 +207,7 @@ func socketToken(p transport.InitPayload) string {
 // sockets already (MAX_SOCKETS_PER_AGENT), with 4429.
 func (ss *sockets) init(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 	s := socketFrom(ctx)
+	s.releaseUnsigned()
 	token := socketToken(payload)
 	if s == nil || token == "" {
 		return refuse(ctx, closeUnauthorized, closeReasonBadSession)
@@ -229,11 +248,43 @@ func (ss *sockets) admit(s *socket, v *auth.Viewer) bool {
 	return true
 }
 
+// holdUnsigned takes a place for s among the unsigned sockets of its
+// client, unless the client holds MaxUnsignedSocketsPerClient already.
+func (ss *sockets) holdUnsigned(s *socket, clientKey string) bool {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.unsigned[clientKey] >= MaxUnsignedSocketsPerClient {
+		return false
+	}
+	ss.unsigned[clientKey]++
+	s.clientKey = clientKey
+	return true
+}
+
+// releaseUnsigned gives back s's place among its client's unsigned
+// sockets: it sent connection_init or closed (idempotent).
+func (s *socket) releaseUnsigned() {
+	if s == nil {
+		return
+	}
+	ss := s.owner
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if s.clientKey == "" {
+		return
+	}
+	if ss.unsigned[s.clientKey]--; ss.unsigned[s.clientKey] <= 0 {
+		delete(ss.unsigned, s.clientKey)
+	}
+	s.clientKey = ""
+}
+
 // end forgets a closed socket (idempotent).
 func (s *socket) end() {
 	if s == nil {
 		return
 	}
+	s.releaseUnsigned()
 	s.release.Do(func() {
 		if s.cancel != nil {
 			s.cancel()
