@@ -26,6 +26,10 @@ type Viewer struct {
 	// SessionExpiresAt is when the session ends unless revoked first (live
 	// sockets close then).
 	SessionExpiresAt time.Time
+	// signedInAs is the agent a sign-in mutation of this request signed in
+	// (SignedInAs), set only on the viewer DetailsViewer makes: its details
+	// show as the request's own, without the request acting as it.
+	signedInAs int64
 }
 
 // Can reports whether the viewer holds every one of perms.
@@ -62,18 +66,36 @@ func MissingPermissions(missing []models.Permission) *apperr.Error {
 // guards the Agents page, so walking the graph from a conversation, a message
 // or an audit event reveals no more than that page would.
 func (v *Viewer) SeesAgentDetails(agentID int64) bool {
-	return agentID == v.AgentID || v.Can(models.PermAgentsRead)
+	return agentID == v.AgentID || (v.signedInAs != 0 && agentID == v.signedInAs) || v.Can(models.PermAgentsRead)
 }
 
-// SeesAgentDetails answers Viewer.SeesAgentDetails for the request in ctx.
-// A request that signed in (SignedInAs) sees its new agent in full, as it
-// would as the viewer; a request without a viewer sees no one's details.
-func SeesAgentDetails(ctx context.Context, agentID int64) bool {
-	if ra, _ := ctx.Value(ctxKey{}).(*requestAuth); ra != nil && ra.signedInAs.Load() == agentID && agentID != 0 {
-		return true
-	}
+// nobody sees no agent's details: the viewer of a request without one.
+var nobody = &Viewer{}
+
+// DetailsViewer is whom the request in ctx shows agents' details to, for the
+// rules that hide them (team.RolesByAgent, team.InvitationOf, …): its
+// viewer; a request that signed in (SignedInAs) also sees its new agent in
+// full, as it would as the viewer; a request without a viewer sees no one's
+// details. Only for deciding what to show: it grants no action.
+func DetailsViewer(ctx context.Context) *Viewer {
 	v, err := ViewerFrom(ctx)
-	return err == nil && v.SeesAgentDetails(agentID)
+	if err != nil {
+		v = nobody
+	}
+	if ra, _ := ctx.Value(ctxKey{}).(*requestAuth); ra != nil {
+		if id := ra.signedInAs.Load(); id != 0 && id != v.AgentID {
+			shown := *v
+			shown.signedInAs = id
+			return &shown
+		}
+	}
+	return v
+}
+
+// SeesAgentDetails answers Viewer.SeesAgentDetails for the request in ctx
+// (DetailsViewer).
+func SeesAgentDetails(ctx context.Context, agentID int64) bool {
+	return DetailsViewer(ctx).SeesAgentDetails(agentID)
 }
 
 // SignedInAs records that this request has just signed in as agentID (login,

@@ -113,12 +113,44 @@ func (r *recorder) result(elapsed time.Duration) Result {
 }
 
 // MaxRate runs workers closed-loop for d: each sends its next request as
-// soon as the previous answered.
+// soon as the previous answered. A request still in flight when d ends is
+// dropped, so the result counts only requests that fitted in the window.
 func MaxRate(ctx context.Context, t Target, s Scenario, workers int, d time.Duration) Result {
-	ctx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
+	return MaxRateAtLeast(ctx, t, s, workers, d, 0)
+}
+
+// MaxRateAtLeast is MaxRate that, when d has passed before minRequests
+// requests completed, goes on until they have. A check that every scenario
+// still answers (the smoke test) needs some answers however slow the machine
+// is; the load runner's own measurements use MaxRate, a fixed window.
+func MaxRateAtLeast(ctx context.Context, t Target, s Scenario, workers int, d time.Duration, minRequests int) Result {
 	rec := &recorder{}
-	var seq atomic.Int64
+	var seq, completed atomic.Int64
+	// enough is closed once minRequests requests have completed.
+	enough := make(chan struct{})
+	var cancel context.CancelFunc
+	if minRequests <= 0 {
+		// The load runner's window, exactly: the deadline cuts the run.
+		ctx, cancel = context.WithTimeout(ctx, d)
+	} else {
+		ctx, cancel = context.WithCancel(ctx)
+		go func() {
+			window := time.NewTimer(d)
+			defer window.Stop()
+			select {
+			case <-window.C:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case <-enough:
+			case <-ctx.Done():
+				return
+			}
+			cancel()
+		}()
+	}
+	defer cancel()
 	var wg sync.WaitGroup
 	start := time.Now()
 	for range workers {
@@ -129,6 +161,9 @@ func MaxRate(ctx context.Context, t Target, s Scenario, workers int, d time.Dura
 					return // cut off by the end of the run, not a server error
 				}
 				rec.add(lat, err)
+				if completed.Add(1) == int64(minRequests) {
+					close(enough)
+				}
 			}
 		})
 	}

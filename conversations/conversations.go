@@ -372,18 +372,17 @@ func (s *Service) SendMessage(ctx context.Context, v *auth.Viewer, conversationI
 	return &msg, nil
 }
 
-// Messages returns one page of a conversation's messages, oldest first. The
-// conversation was already checked visible by whoever holds it.
-// Checks no permission: the caller holds a conversation it read through a
-// visibility-checked method.
-func (s *Service) Messages(ctx context.Context, conversationID int64, p paging.Page) ([]models.Message, bool, error) {
+// Messages returns one page of a conversation's messages, oldest first,
+// none unless v may see the conversation (visibleMessages).
+// Needs a viewer only, like Conversation.
+func (s *Service) Messages(ctx context.Context, v *auth.Viewer, conversationID int64, p paging.Page) ([]models.Message, bool, error) {
 	if err := paging.CheckFirst(p.First); err != nil {
 		return nil, false, err
 	}
 	if err := models.MessageScope(conversationID).Check(p.After); err != nil {
 		return nil, false, err
 	}
-	q := s.Team.DB.WithContext(ctx).Model(&models.Message{}).Where("conversation_id = ?", conversationID)
+	q := s.visibleMessages(ctx, v, []int64{conversationID})
 	q, err := db.Keyset(q, "messages.created_at", "messages.id", false, p, db.TimeKey)
 	if err != nil {
 		return nil, false, err
@@ -396,12 +395,19 @@ func (s *Service) Messages(ctx context.Context, conversationID int64, p paging.P
 	return page, hasNext, nil
 }
 
-// CountMessages counts a conversation's messages.
-// Checks no permission, like Messages.
-func (s *Service) CountMessages(ctx context.Context, conversationID int64) (int, error) {
-	var n int64
-	err := s.Team.DB.WithContext(ctx).Model(&models.Message{}).Where("conversation_id = ?", conversationID).Count(&n).Error
-	return int(n), err
+// visibleMessages are the messages of those of conversationIDs that v may
+// see: in v's workspace, and without CONVERSATIONS_READ_ALL only its own or
+// unassigned ones (visibleTo). The callers hold conversations they read
+// through a visibility-checked method; this is the second line, so an id
+// that slipped through shows nothing. One statement still: the check is a
+// subquery bounded by the ids.
+func (s *Service) visibleMessages(ctx context.Context, v *auth.Viewer, conversationIDs []int64) *gorm.DB {
+	visible := visibleTo(s.Team.DB.WithContext(ctx).Model(&models.Conversation{}), v).
+		Select("conversations.id").Where("conversations.id IN ?", conversationIDs)
+	return s.Team.DB.WithContext(ctx).Model(&models.Message{}).
+		Where("messages.workspace_id = ?", v.WorkspaceID).
+		Where("messages.conversation_id IN ?", conversationIDs).
+		Where("messages.conversation_id IN (?)", visible)
 }
 
 // Message returns a message of a conversation the viewer may see, or NOT_FOUND.

@@ -12,12 +12,16 @@ import (
 // AssignedConversationPages returns, for each agent, the page of the
 // conversations assigned to it that ListConversations gives for that
 // assignee alone (visible to v, newest activity first), in one statement.
-// Needs a viewer only, filtered like ListConversations.
+// Needs a viewer, filtered like ListConversations, and v to see the agent's
+// details (v.SeesAgentDetails): any other agent's page is absent (empty),
+// and not read.
 func (s *Service) AssignedConversationPages(ctx context.Context, v *auth.Viewer, agentIDs []int64, p paging.Page) (map[int64]paging.PageOf[models.Conversation], error) {
 	if err := paging.CheckFirst(p.First); err != nil {
 		return nil, err
 	}
-	agentIDs = paging.UniqueIDs(agentIDs)
+	if agentIDs = paging.UniqueIDs(detailsShown(v, agentIDs)); len(agentIDs) == 0 {
+		return map[int64]paging.PageOf[models.Conversation]{}, nil
+	}
 	if len(agentIDs) == 1 {
 		// One parent: the plain list, whose index range scan needs no window.
 		id := agentIDs[0]
@@ -47,9 +51,24 @@ func (s *Service) AssignedConversationPages(ctx context.Context, v *auth.Viewer,
 
 // CountAssignedConversations counts, for each agent, the conversations
 // visible to v that are assigned to it, in one statement.
-// Needs a viewer only, filtered like ListConversations.
+// Needs a viewer, filtered like ListConversations, and v to see the agent's
+// details (v.SeesAgentDetails): any other agent counts 0, and is not read.
 func (s *Service) CountAssignedConversations(ctx context.Context, v *auth.Viewer, agentIDs []int64) (map[int64]int, error) {
+	if agentIDs = detailsShown(v, agentIDs); len(agentIDs) == 0 {
+		return map[int64]int{}, nil
+	}
 	return db.CountPerParent(s.conversationQuery(ctx, v, models.ConversationFilter{}), "conversations.assignee_id", agentIDs)
+}
+
+// detailsShown are the agents of ids whose details v may see.
+func detailsShown(v *auth.Viewer, ids []int64) []int64 {
+	shown := make([]int64, 0, len(ids))
+	for _, id := range ids {
+		if v.SeesAgentDetails(id) {
+			shown = append(shown, id)
+		}
+	}
+	return shown
 }
 
 // messageColumns are the columns of models.Message, qualified for the
@@ -58,17 +77,17 @@ const messageColumns = "messages.id, messages.workspace_id, messages.conversatio
 	"messages.author_kind, messages.author_agent_id, messages.created_at"
 
 // MessagePages returns, for each conversation, the page of its messages
-// that Messages gives for it alone (oldest first), in one statement. The
-// conversations were already checked visible by whoever holds them.
-// Checks no permission, like Messages.
-func (s *Service) MessagePages(ctx context.Context, conversationIDs []int64, p paging.Page) (map[int64]paging.PageOf[models.Message], error) {
+// that Messages gives for it alone (oldest first), in one statement: an
+// empty page for a conversation v may not see (visibleMessages).
+// Needs a viewer only, like Messages.
+func (s *Service) MessagePages(ctx context.Context, v *auth.Viewer, conversationIDs []int64, p paging.Page) (map[int64]paging.PageOf[models.Message], error) {
 	if err := paging.CheckFirst(p.First); err != nil {
 		return nil, err
 	}
 	conversationIDs = paging.UniqueIDs(conversationIDs)
 	if len(conversationIDs) == 1 {
 		id := conversationIDs[0]
-		rows, hasNext, err := s.Messages(ctx, id, p)
+		rows, hasNext, err := s.Messages(ctx, v, id, p)
 		if err != nil {
 			return nil, err
 		}
@@ -79,8 +98,7 @@ func (s *Service) MessagePages(ctx context.Context, conversationIDs []int64, p p
 			return nil, err
 		}
 	}
-	q := s.Team.DB.WithContext(ctx).Model(&models.Message{}).Where("messages.conversation_id IN ?", conversationIDs)
-	q, err := db.PagePerParent(q, "messages", messageColumns, "messages.conversation_id",
+	q, err := db.PagePerParent(s.visibleMessages(ctx, v, conversationIDs), "messages", messageColumns, "messages.conversation_id",
 		"messages.created_at", "messages.id", false, p, db.TimeKey)
 	if err != nil {
 		return nil, err
@@ -92,8 +110,10 @@ func (s *Service) MessagePages(ctx context.Context, conversationIDs []int64, p p
 	return db.SplitPages(conversationIDs, rows, func(m *models.Message) int64 { return m.ConversationID }, p.First), nil
 }
 
-// CountMessagesOf counts the messages of each conversation in one statement.
-// Checks no permission, like Messages.
-func (s *Service) CountMessagesOf(ctx context.Context, conversationIDs []int64) (map[int64]int, error) {
-	return db.CountPerParent(s.Team.DB.WithContext(ctx).Model(&models.Message{}), "messages.conversation_id", conversationIDs)
+// CountMessagesOf counts the messages of each conversation in one
+// statement: 0 for a conversation v may not see (visibleMessages).
+// Needs a viewer only, like Messages.
+func (s *Service) CountMessagesOf(ctx context.Context, v *auth.Viewer, conversationIDs []int64) (map[int64]int, error) {
+	conversationIDs = paging.UniqueIDs(conversationIDs)
+	return db.CountPerParent(s.visibleMessages(ctx, v, conversationIDs), "messages.conversation_id", conversationIDs)
 }

@@ -2,6 +2,7 @@ package conversations_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"agentdesk/db"
 	"agentdesk/db/dbtest"
 	"agentdesk/models"
+	"agentdesk/paging"
 	"agentdesk/team"
 	"agentdesk/team/teamtest"
 )
@@ -148,6 +150,113 @@ func TestCautionBadgeWhenAssigneeRemoved(t *testing.T) {
 		}
 		if n := flagged(); n != 0 {
 			t.Fatalf("%d conversations still show the caution after re-activation", n)
+		}
+	})
+}
+
+// BEHAVIOUR.md §8 Visibility of agents: another agent's assigned
+// conversations are a detail, shown only with AGENTS_READ; the nested pages
+// and counts hide them themselves.
+func TestAssignedConversationsOnlyWithAgentsRead(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		f := newFixture(t, d)
+		// lead sees every conversation but not the Agents page.
+		name, perms := "Lead", []models.Permission{models.PermConversationsReadAll, models.PermConversationsReply}
+		if _, err := f.team.CreateRole(f.ctx, f.owner, models.RoleInput{Name: &name, Permissions: &perms}); err != nil {
+			t.Fatal(err)
+		}
+		lead := f.join(t, "lead@example.com", name)
+		a := f.join(t, "a@example.com", models.RoleAgent)
+		for _, v := range []*auth.Viewer{a, lead} {
+			conv, err := f.svc.CreateConversation(f.ctx, f.owner, models.CreateConversationInput{Channel: models.ChannelEmail, Message: "Hi"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.svc.AssignConversation(f.ctx, f.owner, conv.ID, &v.AgentID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ids := []int64{a.AgentID, lead.AgentID}
+		for _, c := range []struct {
+			name  string
+			v     *auth.Viewer
+			shown []int64
+		}{{"AGENTS_READ", f.owner, ids}, {"own only", lead, []int64{lead.AgentID}}} {
+			t.Run(c.name, func(t *testing.T) {
+				pages, err := f.svc.AssignedConversationPages(f.ctx, c.v, ids, paging.Page{First: 5})
+				if err != nil {
+					t.Fatal(err)
+				}
+				counts, err := f.svc.CountAssignedConversations(f.ctx, c.v, ids)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, id := range ids {
+					want := 0
+					if slices.Contains(c.shown, id) {
+						want = 1
+					}
+					if len(pages[id].Rows) != want || counts[id] != want {
+						t.Errorf("agent %d: %d conversations listed, %d counted, want %d", id, len(pages[id].Rows), counts[id], want)
+					}
+				}
+			})
+		}
+	})
+}
+
+// BEHAVIOUR.md §5: the messages of a conversation the viewer may not see
+// (another workspace's, or another agent's without CONVERSATIONS_READ_ALL)
+// are not listed or counted, even when asked for by id: the nested message
+// pages check visibility themselves, for one conversation and for several.
+func TestMessagesOnlyOfVisibleConversations(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		f := newFixture(t, d)
+		a := f.join(t, "a@example.com", models.RoleAgent)
+		b := f.join(t, "b@example.com", models.RoleAgent)
+		stranger := teamtest.SignUp(t, f.team, "stranger@example.com")
+		conversation := func(v *auth.Viewer, assignee *auth.Viewer) int64 {
+			c, err := f.svc.CreateConversation(f.ctx, v, models.CreateConversationInput{Channel: models.ChannelEmail, Message: "Hi"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.svc.AssignConversation(f.ctx, v, c.ID, &assignee.AgentID); err != nil {
+				t.Fatal(err)
+			}
+			return c.ID
+		}
+		ofA, ofB, foreign := conversation(f.owner, a), conversation(f.owner, b), conversation(stranger, stranger)
+		all := []int64{ofA, ofB, foreign}
+		for _, c := range []struct {
+			name    string
+			v       *auth.Viewer
+			visible []int64
+		}{{"own only", a, []int64{ofA}}, {"CONVERSATIONS_READ_ALL", f.owner, []int64{ofA, ofB}}, {"other workspace", stranger, []int64{foreign}}} {
+			t.Run(c.name, func(t *testing.T) {
+				counts, err := f.svc.CountMessagesOf(f.ctx, c.v, all)
+				if err != nil {
+					t.Fatal(err)
+				}
+				pages, err := f.svc.MessagePages(f.ctx, c.v, all, paging.Page{First: 5})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, id := range all {
+					want := 0
+					if slices.Contains(c.visible, id) {
+						want = 1
+					}
+					// One conversation alone takes the plain list's path.
+					alone, err := f.svc.MessagePages(f.ctx, c.v, []int64{id}, paging.Page{First: 5})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(pages[id].Rows) != want || len(alone[id].Rows) != want || counts[id] != want {
+						t.Errorf("conversation %d: %d messages in the level, %d alone, %d counted; want %d",
+							id, len(pages[id].Rows), len(alone[id].Rows), counts[id], want)
+					}
+				}
+			})
 		}
 	})
 }

@@ -38,7 +38,7 @@ func TestDemoLoadsOnceWithEveryState(t *testing.T) {
 		}
 		for _, r := range rows {
 			byStatus[r.Status]++
-			if inv := svc.InvitationOf(&r.Agent); inv != nil && inv.Expired {
+			if inv := svc.InvitationOf(v, &r.Agent); inv != nil && inv.Expired {
 				expired++
 			}
 		}

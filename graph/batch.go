@@ -132,7 +132,9 @@ func agentName(a *models.Agent) *string {
 // agent's details get (auth.SeesAgentDetails): f runs on those agents alone,
 // and every other agent gets hidden. Agents reached through conversations,
 // messages and audit events are hidden this way without a statement of
-// their own: the decision needs only the request's viewer.
+// their own: the decision needs only the request's viewer. The rules hide
+// the same details again themselves (team.RolesByAgent, team.InvitationOf,
+// team.AgentsByID, conversations.AssignedConversationPages), the second line.
 func withDetails[R any](ctx context.Context, objs []*models.Agent, hidden R, f func([]*models.Agent) ([]R, error)) ([]R, error) {
 	// The common case (the Agents page, any viewer with AGENTS_READ) costs
 	// no allocation.

@@ -48,8 +48,10 @@ func NewLoaders(r *Resolver) *Loaders {
 		return &Loaders{}
 	}
 	return &Loaders{
-		RolesByAgent:     newLoader(r.Team.RolesByAgent),
-		AgentByID:        newLoader(inViewersWorkspace(r.Team.AgentsByID)),
+		RolesByAgent: newLoader(func(ctx context.Context, ids []int64) (map[int64][]models.Role, error) {
+			return r.Team.RolesByAgent(ctx, auth.DetailsViewer(ctx), ids)
+		}),
+		AgentByID:        newLoader(r.agentsByID),
 		AgentCountByRole: newLoader(r.Team.AgentCountByRole),
 		ContactByID:      newLoader(inViewersWorkspace(r.ConversationRules.ContactsByID)),
 		RoleByID:         newLoader(inViewersWorkspace(r.Team.RolesByID)),
@@ -70,6 +72,15 @@ func inViewersWorkspace[V any](read func(ctx context.Context, workspaceID int64,
 		}
 		return read(ctx, v.WorkspaceID, ids)
 	}
+}
+
+// agentsByID reads agents by id for the request's viewer: within its
+// workspace, with the details it may see (team.AgentsByID).
+func (r *Resolver) agentsByID(ctx context.Context, ids []int64) (map[int64]*models.Agent, error) {
+	if _, err := auth.ViewerFrom(ctx); err != nil {
+		return nil, err
+	}
+	return r.Team.AgentsByID(ctx, auth.DetailsViewer(ctx), ids)
 }
 
 type loadersKey struct{}

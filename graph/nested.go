@@ -173,11 +173,13 @@ func (r *Resolver) conversationMessages(ctx context.Context, v *auth.Viewer, obj
 				ids[i] = c.ID
 			}
 			ids = paging.UniqueIDs(ids)
-			pages, err := r.ConversationRules.MessagePages(ctx, ids, p)
+			pages, err := r.ConversationRules.MessagePages(ctx, v, ids, p)
 			if err != nil {
 				return nil, err
 			}
-			counts := &levelCounts{ids: ids, count: r.ConversationRules.CountMessagesOf}
+			counts := &levelCounts{ids: ids, count: func(ctx context.Context, ids []int64) (map[int64]int, error) {
+				return r.ConversationRules.CountMessagesOf(ctx, v, ids)
+			}}
 			return levelConnections(ids, pages, func(all []models.Message) error {
 				return r.prefetchMessagePage(ctx, v.WorkspaceID, all)
 			}, func(id int64, rows []models.Message, hasNext bool) *model.MessageConnection {

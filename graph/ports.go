@@ -34,7 +34,7 @@ type TeamRules interface {
 	RemoveAgent(ctx context.Context, v *auth.Viewer, agentID int64) (*models.Agent, int, error)
 	UpdateAgentRoles(ctx context.Context, v *auth.Viewer, agentID int64, roleIDs []int64) (*models.Agent, error)
 	InviteAgents(ctx context.Context, v *auth.Viewer, rawEmails []string, roleIDs []int64) ([]*models.Agent, []models.InviteFailure, error)
-	InvitationOf(a *models.Agent) *models.Invitation
+	InvitationOf(v *auth.Viewer, a *models.Agent) *models.Invitation
 	CountAgentsByStatus(ctx context.Context, v *auth.Viewer, f models.AgentFilter) (models.AgentCounts, error)
 
 	// Permission hints (Agent.viewerCan): the mutations' own checks on the
@@ -53,10 +53,11 @@ type TeamRules interface {
 	AuditLog(ctx context.Context, v *auth.Viewer, p paging.Page) ([]models.AuditEvent, bool, error)
 	CountAuditEvents(ctx context.Context, v *auth.Viewer) (int, error)
 
-	// Batch reads behind the request's loaders.
-	AgentsByID(ctx context.Context, workspaceID int64, ids []int64) (map[int64]*models.Agent, error)
+	// Batch reads behind the request's loaders. What they show of an agent
+	// follows v.SeesAgentDetails (auth.DetailsViewer).
+	AgentsByID(ctx context.Context, v *auth.Viewer, ids []int64) (map[int64]*models.Agent, error)
 	RolesByID(ctx context.Context, workspaceID int64, ids []int64) (map[int64]*models.Role, error)
-	RolesByAgent(ctx context.Context, agentIDs []int64) (map[int64][]models.Role, error)
+	RolesByAgent(ctx context.Context, v *auth.Viewer, agentIDs []int64) (map[int64][]models.Role, error)
 	AgentCountByRole(ctx context.Context, roleIDs []int64) (map[int64]int, error)
 
 	// Live updates: the changed agent, read once for all the subscribers of
@@ -83,8 +84,8 @@ type ConversationRules interface {
 	// the contact loader.
 	AssignedConversationPages(ctx context.Context, v *auth.Viewer, agentIDs []int64, p paging.Page) (map[int64]paging.PageOf[models.Conversation], error)
 	CountAssignedConversations(ctx context.Context, v *auth.Viewer, agentIDs []int64) (map[int64]int, error)
-	MessagePages(ctx context.Context, conversationIDs []int64, p paging.Page) (map[int64]paging.PageOf[models.Message], error)
-	CountMessagesOf(ctx context.Context, conversationIDs []int64) (map[int64]int, error)
+	MessagePages(ctx context.Context, v *auth.Viewer, conversationIDs []int64, p paging.Page) (map[int64]paging.PageOf[models.Message], error)
+	CountMessagesOf(ctx context.Context, v *auth.Viewer, conversationIDs []int64) (map[int64]int, error)
 	ContactsByID(ctx context.Context, workspaceID int64, ids []int64) (map[int64]*models.Contact, error)
 
 	// ConversationMatching: a changed conversation as a subscriber with this

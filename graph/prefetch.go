@@ -7,6 +7,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vikstrous/dataloadgen"
 
+	"agentdesk/auth"
 	"agentdesk/models"
 )
 
@@ -88,7 +89,7 @@ func (r *Resolver) prefetchAgent(ctx context.Context, a *models.Agent) error {
 		loadersFrom(ctx).RolesByAgent.Prime(a.ID, v.Roles)
 		return nil
 	}
-	roles, err := r.Team.RolesByAgent(ctx, []int64{a.ID})
+	roles, err := r.Team.RolesByAgent(ctx, auth.DetailsViewer(ctx), []int64{a.ID})
 	if err != nil {
 		return err
 	}
@@ -114,7 +115,7 @@ func (r *Resolver) prefetchAgentPage(ctx context.Context, workspaceID int64, age
 		ids[i] = a.ID
 	}
 	if selects(ctx, agentPageRoles) || selects(ctx, agentPagePermissions) || selects(ctx, agentPageViewerCan) {
-		roles, err := r.Team.RolesByAgent(ctx, ids)
+		roles, err := r.Team.RolesByAgent(ctx, auth.DetailsViewer(ctx), ids)
 		if err != nil {
 			return err
 		}
@@ -133,7 +134,7 @@ func (r *Resolver) prefetchAgentPage(ctx context.Context, workspaceID int64, age
 			refs = append(refs, *a.RemovedByID)
 		}
 	}
-	return r.primeAgents(ctx, workspaceID, refs)
+	return r.primeAgents(ctx, refs)
 }
 
 // prefetchConversationPage primes the loaders with the assignees (for
@@ -159,7 +160,7 @@ func (r *Resolver) prefetchConversationPage(ctx context.Context, workspaceID int
 				ids = append(ids, *c.AssigneeID)
 			}
 		}
-		if err := r.primeAgents(ctx, workspaceID, ids); err != nil {
+		if err := r.primeAgents(ctx, ids); err != nil {
 			return err
 		}
 	}
@@ -193,7 +194,7 @@ func (r *Resolver) prefetchAuditPage(ctx context.Context, workspaceID int64, eve
 			roles = append(roles, *e.TargetRoleID)
 		}
 	}
-	if err := r.primeAgents(ctx, workspaceID, agents); err != nil {
+	if err := r.primeAgents(ctx, agents); err != nil {
 		return err
 	}
 	return primeByID(ctx, loadersFrom(ctx).RoleByID, roles, func(ctx context.Context, ids []int64) (map[int64]*models.Role, error) {
@@ -213,15 +214,13 @@ func (r *Resolver) prefetchMessagePage(ctx context.Context, workspaceID int64, m
 			ids = append(ids, *m.AuthorAgentID)
 		}
 	}
-	return r.primeAgents(ctx, workspaceID, ids)
+	return r.primeAgents(ctx, ids)
 }
 
 // primeAgents reads the agents behind ids (references from a page) in one
 // statement and primes the request's agent loader with them.
-func (r *Resolver) primeAgents(ctx context.Context, workspaceID int64, ids []int64) error {
-	return primeByID(ctx, loadersFrom(ctx).AgentByID, ids, func(ctx context.Context, ids []int64) (map[int64]*models.Agent, error) {
-		return r.Team.AgentsByID(ctx, workspaceID, ids)
-	})
+func (r *Resolver) primeAgents(ctx context.Context, ids []int64) error {
+	return primeByID(ctx, loadersFrom(ctx).AgentByID, ids, r.agentsByID)
 }
 
 // primeByID reads the rows behind ids in one statement and primes the loader

@@ -53,7 +53,8 @@ func (r *agentResolver) Permissions(ctx context.Context, objs []*models.Agent) (
 
 func (r *agentResolver) Invitation(ctx context.Context, objs []*models.Agent) ([]*models.Invitation, error) {
 	return withDetails(ctx, objs, nil, func(objs []*models.Agent) ([]*models.Invitation, error) {
-		return each(objs, r.Team.InvitationOf), nil
+		v := auth.DetailsViewer(ctx)
+		return each(objs, func(a *models.Agent) *models.Invitation { return r.Team.InvitationOf(v, a) }), nil
 	})
 }
 

@@ -209,7 +209,9 @@ func (r *Resolver) agentChanges(ctx context.Context) (<-chan *model.AgentChanged
 				if err != nil {
 					return nil, err
 				}
-				roles, err := r.Team.RolesByAgent(bg, []int64{a.ID})
+				// Shared by every subscriber: all hold AGENTS_READ (checked
+				// above), so each sees the roles v sees.
+				roles, err := r.Team.RolesByAgent(bg, v, []int64{a.ID})
 				return &changedAgent{agent: a, roles: roles[a.ID]}, err
 			})
 			if e, ok := apperr.As(err); ok && e.Code == apperr.NotFound {

@@ -56,6 +56,13 @@ type Agent struct {
 	UpdatedAt time.Time
 }
 
+// WithoutDetails is a copy of a with only what every agent of the workspace
+// may see of it (id, email, name, status, invitedAt): no remover, dates,
+// inviter or activation link (BEHAVIOUR.md §8 Visibility of agents).
+func (a *Agent) WithoutDetails() *Agent {
+	return &Agent{ID: a.ID, WorkspaceID: a.WorkspaceID, Email: a.Email, Name: a.Name, Status: a.Status, InvitedAt: a.InvitedAt}
+}
+
 // SeatStatuses are the statuses that hold a seat, hold roles, and make up
 // the Agents page: everyone but the removed.
 var SeatStatuses = []AgentStatus{AgentPending, AgentActive}

@@ -3,6 +3,7 @@ package team
 import (
 	"context"
 
+	"agentdesk/auth"
 	"agentdesk/db"
 	"agentdesk/models"
 )
@@ -11,13 +12,21 @@ import (
 // statement for any number of keys, so a page of N agents costs the same as 1.
 
 // RolesByAgent returns the roles each agent holds (every key present).
-// Checks no permission: callers show an agent's roles only where
-// auth.SeesAgentDetails allows.
-func (s *Service) RolesByAgent(ctx context.Context, agentIDs []int64) (map[int64][]models.Role, error) {
+// Needs v to see the agent's details (v.SeesAgentDetails: itself, or
+// AGENTS_READ); any other agent holds no roles here, and is not read.
+func (s *Service) RolesByAgent(ctx context.Context, v *auth.Viewer, agentIDs []int64) (map[int64][]models.Role, error) {
 	out := make(map[int64][]models.Role, len(agentIDs))
+	shown := make([]int64, 0, len(agentIDs))
 	for _, id := range agentIDs {
 		out[id] = []models.Role{}
+		if v.SeesAgentDetails(id) {
+			shown = append(shown, id)
+		}
 	}
+	if len(shown) == 0 {
+		return out, nil
+	}
+	agentIDs = shown
 	q := s.DB.WithContext(ctx).Table("roles").
 		Select(models.RoleColumns+", agent_roles.agent_id").
 		Joins("JOIN agent_roles ON agent_roles.role_id = roles.id").
@@ -37,12 +46,22 @@ func (s *Service) RolesByAgent(ctx context.Context, agentIDs []int64) (map[int64
 	return out, nil
 }
 
-// AgentsByID returns the agents of a workspace by id (missing ids absent).
-// Checks no permission: the agents behind references (assignee, author, actor,
-// inviter) are visible to whoever sees the reference, with only the fields
-// auth.SeesAgentDetails allows.
-func (s *Service) AgentsByID(ctx context.Context, workspaceID int64, ids []int64) (map[int64]*models.Agent, error) {
-	return db.ByID(s.DB.WithContext(ctx), "agents", models.AgentColumns, workspaceID, ids, func(a *models.Agent) int64 { return a.ID })
+// AgentsByID returns the agents of v's workspace by id (missing ids absent).
+// Needs a viewer only: the agents behind references (assignee, author,
+// actor, inviter) are visible to whoever sees the reference, but an agent
+// whose details v may not see (v.SeesAgentDetails) comes without them
+// (models.Agent.WithoutDetails).
+func (s *Service) AgentsByID(ctx context.Context, v *auth.Viewer, ids []int64) (map[int64]*models.Agent, error) {
+	agents, err := db.ByID(s.DB.WithContext(ctx), "agents", models.AgentColumns, v.WorkspaceID, ids, func(a *models.Agent) int64 { return a.ID })
+	if err != nil {
+		return nil, err
+	}
+	for id, a := range agents {
+		if !v.SeesAgentDetails(id) {
+			agents[id] = a.WithoutDetails()
+		}
+	}
+	return agents, nil
 }
 
 // RolesByID returns the roles of a workspace by id (missing ids absent).
@@ -62,10 +81,9 @@ func (s *Service) AgentCountByRole(ctx context.Context, roleIDs []int64) (map[in
 }
 
 // InvitationOf returns the agent's invitation while it is PENDING, else nil.
-// Checks no permission: callers show it only where auth.SeesAgentDetails
-// allows.
-func (s *Service) InvitationOf(a *models.Agent) *models.Invitation {
-	if a.Status != models.AgentPending {
+// Needs v to see the agent's details (v.SeesAgentDetails), else nil too.
+func (s *Service) InvitationOf(v *auth.Viewer, a *models.Agent) *models.Invitation {
+	if a.Status != models.AgentPending || !v.SeesAgentDetails(a.ID) {
 		return nil
 	}
 	return &models.Invitation{SentAt: a.LinkSentAt, ExpiresAt: a.LinkExpiresAt, Expired: !s.Timestamp().Before(a.LinkExpiresAt),

@@ -321,3 +321,81 @@ func TestOverlongPasswordIsNotHashed(t *testing.T) {
 		}
 	})
 }
+
+// BEHAVIOUR.md §8 Visibility of agents: of an agent reached through a
+// reference, a viewer without AGENTS_READ sees only id, name, email and
+// status (its own details always); the team's batch reads hide the rest
+// themselves, without reading it.
+func TestAgentDetailsOnlyWithAgentsRead(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		f := newMailFixture(t, d)
+		plain := f.join(t, "plain@example.com", models.RoleAgent)
+		if plain.Can(models.PermAgentsRead) {
+			t.Fatal("the Agent role has AGENTS_READ; the test needs a viewer without it")
+		}
+		gone := f.join(t, "gone@example.com", models.RoleAgent)
+		if _, _, err := f.svc.RemoveAgent(f.ctx, f.owner, gone.AgentID); err != nil {
+			t.Fatal(err)
+		}
+		pending, err := f.invite(f.owner, "pending@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		before := f.svc.DB.Statements.Load()
+		roles, err := f.svc.RolesByAgent(f.ctx, plain, []int64{f.owner.AgentID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := f.svc.DB.Statements.Load() - before; n != 0 || len(roles[f.owner.AgentID]) != 0 {
+			t.Errorf("another agent's roles without AGENTS_READ: %v (%d statements)", roles, n)
+		}
+		for _, c := range []struct {
+			name  string
+			v     *auth.Viewer
+			agent int64
+			sees  bool
+		}{{"itself", plain, plain.AgentID, true}, {"another agent", plain, f.owner.AgentID, false}, {"AGENTS_READ", f.owner, plain.AgentID, true}} {
+			t.Run(c.name, func(t *testing.T) {
+				roles, err := f.svc.RolesByAgent(f.ctx, c.v, []int64{c.agent})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if shown := len(roles[c.agent]) > 0; shown != c.sees {
+					t.Errorf("roles shown %v, want %v: %v", shown, c.sees, roles)
+				}
+			})
+		}
+
+		for _, c := range []struct {
+			name string
+			v    *auth.Viewer
+			sees bool
+		}{{"without AGENTS_READ", plain, false}, {"with AGENTS_READ", f.owner, true}} {
+			t.Run(c.name, func(t *testing.T) {
+				if inv := f.svc.InvitationOf(c.v, pending); (inv != nil) != c.sees {
+					t.Errorf("invitation %+v, want shown %v", inv, c.sees)
+				}
+				agents, err := f.svc.AgentsByID(f.ctx, c.v, []int64{gone.AgentID, pending.ID, plain.AgentID})
+				if err != nil {
+					t.Fatal(err)
+				}
+				removed, invited, self := agents[gone.AgentID], agents[pending.ID], agents[plain.AgentID]
+				if removed == nil || invited == nil || self == nil {
+					t.Fatalf("agents by id: %v", agents)
+				}
+				if removed.Status != models.AgentRemoved || removed.Email != "gone@example.com" || invited.InvitedAt.IsZero() {
+					t.Errorf("what everyone sees is missing: %+v, %+v", removed, invited)
+				}
+				shown := removed.RemovedAt != nil && removed.RemovedByID != nil && removed.ActivatedAt != nil &&
+					invited.InvitedByID != nil && invited.LinkSendCount > 0
+				if shown != c.sees {
+					t.Errorf("details shown %v, want %v: removed %+v, invited %+v", shown, c.sees, removed, invited)
+				}
+				if self.ActivatedAt == nil {
+					t.Errorf("the viewer's own activation date is hidden from %s", c.name)
+				}
+			})
+		}
+	})
+}

@@ -120,7 +120,7 @@ func TestBatchLookups(t *testing.T) {
 		}
 
 		before := svc.DB.Statements.Load()
-		agents, err := svc.AgentsByID(ctx, v.WorkspaceID, []int64{v.AgentID, invited.ID, v.AgentID, other.AgentID, v.AgentID})
+		agents, err := svc.AgentsByID(ctx, v, []int64{v.AgentID, invited.ID, v.AgentID, other.AgentID, v.AgentID})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,7 +134,7 @@ func TestBatchLookups(t *testing.T) {
 			t.Fatal("another workspace's agent was returned")
 		}
 
-		byAgent, err := svc.RolesByAgent(ctx, []int64{invited.ID, v.AgentID})
+		byAgent, err := svc.RolesByAgent(ctx, v, []int64{invited.ID, v.AgentID})
 		if err != nil {
 			t.Fatal(err)
 		}
