@@ -459,6 +459,9 @@ async function narrow(browser) {
   check(await inView(kebab), 'the kebab fits 400 px');
   check(await inView(page.getByRole('button', { name: 'Invite agent' })), 'Invite agent fits 400 px');
   check(await inView(page.getByRole('button', { name: 'Sign out' })), 'Sign out fits 400 px');
+  for (const name of ['Active', 'Pending', 'Removed']) check(await inView(tab(page, name)), `the ${name} tab fits 400 px`);
+  const strip = await page.getByRole('tablist').evaluate((t) => [t.scrollWidth, t.clientWidth]);
+  check(strip[0] <= strip[1], `the tabs fit without scrolling the strip at 400 px (${strip})`);
   await kebab.click();
   for (const item of await page.getByRole('menuitem').all()) check(await inView(item), 'menu items fit 400 px');
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
@@ -483,7 +486,32 @@ async function narrow(browser) {
   }).then((r) => r.json());
   check(after.errors?.[0]?.extensions?.code === 'UNAUTHENTICATED', `after Sign out the token answers ${JSON.stringify(after)}`);
   noProblems(page);
+  await narrowActivation(page);
   await ctx.close();
+}
+
+/**
+ * The activation page at 400 px for a workspace whose name is one long word
+ * (a name anyone may choose at sign-up): the heading wraps, nothing scrolls
+ * sideways, and the name is shown as text, never as markup.
+ */
+async function narrowActivation(page) {
+  const name = `Acme<b>Wide</b>${'x'.repeat(60)}`;
+  const owner = await api(`mutation($i: CreateWorkspaceInput!) { createWorkspace(input: $i) { token } }`,
+    { i: { workspaceName: name, ownerName: 'Wide Owner', ownerEmail: 'wide-owner@acme.test', password: PASSWORD } });
+  const token = owner.createWorkspace.token;
+  const roles = await api('{ roles { id name } }', {}, token);
+  const agentRole = roles.roles.find((r) => r.name === 'Agent');
+  await api(`mutation($i: InviteAgentsInput!) { inviteAgents(input: $i) { failures { email } } }`,
+    { i: { emails: ['wide@acme.test'], roleIds: [agentRole.id] } }, token);
+  await page.goto(await nthLink('wide@acme.test', 1));
+  const heading = page.getByRole('heading', { level: 1 });
+  await heading.waitFor();
+  check((await heading.textContent()) === `Join ${name}`, `the workspace name is text: ${await heading.textContent()}`);
+  check((await page.locator('main b').count()) === 0, 'no markup from the workspace name');
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  check(width <= 400, `no sideways scrolling on the activation page at 400 px (${width} px)`);
+  noProblems(page);
 }
 
 /**
