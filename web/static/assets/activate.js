@@ -79,6 +79,8 @@ function form(preview) {
       const data = await gql(`mutation Activate($input: ActivateAccountInput!) {
         activateAccount(input: $input) { token agent { name email } } }`, { input }, { anonymous: true });
       keepSession(data.activateAccount.token);
+      // The used link leaves the address bar (a reload would call it dead).
+      history.replaceState(null, '', location.pathname);
       done(data.activateAccount.agent);
     } catch (err) {
       if (err instanceof ApiError && (err.code === 'TOKEN_EXPIRED' || err.code === 'INVALID_TOKEN')) {
