@@ -279,6 +279,14 @@ async function story(browser) {
   await live('B sees nothing needs attention', reassignedAll, async () => b.getByText(/Nothing needs attention/).isVisible());
 
   // ---- re-invite asks for the roles again
+  // Re-invite waits out the cooldown of Ana's last link (RESEND_COOLDOWN=4s
+  // here); on a fast machine the story gets here sooner. The page shows the
+  // menu only once viewerCan allows it, so wait for the server to say so.
+  await within(15000, 'the server allows re-inviting Ana', async () => {
+    const data = await api(`query($s: String) { agents(first: 5, filter: {search: $s, status: [REMOVED]}) {
+      edges { node { email viewerCan { reinvite } } } } }`, { s: ANA }, ownerToken);
+    return data.agents.edges.some((e) => e.node.email === ANA && e.node.viewerCan.reinvite);
+  });
   await a.getByRole('link', { name: 'Agents' }).click();
   await tab(a, 'Removed').click();
   await a.getByRole('button', { name: `More actions for ${ANA}` }).click();
