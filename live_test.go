@@ -106,6 +106,36 @@ func invited(c *livetest.Client, email string) error {
 	}
 }
 
+// subscribeInvited opens a socket to base signed in with token and
+// subscribes to invitedSub. The protocol acknowledges no subscribe, so it
+// makes changes through warm (the i-th invitation) until one arrives: the
+// subscription runs before the change under test is made and timed.
+func subscribeInvited(ctx context.Context, t testing.TB, base, token string, warm func(i int)) *livetest.Client {
+	t.Helper()
+	c, err := livetest.Dial(ctx, livetest.URL(base), token, livetest.Options{})
+	if err != nil {
+		t.Fatalf("socket to %s: %v", base, err)
+	}
+	if err := c.Subscribe(ctx, "a", invitedSub, nil); err != nil {
+		c.Close()
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		warm(i)
+		if m, err := c.NextWithin(time.Second); err == nil {
+			if m.Type != "next" {
+				c.Close()
+				t.Fatalf("subscription failed: %s %s", m.Type, m.Payload)
+			}
+			return c
+		}
+		if i == 10 {
+			c.Close()
+			t.Fatal("the subscription never started")
+		}
+	}
+}
+
 func waitInvited(t testing.TB, c *livetest.Client, email string) {
 	t.Helper()
 	if err := invited(c, email); err != nil {
@@ -142,28 +172,10 @@ func TestReplicasShareLiveUpdates(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := livetest.Dial(ctx, livetest.URL(b.base), token, livetest.Options{})
-	if err != nil {
-		t.Fatalf("socket to the second server: %v", err)
-	}
-	defer c.Close()
-	if err := c.Subscribe(ctx, "a", invitedSub, nil); err != nil {
-		t.Fatal(err)
-	}
-	// A change through b itself shows the subscription is running (there is
-	// no acknowledgement of a subscribe in the protocol).
-	for i := 0; ; i++ {
+	c := subscribeInvited(ctx, t, b.base, token, func(i int) {
 		b.inviteAgent(t, token, role, fmt.Sprintf("warm%d@replicas.example.com", i))
-		if m, err := c.NextWithin(500 * time.Millisecond); err == nil {
-			if m.Type != "next" {
-				t.Fatalf("subscription failed: %s %s", m.Type, m.Payload)
-			}
-			break
-		}
-		if i == 10 {
-			t.Fatal("the subscription never started")
-		}
-	}
+	})
+	defer c.Close()
 
 	start := time.Now()
 	a.inviteAgent(t, token, role, "ana@replicas.example.com")
