@@ -5,7 +5,7 @@
 
 import { gql, explain } from './api.js';
 import { h, fill, debounce, announce, formatDateTime, formatTime } from './dom.js';
-import { menuButton, openDialog, tabList, roleChoices, alertBox, whenIdle } from './ui.js';
+import { menuButton, openDialog, tabList, roleChoices, alertBox, whenIdle, onSubmit } from './ui.js';
 
 const AGENT_ROW = `fragment AgentRow on Agent {
   id email name status invitedAt activatedAt removedAt
@@ -265,37 +265,29 @@ export function agentsPage(main, app) {
             h('span', { id: 'invite-emails-hint', class: 'hint' }, 'One or more addresses, separated by commas, spaces or new lines.')),
           choices, errors,
           h('div', { class: 'buttons' }, h('button', { type: 'button', class: 'secondary', onclick: () => dlg.close() }, 'Cancel'), send));
-        form.addEventListener('submit', async (e) => {
-          e.preventDefault();
+        onSubmit(form, send, errors, async () => {
           const list = [...new Set(emails.value.split(/[\s,;]+/).map((s) => s.trim()).filter(Boolean))];
           const roleIds = choices.selected();
           if (list.length === 0) return fill(errors, alertBox('Give at least one email address.'));
           if (list.length > 100) return fill(errors, alertBox('Invite at most 100 addresses at once.'));
           if (roleIds.length === 0) return fill(errors, alertBox('Choose at least one role.'));
-          send.disabled = true;
-          try {
-            const data = await gql(`mutation Invite($input: InviteAgentsInput!) {
-              inviteAgents(input: $input) { invited { id email } failures { email code message } } }`,
-            { input: { emails: list, roleIds } });
-            const { invited, failures } = data.inviteAgents;
-            if (invited.length) {
-              announce(`Invited ${invited.length} ${invited.length === 1 ? 'agent' : 'agents'}.`);
-              showNotice(`Invited ${invited.map((a) => a.email).join(', ')}. They are listed under Pending until they activate.`);
-              load();
-            }
-            if (failures.length === 0) {
-              dlg.close();
-              return;
-            }
-            emails.value = failures.map((f) => f.email).join('\n');
-            fill(errors, h('div', { role: 'alert', class: 'error' },
-              h('p', {}, failures.length === 1 ? 'This address was not invited:' : 'These addresses were not invited:'),
-              h('ul', {}, failures.map((f) => h('li', {}, h('strong', {}, f.email), ` — ${f.message}`)))));
-          } catch (err) {
-            fill(errors, alertBox(explain(err)));
-          } finally {
-            send.disabled = false;
+          const data = await gql(`mutation Invite($input: InviteAgentsInput!) {
+            inviteAgents(input: $input) { invited { id email } failures { email code message } } }`,
+          { input: { emails: list, roleIds } });
+          const { invited, failures } = data.inviteAgents;
+          if (invited.length) {
+            announce(`Invited ${invited.length} ${invited.length === 1 ? 'agent' : 'agents'}.`);
+            showNotice(`Invited ${invited.map((a) => a.email).join(', ')}. They are listed under Pending until they activate.`);
+            load();
           }
+          if (failures.length === 0) {
+            dlg.close();
+            return;
+          }
+          emails.value = failures.map((f) => f.email).join('\n');
+          fill(errors, h('div', { role: 'alert', class: 'error' },
+            h('p', {}, failures.length === 1 ? 'This address was not invited:' : 'These addresses were not invited:'),
+            h('ul', {}, failures.map((f) => h('li', {}, h('strong', {}, f.email), ` — ${f.message}`)))));
         });
         return form;
       },
@@ -323,22 +315,14 @@ export function agentsPage(main, app) {
         const save = h('button', { type: 'submit', class: 'primary' }, 'Save roles');
         const form = h('form', { method: 'dialog', class: 'stack', novalidate: true }, choices, errors,
           h('div', { class: 'buttons' }, h('button', { type: 'button', class: 'secondary', onclick: () => dlg.close() }, 'Cancel'), save));
-        form.addEventListener('submit', async (e) => {
-          e.preventDefault();
+        onSubmit(form, save, errors, async () => {
           const roleIds = choices.selected();
           if (roleIds.length === 0) return fill(errors, alertBox('Choose at least one role. To take all access away, remove the agent.'));
-          save.disabled = true;
-          try {
-            await gql(`mutation EditRoles($input: UpdateAgentRolesInput!) { updateAgentRoles(input: $input) { agent { ...AgentRow } } } ${AGENT_ROW}`,
-              { input: { agentId: agent.id, roleIds } });
-            announce(`Roles of ${agent.email} saved.`);
-            dlg.close();
-            load();
-          } catch (err) {
-            fill(errors, alertBox(explain(err)));
-          } finally {
-            save.disabled = false;
-          }
+          await gql(`mutation EditRoles($input: UpdateAgentRolesInput!) { updateAgentRoles(input: $input) { agent { ...AgentRow } } } ${AGENT_ROW}`,
+            { input: { agentId: agent.id, roleIds } });
+          announce(`Roles of ${agent.email} saved.`);
+          dlg.close();
+          load();
         });
         return form;
       },
@@ -365,22 +349,14 @@ export function agentsPage(main, app) {
           h('p', {}, `${agent.name || agent.email} (${agent.email}) gets a new activation link and appears under Pending until they activate.`),
           choices, errors,
           h('div', { class: 'buttons' }, h('button', { type: 'button', class: 'secondary', onclick: () => dlg.close() }, 'Cancel'), send));
-        form.addEventListener('submit', async (e) => {
-          e.preventDefault();
+        onSubmit(form, send, errors, async () => {
           const roleIds = choices.selected();
           if (roleIds.length === 0) return fill(errors, alertBox('Choose at least one role.'));
-          send.disabled = true;
-          try {
-            await gql(`mutation Reinvite($input: InviteAgentInput!) { inviteAgent(input: $input) { agent { ...AgentRow } } } ${AGENT_ROW}`,
-              { input: { email: agent.email, roleIds } });
-            showNotice(`${agent.email} is invited again; find them under Pending.`);
-            dlg.close();
-            load();
-          } catch (err) {
-            fill(errors, alertBox(explain(err)));
-          } finally {
-            send.disabled = false;
-          }
+          await gql(`mutation Reinvite($input: InviteAgentInput!) { inviteAgent(input: $input) { agent { ...AgentRow } } } ${AGENT_ROW}`,
+            { input: { email: agent.email, roleIds } });
+          showNotice(`${agent.email} is invited again; find them under Pending.`);
+          dlg.close();
+          load();
         });
         return form;
       },
@@ -417,24 +393,17 @@ export function agentsPage(main, app) {
             })
             .catch(() => {});
         }
-        form.addEventListener('submit', async (e) => {
-          e.preventDefault();
-          confirm.disabled = true;
-          try {
-            const data = await gql(`mutation Remove($input: RemoveAgentInput!) { removeAgent(input: $input) { affectedConversations agent { id } } }`,
-              { input: { agentId: agent.id } });
-            const n = data.removeAgent.affectedConversations;
-            dlg.close();
-            showNotice(`${who} was removed. `,
-              n === 0 ? 'No open conversations were assigned to them.'
-                : [`${n} open ${n === 1 ? 'conversation shows' : 'conversations show'} a caution badge: `,
-                  h('a', { href: '/app/conversations?attention=1' }, 'reassign them in Needs attention'), '.']);
-            announce(`${who} was removed.`);
-            load();
-          } catch (err) {
-            fill(errors, alertBox(explain(err)));
-            confirm.disabled = false;
-          }
+        onSubmit(form, confirm, errors, async () => {
+          const data = await gql(`mutation Remove($input: RemoveAgentInput!) { removeAgent(input: $input) { affectedConversations agent { id } } }`,
+            { input: { agentId: agent.id } });
+          const n = data.removeAgent.affectedConversations;
+          dlg.close();
+          showNotice(`${who} was removed. `,
+            n === 0 ? 'No open conversations were assigned to them.'
+              : [`${n} open ${n === 1 ? 'conversation shows' : 'conversations show'} a caution badge: `,
+                h('a', { href: '/app/conversations?attention=1' }, 'reassign them in Needs attention'), '.']);
+          announce(`${who} was removed.`);
+          load();
         });
         return form;
       },

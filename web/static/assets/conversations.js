@@ -6,7 +6,7 @@
 
 import { gql, explain } from './api.js';
 import { h, fill, debounce, announce, formatDateTime } from './dom.js';
-import { openDialog, alertBox, whenIdle } from './ui.js';
+import { openDialog, alertBox, whenIdle, onSubmit } from './ui.js';
 
 const LIST = `query ConversationsPage($filter: ConversationFilter, $first: Int!, $after: String) {
   conversations(first: $first, after: $after, filter: $filter) {
@@ -163,31 +163,23 @@ export function conversationsPage(main, app) {
           h('div', { class: 'choice' }, all, h('label', { for: 'reassign-all' }, `Also move every other open conversation of ${assigneeName(from)}`)),
           errors,
           h('div', { class: 'buttons' }, h('button', { type: 'button', class: 'secondary', onclick: () => dlg.close() }, 'Cancel'), save));
-        form.addEventListener('submit', async (e) => {
-          e.preventDefault();
+        onSubmit(form, save, errors, async () => {
           if (!select.value) return fill(errors, alertBox('Choose the agent to assign it to.'));
-          save.disabled = true;
-          try {
-            if (all.checked) {
-              const data = await gql(`mutation ReassignAll($input: ReassignConversationsInput!) {
-                reassignConversations(input: $input) { reassignedCount } }`,
-              { input: { fromAgentId: from.id, toAgentId: select.value, status: ['OPEN', 'PENDING'] } });
-              const n = data.reassignConversations.reassignedCount;
-              announce(`${n} ${n === 1 ? 'conversation' : 'conversations'} reassigned.`);
-            }
-            if (!all.checked || conversation.status === 'RESOLVED') {
-              await gql(`mutation Assign($input: AssignConversationInput!) {
-                assignConversation(input: $input) { conversation { id caution } } }`,
-              { input: { conversationId: conversation.id, agentId: select.value } });
-              announce('Conversation reassigned.');
-            }
-            dlg.close();
-            load();
-          } catch (err) {
-            fill(errors, alertBox(explain(err)));
-          } finally {
-            save.disabled = false;
+          if (all.checked) {
+            const data = await gql(`mutation ReassignAll($input: ReassignConversationsInput!) {
+              reassignConversations(input: $input) { reassignedCount } }`,
+            { input: { fromAgentId: from.id, toAgentId: select.value, status: ['OPEN', 'PENDING'] } });
+            const n = data.reassignConversations.reassignedCount;
+            announce(`${n} ${n === 1 ? 'conversation' : 'conversations'} reassigned.`);
           }
+          if (!all.checked || conversation.status === 'RESOLVED') {
+            await gql(`mutation Assign($input: AssignConversationInput!) {
+              assignConversation(input: $input) { conversation { id caution } } }`,
+            { input: { conversationId: conversation.id, agentId: select.value } });
+            announce('Conversation reassigned.');
+          }
+          dlg.close();
+          load();
         });
         return form;
       },

@@ -1,7 +1,8 @@
 // Widgets: the WAI-ARIA menu button (a row's kebab menu), modal dialogs on
 // <dialog>, and tabs. Keyboard: see each function.
 
-import { h, nextId } from './dom.js';
+import { h, nextId, fill } from './dom.js';
+import { explain } from './api.js';
 
 let openMenu = null;
 
@@ -190,4 +191,23 @@ export function roleChoices({ legend, roles, checked = [], hint }) {
 /** A line that says what went wrong, read out at once. */
 export function alertBox(message) {
   return h('p', { role: 'alert', class: 'error' }, message);
+}
+
+/**
+ * Runs send when form is submitted, with button disabled meanwhile; what
+ * goes wrong is shown in errors. send may return early after filling errors
+ * itself (a check of the input before anything is sent).
+ */
+export function onSubmit(form, button, errors, send) {
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    button.disabled = true;
+    try {
+      await send();
+    } catch (err) {
+      fill(errors, alertBox(explain(err)));
+    } finally {
+      button.disabled = false;
+    }
+  });
 }
