@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -260,6 +261,25 @@ func BenchmarkIdleSubscribers(b *testing.B) {
 	p.inviteAgent(b, token, role, "ready@idle.example.com")
 	allInvited(b, clients, "ready@idle.example.com")
 
+	// BENCH_CPU_PROFILE=FILE saves the server's CPU profile of the first
+	// BENCH_CPU_SECONDS (default 10) of the loop, to see where fan-out goes.
+	profiled := make(chan struct{})
+	if path := os.Getenv("BENCH_CPU_PROFILE"); path != "" {
+		go func() {
+			defer close(profiled)
+			secs := cmp.Or(os.Getenv("BENCH_CPU_SECONDS"), "10")
+			res, err := http.Get("http://" + pprofAddr + "/debug/pprof/profile?seconds=" + secs)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			defer res.Body.Close()
+			body, _ := io.ReadAll(res.Body)
+			_ = os.WriteFile(path, body, 0o644)
+		}()
+	} else {
+		close(profiled)
+	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		email := fmt.Sprintf("agent%d@idle.example.com", i)
@@ -267,6 +287,7 @@ func BenchmarkIdleSubscribers(b *testing.B) {
 		allInvited(b, clients, email)
 	}
 	b.StopTimer()
+	<-profiled
 	// After the loop: ResetTimer would drop them.
 	b.ReportMetric(float64(after-before)/(1<<20), "MB-rss-for-1000-subscribers")
 	b.ReportMetric(float64(after)/(1<<20), "MB-rss-total")

@@ -172,20 +172,31 @@ func WithToken(ctx context.Context, resolver ViewerResolver, token string) conte
 // event: a revoked session or a changed role counts from that event on),
 // and every later ViewerFrom of ctx answers the new one.
 func Refresh(ctx context.Context) (*Viewer, error) {
-	return RefreshWith(ctx, func(resolve func() (*Viewer, error)) (*Viewer, error) { return resolve() })
+	return RefreshWith(ctx, func(resolver ViewerResolver, token string) (*Viewer, error) {
+		return resolver.ResolveViewer(context.WithoutCancel(ctx), token)
+	})
 }
 
-// RefreshWith is Refresh with the lookup handed to share: it may run
-// resolve (the lookup of this context's token) or answer what resolve
-// answered moments ago for the same token, for another subscription of
-// the same session at the same event.
-func RefreshWith(ctx context.Context, share func(resolve func() (*Viewer, error)) (*Viewer, error)) (*Viewer, error) {
+// ViewersResolver is a ViewerResolver that also resolves many tokens in one
+// go: at an event, every socket that hears it looks its session up again,
+// and a thousand sockets should cost a few statements, not a thousand.
+// The answers and errors are in the order of tokens.
+type ViewersResolver interface {
+	ViewerResolver
+	ResolveViewers(ctx context.Context, tokens []string) ([]*Viewer, []error)
+}
+
+// RefreshWith is Refresh with the lookup handed to lookup, which gets this
+// context's resolver and token and may answer them together with other
+// contexts' lookups of the same moment (the subscriptions hearing one
+// event). lookup must not end with this context: others may be waiting
+// for the same lookup.
+func RefreshWith(ctx context.Context, lookup func(resolver ViewerResolver, token string) (*Viewer, error)) (*Viewer, error) {
 	ra, _ := ctx.Value(ctxKey{}).(*requestAuth)
 	if ra == nil || ra.token == "" {
 		return nil, apperr.New(apperr.Unauthenticated, "Sign in to do this.")
 	}
-	// Not cancelled with this subscription: others may be waiting for it.
-	v, err := share(func() (*Viewer, error) { return ra.resolver.ResolveViewer(context.WithoutCancel(ctx), ra.token) })
+	v, err := lookup(ra.resolver, ra.token)
 	ra.mu.Lock()
 	ra.viewer, ra.err, ra.resolved = v, err, true
 	ra.mu.Unlock()

@@ -5,11 +5,13 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vikstrous/dataloadgen"
 
 	"agentdesk/apperr"
 	"agentdesk/auth"
@@ -192,18 +194,46 @@ func liveFeed[T any](ctx context.Context, broker *live.Broker, pick func(live.Ev
 	return out, nil
 }
 
-// viewerKey names a session's viewer in an event's shared memo.
-type viewerKey struct{ token string }
+// viewerLoaderKey names, in an event's shared memo, the loader that looks
+// up the sessions of the subscriptions hearing the event.
+type viewerLoaderKey struct{}
 
-// refreshViewer looks the subscriber up again for ev: once per session
-// and event, however many of the session's subscriptions (tabs) hear it.
+const (
+	// viewerBatchWait is how long the first lookup of an event waits for
+	// the other subscriptions' lookups to join its statement: the broker
+	// wakes them all at once, so a few milliseconds gather nearly all.
+	viewerBatchWait = 2 * time.Millisecond
+	// viewerBatchSize starts a lookup without waiting longer once this many
+	// tokens have joined.
+	viewerBatchSize = 500
+)
+
+// refreshViewer looks the subscriber up again for ev: in one batched
+// lookup shared by every subscription that hears ev (sessions.ResolveViewers:
+// two statements for a thousand sockets), each session once however many
+// of its subscriptions (tabs) hear it.
 func refreshViewer(ctx context.Context, ev live.Event) (*auth.Viewer, error) {
-	key := viewerKey{auth.SessionToken(ctx)}
-	return auth.RefreshWith(ctx, func(resolve func() (*auth.Viewer, error)) (*auth.Viewer, error) {
-		v, err := ev.Shared().Do(key, func() (any, error) { return resolve() })
-		viewer, _ := v.(*auth.Viewer)
-		return viewer, err
+	return auth.RefreshWith(ctx, func(resolver auth.ViewerResolver, token string) (*auth.Viewer, error) {
+		l, _ := ev.Shared().Do(viewerLoaderKey{}, func() (any, error) { return newViewerLoader(resolver), nil })
+		// Not cancelled with this subscription: others wait for the same lookup.
+		return l.(*dataloadgen.Loader[string, *auth.Viewer]).Load(context.WithoutCancel(ctx), token)
 	})
+}
+
+// newViewerLoader batches session lookups: with a resolver that resolves
+// many tokens at once, one call per batch; else one lookup per token.
+func newViewerLoader(resolver auth.ViewerResolver) *dataloadgen.Loader[string, *auth.Viewer] {
+	fetch := func(ctx context.Context, tokens []string) ([]*auth.Viewer, []error) {
+		if many, ok := resolver.(auth.ViewersResolver); ok {
+			return many.ResolveViewers(ctx, tokens)
+		}
+		viewers, errs := make([]*auth.Viewer, len(tokens)), make([]error, len(tokens))
+		for i, token := range tokens {
+			viewers[i], errs[i] = resolver.ResolveViewer(ctx, token)
+		}
+		return viewers, errs
+	}
+	return dataloadgen.NewLoader(fetch, dataloadgen.WithWait(viewerBatchWait), dataloadgen.WithBatchCapacity(viewerBatchSize))
 }
 
 // changedAgent is what agentChanged subscribers share of one event.

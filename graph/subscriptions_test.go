@@ -3,14 +3,19 @@ package graph_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
 
+	"agentdesk/auth"
 	"agentdesk/db"
 	"agentdesk/graph"
 	"agentdesk/httpapi"
@@ -557,5 +562,157 @@ func TestSocketsWaitingForInitAreBoundedPerClient(t *testing.T) {
 			t.Fatalf("a socket after one signed in: %v", err)
 		}
 		waiting = append(waiting, c)
+	})
+}
+
+// countingSessions is the session store with its lookups recorded: single
+// lookups by token, and the sizes of batched ones.
+type countingSessions struct {
+	auth.ViewersResolver
+	mu      sync.Mutex
+	single  map[string]int
+	batches []int
+	batched map[string]int
+}
+
+func (c *countingSessions) ResolveViewer(ctx context.Context, token string) (*auth.Viewer, error) {
+	c.mu.Lock()
+	c.single[token]++
+	c.mu.Unlock()
+	return c.ViewersResolver.ResolveViewer(ctx, token)
+}
+
+func (c *countingSessions) ResolveViewers(ctx context.Context, tokens []string) ([]*auth.Viewer, []error) {
+	c.mu.Lock()
+	c.batches = append(c.batches, len(tokens))
+	for _, token := range tokens {
+		c.batched[token]++
+	}
+	c.mu.Unlock()
+	return c.ViewersResolver.ResolveViewers(ctx, tokens)
+}
+
+func (c *countingSessions) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.single, c.batches, c.batched = map[string]int{}, nil, map[string]int{}
+}
+
+// TestOneEventLooksUpItsSubscribersTogether: every socket that hears an
+// event looks its session up again, and those lookups are batched: each
+// socket's token once, in a few statements for all of them, not one
+// lookup per socket (a thousand sockets would cost two thousand
+// statements per change).
+func TestOneEventLooksUpItsSubscribersTogether(t *testing.T) {
+	eachDB(t, func(t *testing.T, s *testServer) {
+		const sockets = 30
+		owner := s.createWorkspace("Live Batched Lookups")
+		v, err := s.svc.Sessions.ResolveViewer(context.Background(), owner.Token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sessions := &countingSessions{ViewersResolver: s.svc.Sessions}
+		sessions.reset()
+		srv := httptest.NewServer(httpapi.NewHandler(httpapi.Config{Team: s.svc, Sessions: sessions,
+			Log: slog.New(slog.DiscardHandler), Ready: s.db.Ping, Now: s.clock.Now, Live: s.svc.Live,
+			MaxSocketsPerAgent: sockets}))
+		t.Cleanup(srv.Close)
+		clients := make([]*livetest.Client, sockets)
+		tokens := map[string]bool{}
+		for i := range clients {
+			token, _, err := s.svc.Sessions.Create(s.db.DB, v.AgentID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tokens[token] = true
+			ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
+			clients[i], err = livetest.Dial(ctx, livetest.URL(srv.URL), token, livetest.Options{})
+			cancel()
+			if err != nil {
+				t.Fatalf("socket %d: %v", i, err)
+			}
+			t.Cleanup(clients[i].Close)
+			if err := clients[i].Subscribe(context.Background(), "a", agentChangedSub, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.settle(2 * sockets)
+		sessions.reset()
+
+		s.invite(owner.Token, "ana@batched.example.com", "Agent")
+		for _, c := range clients {
+			if ev := event[agentEvent](t, c, "a").AgentChanged; ev.Change != "INVITED" {
+				t.Fatalf("event %+v", ev)
+			}
+		}
+		sessions.mu.Lock()
+		defer sessions.mu.Unlock()
+		t.Logf("%s: %d sockets looked up in batches of %v", s.dialect, sockets, sessions.batches)
+		for token := range tokens {
+			if sessions.single[token] != 0 || sessions.batched[token] != 1 {
+				t.Errorf("a socket's token was looked up %d times alone and %d times in batches; want 0 and 1",
+					sessions.single[token], sessions.batched[token])
+			}
+		}
+		// A few batches at most (one, unless the wakes of the sockets
+		// spread over more than the batch's wait); one per socket is what
+		// this guards against.
+		if len(sessions.batches) > sockets/5 {
+			t.Errorf("%d sockets were looked up in %d batches %v", sockets, len(sessions.batches), sessions.batches)
+		}
+	})
+}
+
+// TestSubscriptionIsOneOperationItsEventsAreNotRequests: a subscription
+// is counted and logged once, when it starts; its events add to
+// agentdesk_subscription_events_total, not to the request counts,
+// latencies and log (a change heard by a thousand subscribers is not a
+// thousand requests).
+func TestSubscriptionIsOneOperationItsEventsAreNotRequests(t *testing.T) {
+	eachDB(t, func(t *testing.T, s *testServer) {
+		owner := s.createWorkspace("Live Metrics")
+		logs := &lockedWriter{w: &strings.Builder{}}
+		srv := httptest.NewServer(httpapi.NewHandler(httpapi.Config{Team: s.svc, Sessions: s.svc.Sessions,
+			Log: slog.New(slog.NewTextHandler(logs, nil)), Ready: s.db.Ping, Now: s.clock.Now, Live: s.svc.Live}))
+		t.Cleanup(srv.Close)
+		ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
+		defer cancel()
+		c, err := livetest.Dial(ctx, livetest.URL(srv.URL), owner.Token, livetest.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(c.Close)
+		s.subscribe(c, "a", agentChangedSub, nil, 2)
+		const events = 3
+		for i := range events {
+			s.invite(owner.Token, fmt.Sprintf("m%d@metrics.example.com", i), "Agent")
+			if ev := event[agentEvent](t, c, "a").AgentChanged; ev.Change != "INVITED" {
+				t.Fatalf("event %+v", ev)
+			}
+		}
+		res, err := http.Get(srv.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		metrics := string(body)
+		for _, want := range []string{
+			`agentdesk_graphql_requests_total{operation="subscription:agentChanged"} 1`,
+			fmt.Sprintf("agentdesk_subscription_events_total %d", events),
+		} {
+			if !strings.Contains(metrics, want) {
+				t.Errorf("metrics lack %q", want)
+			}
+		}
+		if strings.Contains(metrics, `agentdesk_graphql_request_duration_seconds_count{operation="subscription:agentChanged"}`) {
+			t.Error("a subscription's events are observed as request latencies")
+		}
+		logs.mu.Lock()
+		lines := strings.Count(logs.w.(*strings.Builder).String(), "operation=subscription:agentChanged")
+		logs.mu.Unlock()
+		if lines != 1 {
+			t.Errorf("the subscription was logged %d times, want once", lines)
+		}
 	})
 }

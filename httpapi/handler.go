@@ -115,6 +115,7 @@ func NewHandlers(cfg Config) Handlers {
 	m.registry.MustRegister(rateLimitCollectors(srv)...)
 	m.registry.MustRegister(sockets.collectors()...)
 	srv.AroundResponses(m.observe(cfg.Log))
+	srv.AroundOperations(m.observeSubscriptions(cfg.Log))
 
 	var api http.Handler = srv
 	concurrent := cmp.Or(cfg.MaxConcurrent, DefaultMaxConcurrent)

@@ -9,6 +9,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/vektah/gqlparser/v2/ast"
 	"gorm.io/gorm"
 
 	"agentdesk/graph"
@@ -22,6 +23,8 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	errors   *prometheus.CounterVec
+	// events counts what subscriptions send: an event is not a request.
+	events prometheus.Counter
 }
 
 func newMetrics(db *gorm.DB, statements func() float64) *metrics {
@@ -34,8 +37,10 @@ func newMetrics(db *gorm.DB, statements func() float64) *metrics {
 			[]string{"operation"}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "agentdesk_graphql_errors_total",
 			Help: "GraphQL errors by extensions.code."}, []string{"code"}),
+		events: prometheus.NewCounter(prometheus.CounterOpts{Name: "agentdesk_subscription_events_total",
+			Help: "Events sent to subscriptions (agentdesk_graphql_requests_total counts each subscription once, when it starts)."}),
 	}
-	m.registry.MustRegister(m.requests, m.latency, m.errors,
+	m.registry.MustRegister(m.requests, m.latency, m.errors, m.events,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		emailCollector{db: db, desc: prometheus.NewDesc("agentdesk_emails", "Outbox emails by state.", []string{"state"}, nil)},
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "agentdesk_sql_statements_total",
@@ -62,7 +67,11 @@ func operationLabel(oc *graphql.OperationContext) string {
 }
 
 // observe is the response middleware: counts, latency, errors by code, and
-// one log line per operation with the request id.
+// one log line per operation with the request id. A subscription's
+// responses are its events: they only add to the events counter (and the
+// errors), since the operation was counted and logged once when it started
+// (observeSubscriptions); a change heard by a thousand subscribers would
+// otherwise write a thousand log lines and latencies that mean nothing.
 func (m *metrics) observe(log *slog.Logger) graphql.ResponseMiddleware {
 	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		start := time.Now()
@@ -71,6 +80,11 @@ func (m *metrics) observe(log *slog.Logger) graphql.ResponseMiddleware {
 		if graphql.HasOperationContext(ctx) {
 			oc = graphql.GetOperationContext(ctx)
 		}
+		if isSubscription(oc) {
+			m.events.Inc()
+			m.countErrors(resp)
+			return resp
+		}
 		op := operationLabel(oc)
 		elapsed := time.Since(start)
 		if oc != nil && !oc.Stats.OperationStart.IsZero() {
@@ -78,25 +92,55 @@ func (m *metrics) observe(log *slog.Logger) graphql.ResponseMiddleware {
 		}
 		m.requests.WithLabelValues(op).Inc()
 		m.latency.WithLabelValues(op).Observe(elapsed.Seconds())
-		var codes []string
-		if resp != nil {
-			for _, e := range resp.Errors {
-				code, _ := e.Extensions["code"].(string)
-				m.errors.WithLabelValues(code).Inc()
-				codes = append(codes, code)
-			}
-		}
-		name := ""
-		if oc != nil {
-			name = oc.OperationName
-			if len(name) > 64 {
-				name = name[:64]
-			}
-		}
-		log.InfoContext(ctx, "graphql", "request_id", reqctx.RequestID(ctx), "operation", op, "operation_name", name,
-			"duration_ms", float64(elapsed.Microseconds())/1000, "errors", strings.Join(codes, ","))
+		log.InfoContext(ctx, "graphql", "request_id", reqctx.RequestID(ctx), "operation", op, "operation_name", operationName(oc),
+			"duration_ms", float64(elapsed.Microseconds())/1000, "errors", strings.Join(m.countErrors(resp), ","))
 		return resp
 	}
+}
+
+// observeSubscriptions is the operation middleware that counts and logs a
+// subscription once, when it starts (observe does the other operations).
+func (m *metrics) observeSubscriptions(log *slog.Logger) graphql.OperationMiddleware {
+	return func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		if oc := graphql.GetOperationContext(ctx); isSubscription(oc) {
+			op := operationLabel(oc)
+			m.requests.WithLabelValues(op).Inc()
+			log.InfoContext(ctx, "graphql", "request_id", reqctx.RequestID(ctx), "operation", op,
+				"operation_name", operationName(oc))
+		}
+		return next(ctx)
+	}
+}
+
+func isSubscription(oc *graphql.OperationContext) bool {
+	return oc != nil && oc.Operation != nil && oc.Operation.Operation == ast.Subscription
+}
+
+// operationName is the client's name of the operation, cut to 64 bytes for
+// the log.
+func operationName(oc *graphql.OperationContext) string {
+	if oc == nil {
+		return ""
+	}
+	name := oc.OperationName
+	if len(name) > 64 {
+		name = name[:64]
+	}
+	return name
+}
+
+// countErrors counts resp's errors by code and returns the codes.
+func (m *metrics) countErrors(resp *graphql.Response) []string {
+	if resp == nil {
+		return nil
+	}
+	var codes []string
+	for _, e := range resp.Errors {
+		code, _ := e.Extensions["code"].(string)
+		m.errors.WithLabelValues(code).Inc()
+		codes = append(codes, code)
+	}
+	return codes
 }
 
 // rateLimitCollectors expose the sizes of the public-operation limiters'
