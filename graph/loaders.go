@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -86,16 +87,31 @@ func (r *Resolver) agentsByID(ctx context.Context, ids []int64) (map[int64]*mode
 type loadersKey struct{}
 
 // loadersMiddleware gives every request its own loaders, so nothing loaded
-// for one request is served to another.
+// for one request is served to another. They are made when first asked for:
+// a request that loads nothing through them allocates none, nor does a
+// WebSocket's upgrade, which the socket's own loaders replace
+// (WithConnection) and which stays in memory while the socket is open.
 func loadersMiddleware(r *Resolver, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		next.ServeHTTP(w, req.WithContext(context.WithValue(req.Context(), loadersKey{}, NewLoaders(r))))
+		next.ServeHTTP(w, req.WithContext(context.WithValue(req.Context(), loadersKey{}, &requestLoaders{resolver: r})))
 	})
 }
 
+// requestLoaders are a request's loaders, made on first use.
+type requestLoaders struct {
+	resolver *Resolver
+	once     sync.Once
+	loaders  *Loaders
+}
+
+func (l *requestLoaders) get() *Loaders {
+	l.once.Do(func() { l.loaders = NewLoaders(l.resolver) })
+	return l.loaders
+}
+
 func loadersFrom(ctx context.Context) *Loaders {
-	if l, ok := ctx.Value(loadersKey{}).(*Loaders); ok {
-		return l
+	if l, ok := ctx.Value(loadersKey{}).(*requestLoaders); ok {
+		return l.get()
 	}
 	// A WebSocket's: replaced before each event (socket.loaders).
 	return ctx.Value(loadersKey{}).(*atomic.Pointer[Loaders]).Load()
