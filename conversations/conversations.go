@@ -46,6 +46,9 @@ func visibleTo(q *gorm.DB, v *auth.Viewer) *gorm.DB {
 	return q
 }
 
+// conversationQuery is the conversations v may see that f matches, in SQL;
+// ConversationMatching says the same of one changed conversation in Go for
+// live events: change both together.
 func (s *Service) conversationQuery(ctx context.Context, v *auth.Viewer, f models.ConversationFilter) *gorm.DB {
 	q := visibleTo(s.Team.DB.WithContext(ctx).Model(&models.Conversation{}), v)
 	if len(f.Statuses) > 0 {

@@ -88,7 +88,8 @@ type ConversationRules interface {
 	CountMessagesOf(ctx context.Context, v *auth.Viewer, conversationIDs []int64) (map[int64]int, error)
 	ContactsByID(ctx context.Context, workspaceID int64, ids []int64) (map[int64]*models.Contact, error)
 
-	// ConversationMatching: a changed conversation as a subscriber with this
-	// filter may see it (live updates).
-	ConversationMatching(ctx context.Context, v *auth.Viewer, f models.ConversationFilter, id int64) (*models.Conversation, error)
+	// Live updates: a changed conversation read once per event, and what
+	// a subscriber with this filter may see of it (no statement).
+	ChangedConversation(ctx context.Context, workspaceID, id int64) (*models.ChangedConversation, error)
+	ConversationMatching(v *auth.Viewer, f models.ConversationFilter, changed *models.ChangedConversation) (*models.Conversation, bool)
 }

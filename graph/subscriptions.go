@@ -244,6 +244,8 @@ type changedAgent struct {
 
 type changedAgentKey struct{ id int64 }
 
+type changedConversationKey struct{ id int64 }
+
 func subscriptionError(code apperr.Code, message string) *gqlerror.Error {
 	return &gqlerror.Error{Message: message, Extensions: map[string]any{"code": string(code)}}
 }
@@ -284,7 +286,8 @@ func (r *Resolver) agentChanges(ctx context.Context) (<-chan *model.AgentChanged
 
 // conversationChanges serves conversationChanged(filter): each changed
 // conversation the subscriber may see (BEHAVIOUR.md §5) and the filter
-// matches, read as the conversation list reads it.
+// matches, as the conversation list would show it; the row is read once
+// per event for all subscribers, and matched per subscriber in the rules.
 func (r *Resolver) conversationChanges(ctx context.Context, filter *model.ConversationFilter) (<-chan *model.ConversationChangedEvent, error) {
 	f, err := conversationFilter(filter)
 	if err != nil {
@@ -292,12 +295,18 @@ func (r *Resolver) conversationChanges(ctx context.Context, filter *model.Conver
 	}
 	return liveFeed(ctx, r.Live, func(ev live.Event) bool { return ev.Kind == live.ConversationChanged },
 		func(ctx context.Context, v *auth.Viewer, ev live.Event) (*model.ConversationChangedEvent, func(*Loaders), bool, error) {
-			c, err := r.ConversationRules.ConversationMatching(ctx, v, f, ev.ID)
+			shared, err := ev.Shared().Do(changedConversationKey{ev.ID}, func() (any, error) {
+				return r.ConversationRules.ChangedConversation(context.WithoutCancel(ctx), ev.WorkspaceID, ev.ID)
+			})
 			if e, ok := apperr.As(err); ok && e.Code == apperr.NotFound {
 				return nil, nil, false, nil
 			}
 			if err != nil {
 				return nil, nil, false, err
+			}
+			c, ok := r.ConversationRules.ConversationMatching(v, f, shared.(*models.ChangedConversation))
+			if !ok {
+				return nil, nil, false, nil
 			}
 			return &model.ConversationChangedEvent{Change: model.ConversationChange(ev.Change), Conversation: c}, nil, true, nil
 		})

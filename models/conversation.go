@@ -85,6 +85,16 @@ func CautionSQL(workspaceID int64) (cond string, args []any) {
 		[]any{workspaceID, AgentActive}
 }
 
+// ChangedConversation is a changed conversation as a live event carries it
+// to every subscriber of its workspace: read once per event, with its
+// assignee (whose status decides the caution badge), and then matched per
+// subscriber without another statement.
+type ChangedConversation struct {
+	Conversation *Conversation
+	// Assignee is nil when the conversation is unassigned.
+	Assignee *Agent
+}
+
 // AffectedByRemoval are the statuses of the conversations a removal counts
 // as affected (removeAgent's affectedConversations): the open work the
 // removed agent leaves behind. Resolved ones show the badge too, but need
