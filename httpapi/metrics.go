@@ -38,7 +38,7 @@ func newMetrics(db *gorm.DB, statements func() float64) *metrics {
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "agentdesk_graphql_errors_total",
 			Help: "GraphQL errors by extensions.code."}, []string{"code"}),
 		events: prometheus.NewCounter(prometheus.CounterOpts{Name: "agentdesk_subscription_events_total",
-			Help: "Responses sent to subscriptions: their events, and the errors that end them (agentdesk_graphql_requests_total counts each subscription once, when it starts)."}),
+			Help: "Events sent to running subscriptions (agentdesk_graphql_requests_total counts each subscription once, when it starts; the error that ends a subscription, e.g. FORBIDDEN when its permission is gone, is sent by the transport and counted in neither)."}),
 	}
 	m.registry.MustRegister(m.requests, m.latency, m.errors, m.events,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
