@@ -271,3 +271,69 @@ func TestBurstOfEventsReachesEverySocketInOrder(t *testing.T) {
 		}
 	})
 }
+
+// TestConversationEventCostDoesNotGrowWithSubscribers: one conversation
+// event heard by twenty subscriptions that may all see it (the owner's, no
+// filter) should cost about the statements it costs one: the sessions are
+// looked up in a batch, and the changed conversation should be read once
+// per event, as agentChanged reads its agent once (live.Shared), not once
+// per subscription. Each subscription re-reads it (ConversationMatching):
+// a signed-in client holding 10 sockets of 20 subscriptions makes every
+// conversation change of its workspace, its own messages included, cost
+// 200 statements on each replica.
+func TestConversationEventCostDoesNotGrowWithSubscribers(t *testing.T) {
+	eachDB(t, func(t *testing.T, s *testServer) {
+		owner := s.createWorkspace("Batch Conversation Cost")
+		conv := s.createConversation(owner.Token, "Cost", "EMAIL")
+		const sendMessage = `mutation($in: SendMessageInput!) { sendMessage(input: $in) { message { id } } }`
+		const sub = `subscription { conversationChanged { change conversation { id } } }`
+		// cost is the statements of one message, from the mutation until
+		// every subscription has had its event.
+		cost := func(clients []*livetest.Client, perSocket int) int64 {
+			t.Helper()
+			before := s.db.Statements.Load()
+			s.must(owner.Token, sendMessage, map[string]any{"in": map[string]any{"conversationId": conv, "body": "x"}}, nil)
+			for _, c := range clients {
+				for range perSocket {
+					m, err := c.NextWithin(hangGuard)
+					if err != nil {
+						t.Fatalf("no event: %v", err)
+					}
+					var got conversationEvent
+					if err := m.Data(&got); err != nil || got.ConversationChanged.Change != "MESSAGE_ADDED" {
+						t.Fatalf("event %s: %v", m.Payload, err)
+					}
+				}
+			}
+			return s.db.Statements.Load() - before
+		}
+
+		one := s.socket(owner.Token)
+		s.subscribe(one, "c0", sub, nil, 2)
+		alone := cost([]*livetest.Client{one}, 1)
+
+		const sockets, perSocket = 10, 2
+		clients := []*livetest.Client{one}
+		for range sockets - 1 {
+			var login struct{ Login struct{ Token string } }
+			s.must("", `mutation($in: LoginInput!) { login(input: $in) { token } }`,
+				map[string]any{"in": map[string]any{"email": owner.Email, "password": owner.Password}}, &login)
+			clients = append(clients, s.socket(login.Login.Token))
+		}
+		n := 1 + len(clients) // sockets, and the first subscription
+		for i, c := range clients {
+			for j := range perSocket {
+				if i == 0 && j == 0 {
+					continue
+				}
+				n++
+				s.subscribe(c, fmt.Sprintf("c%d", j), sub, nil, n)
+			}
+		}
+		many := cost(clients, perSocket)
+		t.Logf("%s: a message heard by 1 subscription cost %d statements, by %d subscriptions %d", s.dialect, alone, sockets*perSocket, many)
+		if many > alone+4 {
+			t.Errorf("%d subscriptions made one event cost %d statements more than one did", sockets*perSocket, many-alone)
+		}
+	})
+}
