@@ -38,7 +38,7 @@ func newMetrics(db *gorm.DB, statements func() float64) *metrics {
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "agentdesk_graphql_errors_total",
 			Help: "GraphQL errors by extensions.code."}, []string{"code"}),
 		events: prometheus.NewCounter(prometheus.CounterOpts{Name: "agentdesk_subscription_events_total",
-			Help: "Responses sent to subscriptions: their events, and the errors that end them (agentdesk_graphql_requests_total counts each subscription once, when it starts)."}),
+			Help: "Events sent to running subscriptions (agentdesk_graphql_requests_total counts each subscription once, when it starts; the error that ends a subscription, e.g. FORBIDDEN when its permission is gone, is sent by the transport and counted in neither)."}),
 	}
 	m.registry.MustRegister(m.requests, m.latency, m.errors, m.events,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -80,7 +80,7 @@ func (m *metrics) observe(log *slog.Logger) graphql.ResponseMiddleware {
 		if graphql.HasOperationContext(ctx) {
 			oc = graphql.GetOperationContext(ctx)
 		}
-		if isSubscription(oc) {
+		if started, _ := ctx.Value(subscriptionStarted{}).(bool); started {
 			m.events.Inc()
 			m.countErrors(resp)
 			return resp
@@ -98,6 +98,15 @@ func (m *metrics) observe(log *slog.Logger) graphql.ResponseMiddleware {
 	}
 }
 
+// subscriptionStarted marks the context of a subscription that started
+// (observeSubscriptions logged it): its responses are events. A
+// subscription refused before it starts (its variables, the shape limits)
+// never gets here and is logged by observe like any refused operation;
+// judging by the operation's type alone, a client could send any number of
+// refused operations that the log never shows, by naming them
+// subscriptions.
+type subscriptionStarted struct{}
+
 // observeSubscriptions is the operation middleware that counts and logs a
 // subscription once, when it starts (observe does the other operations).
 func (m *metrics) observeSubscriptions(log *slog.Logger) graphql.OperationMiddleware {
@@ -107,6 +116,7 @@ func (m *metrics) observeSubscriptions(log *slog.Logger) graphql.OperationMiddle
 			m.requests.WithLabelValues(op).Inc()
 			log.InfoContext(ctx, "graphql", "request_id", reqctx.RequestID(ctx), "operation", op,
 				"operation_name", operationName(oc))
+			ctx = context.WithValue(ctx, subscriptionStarted{}, true)
 		}
 		return next(ctx)
 	}

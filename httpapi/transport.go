@@ -31,6 +31,7 @@ const (
 	reasonMethod    = "METHOD_NOT_ALLOWED"     // 405, with Allow
 	reasonMediaType = "UNSUPPORTED_MEDIA_TYPE" // 415
 	reasonMalformed = "MALFORMED_REQUEST"      // 400: the body or URL parameters do not decode
+	reasonHandshake = "WEBSOCKET_HANDSHAKE"    // 400: a GET asking for a WebSocket is no handshake
 )
 
 // withTransportRules answers what gqlgen's transports would refuse without

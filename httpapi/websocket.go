@@ -3,6 +3,7 @@ package httpapi
 import (
 	"cmp"
 	"context"
+	"encoding/base64"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -120,13 +121,20 @@ func (ss *sockets) websocketTransport(maxMessageBytes int64) transport.Websocket
 }
 
 // handler serves WebSocket upgrades with the GraphQL server srv (which has
-// the transport): after the origin check, outside the request limits.
+// the transport): after the origin check and a check of the handshake,
+// outside the request limits.
 func (ss *sockets) handler(allowedOrigins []string, localDev bool, srv http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !websocketOriginAllowed(allowedOrigins, localDev, r) {
 			writeTransportErr(w, r, http.StatusForbidden, &gqlerror.Error{
 				Message:    "This origin may not open a WebSocket here (ALLOWED_ORIGINS).",
 				Extensions: map[string]any{"code": string(apperr.Forbidden)}})
+			return
+		}
+		if !websocketHandshake(r) {
+			w.Header().Set("Sec-WebSocket-Version", "13")
+			writeTransportError(w, r, http.StatusBadRequest, reasonHandshake,
+				"Not a WebSocket handshake (RFC 6455: Connection: Upgrade, Sec-WebSocket-Version: 13, one Sec-WebSocket-Key).")
 			return
 		}
 		s := &socket{owner: ss}
@@ -142,15 +150,58 @@ func (ss *sockets) handler(allowedOrigins []string, localDev bool, srv http.Hand
 	})
 }
 
-// withWebsockets sends WebSocket upgrades to ws and everything else to api.
+// withWebsockets sends WebSocket handshakes to ws and everything else to
+// api. gqlgen's WebSocket transport claims every request with an Upgrade
+// header, and answers one that is no handshake in text/plain, repeating the
+// client's headers (up to the 64 KB header limit) there and in the standard
+// log. So an upgrade this server does not take (h2c, or "websocket" on a
+// POST) is ignored, as a server may (RFC 9110 §7.8), and the request served
+// as it is; a GET asking for a WebSocket that is no valid handshake is
+// refused by ws (sockets.handler), with a GraphQL error like the other
+// transport refusals.
 func withWebsockets(ws, api http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet && strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
-			ws.ServeHTTP(w, r)
+		if len(r.Header.Values("Upgrade")) == 0 {
+			api.ServeHTTP(w, r)
 			return
 		}
+		if r.Method == http.MethodGet && headerHasToken(r.Header, "Upgrade", "websocket") {
+			ws.ServeHTTP(w, r) // which refuses what is no handshake
+			return
+		}
+		r = r.Clone(r.Context())
+		r.Header.Del("Upgrade")
 		api.ServeHTTP(w, r)
 	})
+}
+
+// websocketHandshake checks what coder/websocket's Accept checks of a GET
+// asking for a WebSocket, so that Accept never refuses it (its refusal
+// repeats the client's headers).
+func websocketHandshake(r *http.Request) bool {
+	if !r.ProtoAtLeast(1, 1) || !headerHasToken(r.Header, "Connection", "upgrade") ||
+		r.Header.Get("Sec-WebSocket-Version") != "13" {
+		return false
+	}
+	keys := r.Header.Values("Sec-WebSocket-Key")
+	if len(keys) != 1 {
+		return false
+	}
+	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(keys[0]))
+	return err == nil && len(key) == 16
+}
+
+// headerHasToken reports whether the comma-separated values of header name
+// hold token (case-insensitively), as Connection and Upgrade do.
+func headerHasToken(h http.Header, name, token string) bool {
+	for _, value := range h.Values(name) {
+		for part := range strings.SplitSeq(value, ",") {
+			if strings.EqualFold(strings.TrimSpace(part), token) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // websocketOriginAllowed: a browser page may open a socket from its own
