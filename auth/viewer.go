@@ -168,6 +168,23 @@ func WithToken(ctx context.Context, resolver ViewerResolver, token string) conte
 	return context.WithValue(ctx, ctxKey{}, &requestAuth{token: token, resolver: resolver})
 }
 
+// Fork returns ctx with an authentication state of its own, begun as a
+// copy of ctx's: a Refresh on the one does not change what ViewerFrom
+// answers on the other. Each subscription on a WebSocket runs on its own
+// fork, so the viewer one subscription refreshed for its event never
+// answers for another subscription's event on the same socket (a lagging
+// subscription would otherwise hand its older viewer to a newer event).
+func Fork(ctx context.Context) context.Context {
+	ra, _ := ctx.Value(ctxKey{}).(*requestAuth)
+	if ra == nil {
+		return ctx
+	}
+	ra.mu.Lock()
+	fork := &requestAuth{token: ra.token, resolver: ra.resolver, resolved: ra.resolved, viewer: ra.viewer, err: ra.err}
+	ra.mu.Unlock()
+	return context.WithValue(ctx, ctxKey{}, fork)
+}
+
 // Refresh looks the viewer of ctx up again (a subscription does before each
 // event: a revoked session or a changed role counts from that event on),
 // and every later ViewerFrom of ctx answers the new one.

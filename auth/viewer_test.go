@@ -67,3 +67,47 @@ func TestSeesAgentDetails(t *testing.T) {
 		t.Error("signing in widened the session's view")
 	}
 }
+
+// countingViewers answers a new viewer at each lookup (its SessionID
+// counts the lookups), as a session whose roles change between events.
+type countingViewers struct{ n int64 }
+
+func (c *countingViewers) ResolveViewer(context.Context, string) (*Viewer, error) {
+	c.n++
+	return &Viewer{AgentID: 7, SessionID: c.n}, nil
+}
+
+// TestForkHasItsOwnViewer: a fork begins with its parent's viewer, and
+// from then on a Refresh on one is not what ViewerFrom answers on the
+// other (subscriptions of one socket each refresh for their own events).
+func TestForkHasItsOwnViewer(t *testing.T) {
+	sessions := &countingViewers{}
+	socket := WithToken(context.Background(), sessions, "token")
+	first, _ := ViewerFrom(socket)
+	a, b := Fork(socket), Fork(socket)
+	if v, _ := ViewerFrom(a); v != first {
+		t.Fatalf("a fork starts with viewer %+v, want its parent's %+v", v, first)
+	}
+	refreshed, err := Refresh(a)
+	if err != nil || refreshed == first {
+		t.Fatalf("refresh: %+v %v", refreshed, err)
+	}
+	if v, _ := ViewerFrom(a); v != refreshed {
+		t.Errorf("the fork answers %+v after its refresh, want %+v", v, refreshed)
+	}
+	if v, _ := ViewerFrom(b); v != first {
+		t.Errorf("another fork answers %+v after a's refresh, want %+v", v, first)
+	}
+	if v, _ := ViewerFrom(socket); v != first {
+		t.Errorf("the parent answers %+v after a fork's refresh, want %+v", v, first)
+	}
+	if _, err := Refresh(socket); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := ViewerFrom(a); v != refreshed {
+		t.Errorf("the fork answers %+v after its parent's refresh, want %+v", v, refreshed)
+	}
+	if Fork(context.Background()) == nil {
+		t.Error("a context without a token forks to nil")
+	}
+}

@@ -94,6 +94,7 @@ func NewServer(cfg Config) *Server {
 	srv.Use(&shapeLimits{Limits: limits, parsed: parsed})
 	srv.Use(keepChecked{slots: []string{"parsedQuery", "persistedQuery"}})
 	srv.Use(socketsRunSubscriptionsOnly{})
+	srv.Use(statePerSubscription{resolver: resolver})
 	srv.SetDisableSuggestion(cfg.Production)
 	srv.SetValidationRulesFn(validationRules)
 	srv.SetErrorPresenter(presentError(log))

@@ -62,6 +62,34 @@ func (socketsRunSubscriptionsOnly) MutateOperationContext(ctx context.Context, o
 		"A WebSocket runs subscriptions only; send queries and mutations over HTTP (POST /query).")
 }
 
+// statePerSubscription gives each subscription on a socket its own
+// authentication state (auth.Fork) and loaders. A subscription refreshes
+// the viewer and replaces the loaders for each event it delivers; were
+// they the socket's, a subscription still delivering an older event could
+// hand its viewer (permissions from before a demotion) or its loaders to
+// another subscription's newer event on the same socket.
+type statePerSubscription struct{ resolver *Resolver }
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationInterceptor
+} = statePerSubscription{}
+
+func (statePerSubscription) ExtensionName() string { return "StatePerSubscription" }
+
+func (statePerSubscription) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (e statePerSubscription) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	if ctx.Value(connectionKey{}) != nil {
+		if oc := graphql.GetOperationContext(ctx); oc.Operation != nil && oc.Operation.Operation == ast.Subscription {
+			loaders := &atomic.Pointer[Loaders]{}
+			loaders.Store(NewLoaders(e.resolver))
+			ctx = context.WithValue(auth.Fork(ctx), loadersKey{}, loaders)
+		}
+	}
+	return next(ctx)
+}
+
 // WithConnection prepares the context of a WebSocket, signed in by its
 // connection_init, for subscriptions; the transport (package httpapi) calls
 // it. endSession closes the socket when a subscription finds that its
@@ -94,6 +122,11 @@ func liveFeed[T any](ctx context.Context, broker *live.Broker, pick func(live.Ev
 	if err != nil {
 		s.operations.Add(-1)
 		return nil, err
+	}
+	// The subscription's own (statePerSubscription), else the socket's.
+	loaders, _ := ctx.Value(loadersKey{}).(*atomic.Pointer[Loaders])
+	if loaders == nil {
+		loaders = &s.loaders
 	}
 	out := make(chan T)
 	var finishOnce sync.Once
@@ -155,7 +188,7 @@ func liveFeed[T any](ctx context.Context, broker *live.Broker, pick func(live.Ev
 			if prime != nil {
 				prime(fresh)
 			}
-			s.loaders.Store(fresh)
+			loaders.Store(fresh)
 			select {
 			case out <- item:
 			case <-ctx.Done():
