@@ -10,15 +10,18 @@
 #                         certificate authorities it trusts: the build stage of
 #                         the product image
 # Idempotent: an image that exists is kept (FORCE=1 rebuilds all three).
+# IMAGE_BASE, IMAGE_POSTGRES and IMAGE_GOLANG name them otherwise (to rebuild
+# next to the ones in use, say).
 # Prints nothing else on stdout than the progress lines.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 
 . /etc/os-release
 suite=${VERSION_CODENAME:-bookworm}
-base=local/bookworm:base
-postgres=local/postgres:15
-golang=local/golang:$(go env GOVERSION | sed 's/^go//')
+base=${IMAGE_BASE:-local/bookworm:base}
+postgres=${IMAGE_POSTGRES:-local/postgres:15}
+golang=${IMAGE_GOLANG:-local/golang:$(go env GOVERSION | sed 's/^go//')}
 
 have() { [ "${FORCE:-0}" != 1 ] && docker image inspect "$1" >/dev/null 2>&1; }
 
@@ -57,28 +60,50 @@ else
   tar -C "$root" -c . | docker import -c 'CMD ["/bin/bash"]' - "$base" >/dev/null
   rm -rf "$root"
   trap - EXIT
+  echo "images: $base built in $SECONDS s"
 fi
 
+# The PostgreSQL and Go images both start from the base and nothing else:
+# they are built at the same time (one waits on the Debian mirror, the other
+# on the disk).
+build_postgres() {
+  local start=$SECONDS
+  echo "images: $postgres (postgresql-15 from Debian)"
+  docker build -q --build-arg BASE="$base" -t "$postgres" -f "$here/images/postgres.Dockerfile" "$here/images" >/dev/null
+  echo "images: $postgres built in $((SECONDS - start)) s"
+}
+
+# build_golang: the base's files, then this machine's GOROOT as /usr/local/go
+# and its certificate bundle (Debian's authorities plus any this machine
+# adds, a TLS-inspecting egress proxy's, say, which `go mod download` in the
+# build must trust too), imported as one layer (ci_import_on_top).
+build_golang() {
+  local goroot ca=() start=$SECONDS
+  goroot=$(go env GOROOT)
+  echo "images: $golang (this machine's Go toolchain, $goroot)"
+  [ -f /etc/ssl/certs/ca-certificates.crt ] && ca=(-C / etc/ssl/certs/ca-certificates.crt)
+  ci_import_on_top "$base" "$golang" \
+    'ENV PATH=/usr/local/go/bin:/root/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    'ENV GOTOOLCHAIN=local' 'WORKDIR /src' -- \
+    -C "$goroot" --transform 's,^\.,usr/local/go,S' . "${ca[@]}"
+  echo "images: $golang built in $((SECONDS - start)) s"
+}
+
+pids=()
 if have "$postgres"; then
   echo "images: $postgres exists"
 else
-  echo "images: $postgres (postgresql-15 from Debian)"
-  docker build -q --build-arg BASE="$base" -t "$postgres" -f "$here/images/postgres.Dockerfile" "$here/images" >/dev/null
+  build_postgres &
+  pids+=($!)
 fi
-
 if have "$golang"; then
   echo "images: $golang exists"
 else
-  echo "images: $golang (this machine's Go toolchain, $(go env GOROOT))"
-  # The build context, streamed as one tar: the Dockerfile, GOROOT, and the
-  # certificate authorities this machine adds to Debian's (a TLS-inspecting
-  # egress proxy's, say), which `go mod download` in the build must trust too.
-  goroot=$(go env GOROOT)
-  ctx=$(mktemp -d /tmp/agentdesk-golang.XXXXXX)
-  mkdir "$ctx/ca" && touch "$ctx/ca/.keep"
-  cp /usr/local/share/ca-certificates/*.crt "$ctx/ca/" 2>/dev/null || true
-  tar -c -C "$here/images" golang.Dockerfile -C "$ctx" ca -C "$(dirname "$goroot")" "$(basename "$goroot")" \
-    | docker build -q --build-arg BASE="$base" --build-arg GOROOT_DIR="$(basename "$goroot")" \
-        -t "$golang" -f golang.Dockerfile - >/dev/null
-  rm -rf "$ctx"
+  build_golang &
+  pids+=($!)
 fi
+status=0
+for pid in "${pids[@]}"; do
+  wait "$pid" || status=1
+done
+exit "$status"
