@@ -47,10 +47,13 @@ ci_docker_prepare_start() {
   echo "Docker preparation started in the background (engine, images, product image; log: $CI_RUN_DIR/docker-prep.log)"
 }
 
-# ci_docker_host_build_done tells the background job that the tree in
-# $CI_RUN_DIR/src is built on this machine with the Dockerfile's flags: the
-# Go caches now hold what the product image's build needs.
-ci_docker_host_build_done() { touch "$CI_RUN_DIR/host-build-done"; }
+# ci_docker_release_product_build lets the background job go on to the
+# product image: the tree in $CI_RUN_DIR/src is built on this machine with
+# the Dockerfile's flags (the Go caches hold what its build needs), and the
+# steps that keep both cores busy (the compile, vet, generate) are past, so
+# the image's import and build take the cores the next steps leave idle
+# (npm, node and Chromium are mostly one process or the network).
+ci_docker_release_product_build() { touch "$CI_RUN_DIR/host-build-done"; }
 
 # ci_docker_prepare_wait waits for the background job, prints its log and
 # fails if it failed.
@@ -119,8 +122,8 @@ ci_docker_prepare() {
   ci_docker_engine
   ci_section "images from Debian packages (.ci/images.sh)"
   IMAGE_BASE=$ci_docker_base IMAGE_POSTGRES=$ci_docker_postgres_image IMAGE_GOLANG=$ci_docker_golang .ci/images.sh
-  ci_section "waiting for the go build on this machine"
-  ci_docker_wait_for_host_build
+  ci_section "waiting for .ci/run to release the product build (ci_docker_release_product_build)"
+  ci_docker_wait_for_release
   ci_section "Go image with this machine's build caches: snapshot of the caches"
   (cd "$CI_RUN_DIR/src" && ci_go_cache_snapshot "$CI_RUN_DIR/go-caches")
   ci_section "Go image with this machine's build caches: docker import, check"
@@ -135,10 +138,14 @@ ci_docker_prepare() {
 ci_docker_engine() {
   local need=()
   command -v dockerd >/dev/null || need+=(docker.io)
-  command -v debootstrap >/dev/null || need+=(debootstrap)
+  command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
   # The compose file's check: the engine's `docker compose` plugin, else
   # Debian's docker-compose.
   docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null || need+=(docker-compose)
+  # Not Docker's, but installed in the same dpkg run, here in the background
+  # rather than on the way of the foreground's browser checks (it downloads
+  # 100 MB); .ci/run installs it itself if this has not.
+  [ -x /usr/bin/chromium ] || need+=(chromium)
   if [ ${#need[@]} -gt 0 ]; then
     echo "installing ${need[*]}"
     ci_apt_install "${need[@]}"
@@ -156,7 +163,7 @@ ci_docker_engine() {
   echo "engine started: $(docker version --format '{{.Server.Version}}')"
 }
 
-ci_docker_wait_for_host_build() {
+ci_docker_wait_for_release() {
   # .ci/run stops this job when it fails first; the check of its process is
   # for a run that was killed.
   until [ -e "$CI_RUN_DIR/host-build-done" ]; do
