@@ -32,8 +32,17 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// binary builds agentdesk once for the tests of this package.
+// binary builds agentdesk once for the tests of this package, unless
+// AGENTDESK_BINARY names a binary already built from this tree: .ci/run
+// passes the one it built with the Dockerfile's flags, so that its race run
+// (cgo on, which -race needs) does not compile the whole program again.
 var binary = sync.OnceValues(func() (string, error) {
+	if bin := os.Getenv("AGENTDESK_BINARY"); bin != "" {
+		if _, err := os.Stat(bin); err != nil {
+			return "", fmt.Errorf("AGENTDESK_BINARY: %w", err)
+		}
+		return bin, nil
+	}
 	var err error
 	if binDir, err = os.MkdirTemp("", "agentdesk-bin"); err != nil {
 		return "", err

@@ -1,67 +1,265 @@
-# Sourced by .ci/run: the Docker half of CI (issue 15). It defines functions
-# only; .ci/run calls them. What they prove:
-#   ci_docker_engine     a Docker engine answers (installed and started when
-#                        missing; stopped again on exit if this run started it)
-#   ci_docker_images     the local base, PostgreSQL and Go images (.ci/images.sh)
-#   ci_docker_product    the Dockerfile builds from the local bases, the image
-#                        runs as non-root against a PostgreSQL container on a
-#                        user-defined network, answers /readyz and a GraphQL
-#                        mutation and query; docker-compose.yml is valid
-#   ci_tests_on_containers CMD...
-#                        runs CMD (the README's test command) with testcontainers
-#                        as the only PostgreSQL source, and fails if any test
-#                        container is left behind
-# On exit (success or failure) containers labelled by testcontainers or by this
-# script are removed.
+# Sourced by .ci/run (after .ci/lib.sh): the Docker half of CI (issue 15).
+# It defines functions only. What they prove:
+#   the Docker engine answers (installed and started when missing, stopped
+#     again on exit if this run started it);
+#   .ci/images.sh builds the local base, PostgreSQL and Go images;
+#   the Dockerfile builds from the local bases, the image runs as non-root
+#     against a PostgreSQL container on a user-defined network, answers
+#     /readyz and a GraphQL mutation and query; docker-compose.yml is valid;
+#   ci_tests_on_containers CMD... runs CMD (the README's test command) with
+#     testcontainers as the only PostgreSQL source, and fails if any test
+#     container is left behind.
+#
+# All but the tests run in the background from the start of .ci/run
+# (ci_docker_prepare_start), in a job with its own log, while the steps that
+# need no Docker run; .ci/run waits for it (ci_docker_prepare_wait, which
+# prints the log and fails with it) before the tests. Most of that job waits
+# on the network and the disk, which the early steps leave idle.
+#
+# The product image is built from a Go image that already holds what its
+# build needs (ci_docker_warm_image): .ci/run builds the binary on this
+# machine first with the Dockerfile's flags (CGO_ENABLED=0, -trimpath), from
+# a copy of the tree in $CI_RUN_DIR/src, and the compiled packages and
+# modules of that build go into the image, so `go mod download` and
+# `go build` in the Dockerfile find everything cached instead of downloading
+# the modules and compiling the module a second time (about 4 minutes of CPU).
+# The Dockerfile itself stays the one users build with the official images.
+#
+# On exit (success or failure; ci_docker_cleanup) the background job is
+# stopped and the containers of this run are removed: those labelled with its
+# id, and those labelled by testcontainers that were created since it started.
 
-ci_docker_postgres_image=local/postgres:15
-ci_docker_label=agentdesk.ci=$$
-ci_docker_started_engine=
+ci_docker_base=${IMAGE_BASE:-local/bookworm:base}
+ci_docker_postgres_image=${IMAGE_POSTGRES:-local/postgres:15}
+ci_docker_golang=${IMAGE_GOLANG:-local/golang:$(go env GOVERSION | sed 's/^go//')}
+ci_docker_warm=${IMAGE_GOLANG_WARM:-local/golang-warm:ci}
+ci_docker_product_image=${IMAGE_PRODUCT:-agentdesk:ci}
+ci_docker_label=agentdesk.ci=${CI_RUN_ID:-$$}
+
+# ---- the foreground side (.ci/run) ----
+
+# ci_docker_prepare_start runs ci_docker_prepare in the background, in a
+# session of its own (so the clean-up can stop all of it: apt-get,
+# debootstrap, docker builds), with its output in $CI_RUN_DIR/docker-prep.log.
+ci_docker_prepare_start() {
+  setsid -w bash -c 'set -euo pipefail; . .ci/lib.sh; . .ci/docker.sh; ci_docker_prepare' \
+    >"$CI_RUN_DIR/docker-prep.log" 2>&1 &
+  ci_docker_prep_pid=$!
+  echo "Docker preparation started in the background (engine, images, product image; log: $CI_RUN_DIR/docker-prep.log)"
+}
+
+# ci_docker_release_product_build lets the background job go on to the
+# product image: the tree in $CI_RUN_DIR/src is built on this machine with
+# the Dockerfile's flags (the Go caches hold what its build needs), and the
+# steps that keep both cores busy (the compile, vet, generate) are past, so
+# the image's import and build take the cores the next steps leave idle
+# (npm, node and Chromium are mostly one process or the network).
+ci_docker_release_product_build() { touch "$CI_RUN_DIR/host-build-done"; }
+
+# ci_docker_prepare_wait waits for the background job, prints its log and
+# fails if it failed.
+ci_docker_prepare_wait() {
+  local status=0
+  wait "$ci_docker_prep_pid" || status=$?
+  ci_docker_prep_pid=
+  echo "---- the background Docker preparation's log ($CI_RUN_DIR/docker-prep.log) ----"
+  cat "$CI_RUN_DIR/docker-prep.log"
+  echo "---- end of the background Docker preparation's log ----"
+  if [ "$status" != 0 ]; then
+    echo "the background Docker preparation failed (exit status $status)"
+    return 1
+  fi
+}
 
 ci_docker_cleanup() {
-  local ids
-  ids=$( { docker ps -aq --filter label=org.testcontainers=true; docker ps -aq --filter "label=$ci_docker_label"; } 2>/dev/null | sort -u)
-  [ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1
-  docker network ls -q --filter "label=$ci_docker_label" 2>/dev/null | xargs -r docker network rm >/dev/null 2>&1
-  if [ -n "$ci_docker_started_engine" ]; then
-    echo "== stopping the Docker engine this run started (pid $ci_docker_started_engine)"
-    kill "$ci_docker_started_engine" 2>/dev/null
-    for _ in $(seq 1 30); do kill -0 "$ci_docker_started_engine" 2>/dev/null || break; sleep 1; done
+  local ids pid
+  if [ -n "${ci_docker_prep_pid:-}" ] && kill -0 "$ci_docker_prep_pid" 2>/dev/null; then
+    echo "== stopping the background Docker preparation (its log: $CI_RUN_DIR/docker-prep.log)"
+    kill -TERM -- "-$ci_docker_prep_pid" 2>/dev/null
+    wait "$ci_docker_prep_pid" 2>/dev/null
+    sed 's/^/  | /' "$CI_RUN_DIR/docker-prep.log"
+  fi
+  if docker info >/dev/null 2>&1; then
+    ids=$( { ci_test_containers_since "$CI_RUN_START"; docker ps -aq --filter "label=$ci_docker_label"; } 2>/dev/null | sort -u)
+    [ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1
+    docker network ls -q --filter "label=$ci_docker_label" 2>/dev/null | xargs -r docker network rm >/dev/null 2>&1
+  fi
+  pid=$(cat "$CI_RUN_DIR/dockerd.pid" 2>/dev/null || true)
+  if [ -n "$pid" ]; then
+    echo "== stopping the Docker engine this run started (pid $pid)"
+    kill "$pid" 2>/dev/null
+    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
   fi
   return 0
 }
 
-# ci_docker_on_exit adds the clean-up to the EXIT trap, keeping what is there.
-ci_docker_on_exit() {
-  local previous
-  eval "set -- $(trap -p EXIT)"
-  previous=${3:-}
-  trap "ci_docker_cleanup; $previous" EXIT
-  trap 'exit 130' INT TERM
+# ci_test_containers_since EPOCH prints the ids of the containers labelled by
+# testcontainers that were created at or after EPOCH: this run's. Another
+# run's test containers on the same engine (a second checkout's .ci/run, a
+# developer's go test) are not this run's to remove or to count as left behind.
+ci_test_containers_since() {
+  local id created
+  docker ps -aq --filter label=org.testcontainers=true | while IFS= read -r id; do
+    created=$(docker inspect -f '{{.Created}}' "$id" 2>/dev/null) || continue
+    [ "$(date -d "$created" +%s)" -ge "$1" ] && echo "$id"
+  done
+  return 0
+}
+
+ci_tests_on_containers() {
+  local since left started status=0
+  since=$(date +%s)
+  # No reaper (its image cannot be pulled here): dbtest.Run terminates each
+  # package's container. A local engine is reached at localhost; without this
+  # testcontainers on a machine with /.dockerenv dials the default route.
+  env -u TEST_DATABASE_URL CI=true TEST_POSTGRES_IMAGE="$ci_docker_postgres_image" \
+    TESTCONTAINERS_RYUK_DISABLED="${TESTCONTAINERS_RYUK_DISABLED:-true}" \
+    TESTCONTAINERS_HOST_OVERRIDE="${TESTCONTAINERS_HOST_OVERRIDE:-localhost}" \
+    "$@" || status=$? # the container checks below run after failing tests too
+  started=$(docker events --since "$since" --until "$(date +%s)" --filter type=container --filter event=start \
+    --filter label=org.testcontainers=true --format '{{index .Actor.Attributes "agentdesk.dbtest.package"}}' | sort)
+  echo "PostgreSQL test containers started: $(echo "$started" | grep -c .) ($(echo "$started" | xargs -rn1 basename | uniq -c | xargs))"
+  [ -n "$started" ] || { echo "no PostgreSQL test container was started"; return 1; }
+  left=$(ci_test_containers_since "$since")
+  if [ -n "$left" ]; then
+    echo "test containers left behind:"; docker ps -a $(printf -- '--filter id=%s ' $left); return 1
+  fi
+  echo "no test container left behind"
+  return "$status"
+}
+
+# ---- the background job ----
+
+ci_docker_prepare() {
+  CI_TIMING_TAG="docker prep"
+  ci_section "Docker engine"
+  ci_docker_engine
+  ci_section "images from Debian packages (.ci/images.sh)"
+  IMAGE_BASE=$ci_docker_base IMAGE_POSTGRES=$ci_docker_postgres_image IMAGE_GOLANG=$ci_docker_golang .ci/images.sh
+  ci_section "waiting for .ci/run to release the product build (ci_docker_release_product_build)"
+  ci_docker_wait_for_release
+  ci_section "Go image with this machine's build caches: snapshot of the caches"
+  (cd "$CI_RUN_DIR/src" && ci_go_cache_snapshot "$CI_RUN_DIR/go-caches")
+  ci_section "Go image with this machine's build caches: docker import, check"
+  ci_docker_warm_image "$CI_RUN_DIR/go-caches"
+  ci_section "product image: docker build"
+  ci_docker_product_build
+  ci_section "product image: run against PostgreSQL, /readyz, GraphQL, non-root; compose file"
+  ci_docker_product_check
+  ci_section_end
 }
 
 ci_docker_engine() {
-  echo "== Docker engine"
-  ci_docker_on_exit
+  local need=()
+  command -v dockerd >/dev/null || need+=(docker.io)
+  command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
+  # The compose file's check: the engine's `docker compose` plugin, else
+  # Debian's docker-compose.
+  docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null || need+=(docker-compose)
+  # Not Docker's, but installed in the same dpkg run, here in the background
+  # rather than on the way of the foreground's browser checks (it downloads
+  # 100 MB); .ci/run installs it itself if this has not.
+  [ -x /usr/bin/chromium ] || need+=(chromium)
+  if [ ${#need[@]} -gt 0 ]; then
+    echo "installing ${need[*]}"
+    ci_apt_install "${need[@]}"
+  fi
   if docker info >/dev/null 2>&1; then
     echo "engine already running: $(docker version --format '{{.Server.Version}}')"
     return
   fi
-  if ! command -v dockerd >/dev/null || ! command -v docker >/dev/null; then
-    echo "installing docker.io"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
-  fi
-  dockerd >/tmp/agentdesk-ci-dockerd.log 2>&1 &
-  ci_docker_started_engine=$!
+  # A session of its own: stopping the background job must not stop the
+  # engine before the clean-up has removed the containers.
+  setsid dockerd >"$CI_RUN_DIR/dockerd.log" 2>&1 &
+  echo $! >"$CI_RUN_DIR/dockerd.pid"
   for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
-  docker info >/dev/null 2>&1 || { echo "dockerd did not answer:"; tail -20 /tmp/agentdesk-ci-dockerd.log; return 1; }
+  docker info >/dev/null 2>&1 || { echo "dockerd did not answer:"; tail -20 "$CI_RUN_DIR/dockerd.log"; return 1; }
   echo "engine started: $(docker version --format '{{.Server.Version}}')"
 }
 
-ci_docker_images() {
-  echo "== images from Debian packages (.ci/images.sh)"
-  command -v debootstrap >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
-  .ci/images.sh
+ci_docker_wait_for_release() {
+  # .ci/run stops this job when it fails first; the check of its process is
+  # for a run that was killed.
+  until [ -e "$CI_RUN_DIR/host-build-done" ]; do
+    kill -0 "$CI_RUN_ID" 2>/dev/null || { echo ".ci/run (pid $CI_RUN_ID) is gone"; return 1; }
+    sleep 1
+  done
+}
+
+# ci_docker_warm_image SNAPSHOT builds $ci_docker_warm: the Go image plus the
+# parts of this machine's build and module caches that the product build
+# reads (ci_go_cache_snapshot), with GOPROXY=off so the build cannot reach
+# for a module it lacks. It then checks in the image, on the copy of the tree
+# the host built, that no package of the build would be compiled again; if
+# that fails the product is built from the plain Go image (slower, still
+# correct, and the log says why).
+ci_docker_warm_image() {
+  local snap=$1 stale
+  du -sh "$snap/root/.cache/go-build" "$snap/root/go/pkg/mod" | awk '{ printf "%s %s\n", $2, $1 }' | sed "s#^$snap##"
+  ci_import_on_top "$ci_docker_golang" "$ci_docker_warm" 'ENV GOPROXY=off' -- -C "$snap" root/.cache root/go
+  if stale=$(docker run --rm -v "$CI_RUN_DIR/src:/src:ro" -e CGO_ENABLED=0 "$ci_docker_warm" \
+      go list -trimpath -deps -f '{{if and .Stale (ne .Name "main")}}{{.ImportPath}}: {{.StaleReason}}{{end}}' . 2>&1) \
+      && [ -z "$stale" ]; then
+    echo "$ci_docker_warm: every package of the build is in its cache"
+    ci_docker_build_image=$ci_docker_warm
+  else
+    echo "WARNING: $ci_docker_warm lacks part of the build (the product image compiles from scratch):"
+    echo "$stale" | head -20
+    ci_docker_build_image=$ci_docker_golang
+  fi
+}
+
+# ci_go_cache_snapshot DIR hard-links, under DIR/root at the paths the Go
+# image uses (/root/.cache/go-build, /root/go/pkg/mod), the parts of this
+# machine's Go caches that the Dockerfile's `go mod download` and `go build`
+# of the current directory read; hard links, because those caches keep
+# changing while later steps run. Run after the build itself.
+#   build cache: the compiled archive of each package of the binary
+#     (`go list -export`) and the index entries that name them (an entry
+#     "v1 <action> <output> <size> <time>" maps the hash of a compile's
+#     inputs to its output);
+#   module cache: for each module `go mod download` lists, what it checks
+#     (the .info, .mod, .zip and .ziphash files and the extracted directory),
+#     the .mod files of the rest of the module graph, and of the extracted
+#     trees only what the build reads: go.mod and, for
+#     each package of the binary, the files of its directory and its embedded
+#     files. The full trees are 630 MB, of which the build reads 140 MB, and
+#     every MB written into an image costs time.
+ci_go_cache_snapshot() {
+  local dir=$1 gocache gomodcache work
+  gocache=$(go env GOCACHE)
+  gomodcache=$(go env GOMODCACHE)
+  work=$(mktemp -d "$CI_RUN_DIR/snapshot.XXXXXX")
+  mkdir -p "$dir/root/.cache/go-build" "$dir/root/go/pkg/mod"
+
+  go list -deps -export -f '{{.Export}}' . >"$work/archives"
+  sed 's#.*/##; s#-d$##; s#.*# & #' "$work/archives" >"$work/outputs"
+  { sed "s#^$gocache/##" "$work/archives"
+    (cd "$gocache" && grep -rlF --include='*-a' -f "$work/outputs" .)
+  } | (cd "$gocache" && xargs cp -l --parents -t "$dir/root/.cache/go-build")
+
+  go mod download -json >"$work/modules"
+  {
+    sed -nE 's/^\t"(Info|GoMod|Zip)": "(.*)",?$/\2/p' "$work/modules"
+    sed -nE 's/^\t"Zip": "(.*)",?$/\1hash/p' "$work/modules"
+    # Loading the module graph reads the go.mod of modules beyond those
+    # (the requirements of dependencies whose go.mod predates graph pruning).
+    # Paths in the cache spell an upper-case letter as "!" and the lower-case one.
+    go mod graph | tr ' ' '\n' | grep @ | sort -u \
+      | sed -E 's/([A-Z])/!\L\1/g; s#^(.*)@(.*)$#'"$gomodcache"'/cache/download/\1/@v/\2.mod#'
+    go list -deps -f '{{with .Module}}{{if not .Main}}{{.Dir}}/go.mod{{end}}{{end}}
+{{if and .Module (not .Module.Main)}}{{range .EmbedFiles}}{{$.Dir}}/{{.}}
+{{end}}{{end}}' . | sed '/^$/d'
+    go list -deps -f '{{if and .Module (not .Module.Main)}}{{.Dir}}{{end}}' . | sed '/^$/d' \
+      | xargs -r -I{} find {} -maxdepth 1 -type f
+  } | sort -u | while IFS= read -r f; do
+    case $f in "$gomodcache"/*) [ -e "$f" ] && printf '%s\n' "${f#"$gomodcache"/}" ;; esac
+  done | (cd "$gomodcache" && xargs cp -l --parents -t "$dir/root/go/pkg/mod")
+  # `go mod download` checks that each module's directory exists.
+  sed -nE 's/^\t"Dir": "(.*)",?$/\1/p' "$work/modules" | while IFS= read -r d; do
+    case $d in "$gomodcache"/*) mkdir -p "$dir/root/go/pkg/mod/${d#"$gomodcache"/}" ;; esac
+  done
+  rm -rf "$work"
 }
 
 # ci_free_port prints a free TCP port on the loopback interface.
@@ -69,12 +267,14 @@ ci_free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-ci_docker_product() {
-  echo "== product image: build from the local bases, run against PostgreSQL, /readyz, GraphQL, non-root"
-  local golang image=agentdesk:ci net=agentdesk-ci-$$ port token answer pid uid
-  golang=local/golang:$(go env GOVERSION | sed 's/^go//')
-  docker build -q --build-arg GO_IMAGE="$golang" --build-arg RUNTIME_IMAGE=local/bookworm:base \
-    -t "$image" . >/dev/null
+ci_docker_product_build() {
+  echo "docker build --build-arg GO_IMAGE=$ci_docker_build_image --build-arg RUNTIME_IMAGE=$ci_docker_base (the tree the host built)"
+  docker build -q --build-arg GO_IMAGE="$ci_docker_build_image" --build-arg RUNTIME_IMAGE="$ci_docker_base" \
+    -t "$ci_docker_product_image" "$CI_RUN_DIR/src" >/dev/null
+}
+
+ci_docker_product_check() {
+  local image=$ci_docker_product_image net=agentdesk-ci-$CI_RUN_ID port token answer pid uid
   docker network create --label "$ci_docker_label" "$net" >/dev/null
   docker run -d --label "$ci_docker_label" --network "$net" --name "$net-postgres" \
     -e POSTGRES_USER=agentdesk -e POSTGRES_PASSWORD=agentdesk -e POSTGRES_DB=agentdesk \
@@ -116,26 +316,4 @@ ci_docker_product() {
     docker-compose -f docker-compose.yml config -q
   fi
   echo "docker-compose.yml is valid"
-}
-
-ci_tests_on_containers() {
-  local since left started status=0
-  since=$(date +%s)
-  # No reaper (its image cannot be pulled here): dbtest.Run terminates each
-  # package's container. A local engine is reached at localhost; without this
-  # testcontainers on a machine with /.dockerenv dials the default route.
-  env -u TEST_DATABASE_URL CI=true TEST_POSTGRES_IMAGE="$ci_docker_postgres_image" \
-    TESTCONTAINERS_RYUK_DISABLED="${TESTCONTAINERS_RYUK_DISABLED:-true}" \
-    TESTCONTAINERS_HOST_OVERRIDE="${TESTCONTAINERS_HOST_OVERRIDE:-localhost}" \
-    "$@" || status=$? # the container checks below run after failing tests too
-  started=$(docker events --since "$since" --until "$(date +%s)" --filter type=container --filter event=start \
-    --filter label=org.testcontainers=true --format '{{index .Actor.Attributes "agentdesk.dbtest.package"}}' | sort)
-  echo "PostgreSQL test containers started: $(echo "$started" | grep -c .) ($(echo "$started" | xargs -rn1 basename | uniq -c | xargs))"
-  [ -n "$started" ] || { echo "no PostgreSQL test container was started"; return 1; }
-  left=$(docker ps -aq --filter label=org.testcontainers=true)
-  if [ -n "$left" ]; then
-    echo "test containers left behind:"; docker ps -a --filter label=org.testcontainers=true; return 1
-  fi
-  echo "no test container left behind"
-  return "$status"
 }

@@ -83,9 +83,17 @@ func TestBrowserStory(t *testing.T) {
 	})
 }
 
-// buildServer builds the agentdesk binary from this checkout.
+// buildServer builds the agentdesk binary from this checkout, unless
+// AGENTDESK_BINARY names one already built from it (.ci/run passes the binary
+// its earlier steps ran).
 func buildServer(t *testing.T) string {
 	t.Helper()
+	if bin := os.Getenv("AGENTDESK_BINARY"); bin != "" {
+		if _, err := os.Stat(bin); err != nil {
+			t.Fatalf("AGENTDESK_BINARY: %v", err)
+		}
+		return bin
+	}
 	bin := filepath.Join(t.TempDir(), "agentdesk")
 	cmd := exec.Command("go", "build", "-o", bin, ".")
 	cmd.Dir = "../.."
