@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by .ci/run (after .ci/lib.sh): the Docker half of CI (issue 15).
 # It defines functions only. What they prove:
 #   the Docker engine answers (installed and started when missing, stopped
@@ -32,9 +33,15 @@
 ci_docker_base=${IMAGE_BASE:-local/bookworm:base}
 ci_docker_postgres_image=${IMAGE_POSTGRES:-local/postgres:15}
 ci_docker_golang=${IMAGE_GOLANG:-local/golang:$(go env GOVERSION | sed 's/^go//')}
-ci_docker_warm=${IMAGE_GOLANG_WARM:-local/golang-warm:ci}
-ci_docker_product_image=${IMAGE_PRODUCT:-agentdesk:ci}
-ci_docker_label=agentdesk.ci=${CI_RUN_ID:-$$}
+# This run's name (its directory's, unique on the machine): it tags the
+# images this run makes for itself and labels every container and network it
+# starts, the test containers too (dbtest adds TEST_CONTAINER_LABEL), so that
+# its clean-up and its checks touch only its own, and two runs on one engine
+# (two checkouts, or a developer's go test beside CI) leave each other alone.
+ci_docker_run=$(basename "${CI_RUN_DIR:-agentdesk-ci.$$}" | tr -c 'a-zA-Z0-9_.\n-' _ | tr 'A-Z' 'a-z')
+ci_docker_warm=${IMAGE_GOLANG_WARM:-local/golang-warm:$ci_docker_run}
+ci_docker_product_image=${IMAGE_PRODUCT:-agentdesk:$ci_docker_run}
+ci_docker_label=agentdesk.ci.run=$ci_docker_run
 
 # ---- the foreground side (.ci/run) ----
 
@@ -42,6 +49,7 @@ ci_docker_label=agentdesk.ci=${CI_RUN_ID:-$$}
 # session of its own (so the clean-up can stop all of it: apt-get,
 # debootstrap, docker builds), with its output in $CI_RUN_DIR/docker-prep.log.
 ci_docker_prepare_start() {
+  ci_docker_use_engine
   setsid -w bash -c 'set -euo pipefail; . .ci/lib.sh; . .ci/docker.sh; ci_docker_prepare' \
     >"$CI_RUN_DIR/docker-prep.log" 2>&1 &
   ci_docker_prep_pid=$!
@@ -71,58 +79,88 @@ ci_docker_prepare_wait() {
   fi
 }
 
+# ci_docker_cleanup runs from .ci/run's EXIT trap, with set -e off: each
+# step is tried whatever the one before did.
 ci_docker_cleanup() {
-  local ids pid
+  local ids pid others
   if [ -n "${ci_docker_prep_pid:-}" ] && kill -0 "$ci_docker_prep_pid" 2>/dev/null; then
     echo "== stopping the background Docker preparation (its log: $CI_RUN_DIR/docker-prep.log)"
-    kill -TERM -- "-$ci_docker_prep_pid" 2>/dev/null
+    # Not in the middle of a dpkg run (that would leave the machine's dpkg
+    # "interrupted" for every later apt-get): wait for the apt lock first.
+    (flock -w 600 9 && kill -TERM -- "-$ci_docker_prep_pid" 2>/dev/null) 9>"$ci_apt_lock"
     wait "$ci_docker_prep_pid" 2>/dev/null
     sed 's/^/  | /' "$CI_RUN_DIR/docker-prep.log"
   fi
-  if docker info >/dev/null 2>&1; then
-    ids=$( { ci_test_containers_since "$CI_RUN_START"; docker ps -aq --filter "label=$ci_docker_label"; } 2>/dev/null | sort -u)
-    [ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1
+  if timeout 20 docker info >/dev/null 2>&1; then
+    ids=$(docker ps -aq --filter "label=$ci_docker_label" 2>/dev/null)
+    # -v: the anonymous volume of the image's VOLUME /data goes too.
+    [ -n "$ids" ] && docker rm -fv $ids >/dev/null 2>&1
     docker network ls -q --filter "label=$ci_docker_label" 2>/dev/null | xargs -r docker network rm >/dev/null 2>&1
+    # The images this run made for itself (the Go image with its caches is
+    # over a GB); the shared ones of .ci/images.sh stay for the next run.
+    for image in "$ci_docker_product_image" "$ci_docker_warm"; do
+      case $image in *:"$ci_docker_run") docker rmi -f "$image" >/dev/null 2>&1 ;; esac
+    done
   fi
-  pid=$(cat "$CI_RUN_DIR/dockerd.pid" 2>/dev/null || true)
-  if [ -n "$pid" ]; then
-    echo "== stopping the Docker engine this run started (pid $pid)"
-    kill "$pid" 2>/dev/null
-    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+  rm -f "$ci_docker_users/$CI_RUN_ID"
+  pid=$(cat "$CI_RUN_DIR/dockerd.pid" 2>/dev/null)
+  if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ]; then
+    # Another run that found this engine running uses it still: it stays.
+    others=$(ci_docker_other_users)
+    if [ -n "$others" ]; then
+      echo "== leaving the Docker engine this run started (pid $pid) running: .ci/run $others uses it"
+    else
+      echo "== stopping the Docker engine this run started (pid $pid)"
+      kill "$pid" 2>/dev/null
+      for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+    fi
   fi
   return 0
 }
 
-# ci_test_containers_since EPOCH prints the ids of the containers labelled by
-# testcontainers that were created at or after EPOCH: this run's. Another
-# run's test containers on the same engine (a second checkout's .ci/run, a
-# developer's go test) are not this run's to remove or to count as left behind.
-ci_test_containers_since() {
-  local id created
-  docker ps -aq --filter label=org.testcontainers=true | while IFS= read -r id; do
-    created=$(docker inspect -f '{{.Created}}' "$id" 2>/dev/null) || continue
-    [ "$(date -d "$created" +%s)" -ge "$1" ] && echo "$id"
+# Runs of .ci/run that use the machine's Docker engine: a file per run, named
+# by its pid, so that the run which started the engine stops it only when no
+# other run still uses it.
+ci_docker_users=/tmp/agentdesk-ci-docker-users
+ci_docker_use_engine() { mkdir -p "$ci_docker_users" && : >"$ci_docker_users/$CI_RUN_ID"; }
+ci_docker_other_users() {
+  local f pid
+  for f in "$ci_docker_users"/*; do
+    [ -e "$f" ] || continue
+    pid=${f##*/}
+    [ "$pid" = "$CI_RUN_ID" ] && continue
+    if kill -0 "$pid" 2>/dev/null; then printf '%s ' "$pid"; else rm -f "$f"; fi
   done
-  return 0
 }
 
+# ci_tests_on_containers CMD... runs CMD with testcontainers as the only
+# PostgreSQL source, its containers labelled as this run's; it prints which
+# packages started one, and fails if none was started or one is left behind.
 ci_tests_on_containers() {
-  local since left started status=0
-  since=$(date +%s)
+  local events started left status=0 watcher
+  events=$(mktemp "$CI_RUN_DIR/events.XXXXXX")
+  # The engine keeps only its last 256 events for `docker events --since`:
+  # the starts are recorded as they happen instead.
+  docker events --filter type=container --filter event=start --filter "label=$ci_docker_label" \
+    --format '{{index .Actor.Attributes "agentdesk.dbtest.package"}}' >"$events" &
+  watcher=$!
   # No reaper (its image cannot be pulled here): dbtest.Run terminates each
   # package's container. A local engine is reached at localhost; without this
   # testcontainers on a machine with /.dockerenv dials the default route.
   env -u TEST_DATABASE_URL CI=true TEST_POSTGRES_IMAGE="$ci_docker_postgres_image" \
+    TEST_CONTAINER_LABEL="$ci_docker_label" \
     TESTCONTAINERS_RYUK_DISABLED="${TESTCONTAINERS_RYUK_DISABLED:-true}" \
     TESTCONTAINERS_HOST_OVERRIDE="${TESTCONTAINERS_HOST_OVERRIDE:-localhost}" \
     "$@" || status=$? # the container checks below run after failing tests too
-  started=$(docker events --since "$since" --until "$(date +%s)" --filter type=container --filter event=start \
-    --filter label=org.testcontainers=true --format '{{index .Actor.Attributes "agentdesk.dbtest.package"}}' | sort)
+  sleep 1 # the last start event on its way to the watcher
+  kill "$watcher" 2>/dev/null || true
+  wait "$watcher" 2>/dev/null || true # (killed: 143, which set -e would take for a failure)
+  started=$(sort "$events")
   echo "PostgreSQL test containers started: $(echo "$started" | grep -c .) ($(echo "$started" | xargs -rn1 basename | uniq -c | xargs))"
   [ -n "$started" ] || { echo "no PostgreSQL test container was started"; return 1; }
-  left=$(ci_test_containers_since "$since")
+  left=$(docker ps -aq --filter "label=$ci_docker_label")
   if [ -n "$left" ]; then
-    echo "test containers left behind:"; docker ps -a $(printf -- '--filter id=%s ' $left); return 1
+    echo "test containers left behind:"; docker ps -a --filter "label=$ci_docker_label"; return 1
   fi
   echo "no test container left behind"
   return "$status"
@@ -169,11 +207,12 @@ ci_docker_engine() {
     return
   fi
   # A session of its own: stopping the background job must not stop the
-  # engine before the clean-up has removed the containers.
-  setsid dockerd >"$CI_RUN_DIR/dockerd.log" 2>&1 &
+  # engine before the clean-up has removed the containers. (Its log stays
+  # outside the run's directory: the engine may outlive the run.)
+  setsid dockerd >"/tmp/agentdesk-dockerd.$CI_RUN_ID.log" 2>&1 9>&- &
   echo $! >"$CI_RUN_DIR/dockerd.pid"
   for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
-  docker info >/dev/null 2>&1 || { echo "dockerd did not answer:"; tail -20 "$CI_RUN_DIR/dockerd.log"; return 1; }
+  docker info >/dev/null 2>&1 || { echo "dockerd did not answer:"; tail -20 "/tmp/agentdesk-dockerd.$CI_RUN_ID.log"; return 1; }
   echo "engine started: $(docker version --format '{{.Server.Version}}')"
 }
 
@@ -253,7 +292,7 @@ ci_go_cache_snapshot() {
     go list -deps -f '{{if and .Module (not .Module.Main)}}{{.Dir}}{{end}}' . | sed '/^$/d' \
       | xargs -r -I{} find {} -maxdepth 1 -type f
   } | sort -u | while IFS= read -r f; do
-    case $f in "$gomodcache"/*) [ -e "$f" ] && printf '%s\n' "${f#"$gomodcache"/}" ;; esac
+    case $f in "$gomodcache"/*) if [ -e "$f" ]; then printf '%s\n' "${f#"$gomodcache"/}"; fi ;; esac
   done | (cd "$gomodcache" && xargs cp -l --parents -t "$dir/root/go/pkg/mod")
   # `go mod download` checks that each module's directory exists.
   sed -nE 's/^\t"Dir": "(.*)",?$/\1/p' "$work/modules" | while IFS= read -r d; do
@@ -289,16 +328,16 @@ ci_docker_product_check() {
     -p "127.0.0.1:$port:8080" -e SMTP_URL=log: -e PUBLIC_URL="http://127.0.0.1:$port" \
     -e DATABASE_URL="postgres://agentdesk:agentdesk@$net-postgres:5432/agentdesk?sslmode=disable" \
     "$image" >/dev/null
-  for _ in $(seq 1 60); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 1; done
-  if ! curl -fsS "http://127.0.0.1:$port/readyz"; then
+  for _ in $(seq 1 60); do curl -fs --max-time 10 "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 1; done
+  if ! curl -fsS --max-time 10 "http://127.0.0.1:$port/readyz"; then
     echo "agentdesk in the image is not ready:"; docker logs "$net-agentdesk" 2>&1 | tail -30; return 1
   fi
   echo
-  answer=$(curl -fsS -H 'Content-Type: application/json' "http://127.0.0.1:$port/query" --data \
+  answer=$(curl -fsS --max-time 10 -H 'Content-Type: application/json' "http://127.0.0.1:$port/query" --data \
     '{"query":"mutation { createWorkspace(input: {workspaceName: \"CI\", ownerName: \"Cleo CI\", ownerEmail: \"cleo@ci.agentdesk.test\", password: \"a long ci password\"}) { token } }"}')
   token=$(printf '%s' "$answer" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["createWorkspace"]["token"])') \
     || { echo "createWorkspace answered: $answer"; return 1; }
-  answer=$(curl -fsS -H 'Content-Type: application/json' -H "Authorization: Bearer $token" \
+  answer=$(curl -fsS --max-time 10 -H 'Content-Type: application/json' -H "Authorization: Bearer $token" \
     "http://127.0.0.1:$port/query" --data '{"query":"{ viewer { name status } }"}')
   [ "$answer" = '{"data":{"viewer":{"name":"Cleo CI","status":"ACTIVE"}}}' ] \
     || { echo "viewer answered: $answer"; return 1; }
@@ -308,7 +347,7 @@ ci_docker_product_check() {
   uid=$(awk '/^Uid:/ { print $2 }' "/proc/$pid/status")
   [ -n "$uid" ] && [ "$uid" != 0 ] || { echo "agentdesk runs as uid '$uid' (want non-root)"; return 1; }
   echo "runs as uid $uid"
-  docker rm -f "$net-agentdesk" "$net-postgres" >/dev/null
+  docker rm -fv "$net-agentdesk" "$net-postgres" >/dev/null
   docker network rm "$net" >/dev/null
   if docker compose version >/dev/null 2>&1; then
     docker compose -f docker-compose.yml config -q

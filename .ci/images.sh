@@ -26,6 +26,14 @@ golang=${IMAGE_GOLANG:-local/golang:$(go env GOVERSION | sed 's/^go//')}
 
 have() { [ "${FORCE:-0}" != 1 ] && docker image inspect "$1" >/dev/null 2>&1; }
 
+# The PostgreSQL image carries the hash of the files it is built from (label
+# agentdesk.inputs): an edit to them rebuilds it on a machine that has an
+# older one, instead of CI testing against what the files no longer say.
+postgres_inputs=$(cat "$here/images/postgres.Dockerfile" "$here/images/postgres-entrypoint.sh" | sha256sum | cut -c1-16)
+have_postgres() {
+  have "$postgres" && [ "$(docker image inspect -f '{{index .Config.Labels "agentdesk.inputs"}}' "$postgres")" = "$postgres_inputs" ]
+}
+
 # debian_mirror prints the first mirror of the machine's apt sources that
 # serves $suite, from one-line (sources.list) or deb822 (.sources) files.
 debian_mirror() {
@@ -50,7 +58,9 @@ debian_mirror() {
 if have "$base"; then
   echo "images: $base exists"
 else
-  mirror=$(debian_mirror | head -1)
+  # (|| true: with several source files naming the suite, head's early exit
+  # makes the next writer's SIGPIPE the pipeline's status.)
+  mirror=$(debian_mirror | head -1 || true)
   mirror=${mirror:-http://deb.debian.org/debian}
   if command -v mmdebstrap >/dev/null; then
     # mmdebstrap: apt fetches the packages in parallel and the root file
@@ -59,7 +69,7 @@ else
     echo "images: $base from $mirror ($suite, mmdebstrap minbase)"
     mmdebstrap --quiet --variant=minbase "$suite" - "$mirror" 2>/tmp/agentdesk-mmdebstrap.log \
       | docker import -c 'CMD ["/bin/bash"]' - "$base" >/dev/null \
-      || { tail -20 /tmp/agentdesk-mmdebstrap.log; exit 1; }
+      || { tail -20 /tmp/agentdesk-mmdebstrap.log; docker rmi -f "$base" >/dev/null 2>&1; exit 1; }
   else
     echo "images: $base from $mirror ($suite, debootstrap minbase)"
     root=$(mktemp -d /tmp/agentdesk-rootfs.XXXXXX)
@@ -67,7 +77,8 @@ else
     debootstrap --variant=minbase "$suite" "$root" "$mirror" >/tmp/agentdesk-debootstrap.log 2>&1 \
       || { tail -20 /tmp/agentdesk-debootstrap.log; exit 1; }
     rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
-    tar -C "$root" -c . | docker import -c 'CMD ["/bin/bash"]' - "$base" >/dev/null
+    tar -C "$root" -c . | docker import -c 'CMD ["/bin/bash"]' - "$base" >/dev/null \
+      || { docker rmi -f "$base" >/dev/null 2>&1; exit 1; }
     rm -rf "$root"
     trap - EXIT
   fi
@@ -80,7 +91,7 @@ fi
 build_postgres() {
   local start=$SECONDS
   echo "images: $postgres (postgresql-15 from Debian)"
-  docker build -q --build-arg BASE="$base" -t "$postgres" -f "$here/images/postgres.Dockerfile" "$here/images" >/dev/null
+  docker build -q --build-arg BASE="$base" --label "agentdesk.inputs=$postgres_inputs" -t "$postgres" -f "$here/images/postgres.Dockerfile" "$here/images" >/dev/null
   echo "images: $postgres built in $((SECONDS - start)) s"
 }
 
@@ -101,7 +112,7 @@ build_golang() {
 }
 
 pids=()
-if have "$postgres"; then
+if have_postgres; then
   echo "images: $postgres exists"
 else
   build_postgres &

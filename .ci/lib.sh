@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by .ci/run and by the background Docker preparation (.ci/docker.sh):
 # sections with their wall time, and apt-get for two processes at once.
 #
@@ -42,6 +43,10 @@ ci_timing_summary() {
 # preparation and the foreground steps may install at the same time and dpkg
 # takes one at a time, so both go through one lock; the package lists are
 # updated once per run.
+# The lock is the machine's, not the run's: two runs at once wait for each
+# other too (and so does the clean-up before it stops the background job:
+# killing dpkg mid-install breaks every later apt-get on the machine).
+ci_apt_lock=/var/lock/agentdesk-ci-apt.lock
 ci_apt_install() {
   (
     flock 9
@@ -49,8 +54,10 @@ ci_apt_install() {
       apt-get update -qq || exit 1
       touch "$CI_RUN_DIR/apt-updated"
     fi
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null || exit 1
-  ) 9>"$CI_RUN_DIR/apt.lock"
+    # Lock::Timeout: apt-get of something else than .ci/run (the machine's
+    # own updates) waits its turn rather than failing at once.
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "$@" >/dev/null || exit 1
+  ) 9>"$ci_apt_lock"
 }
 
 # ci_import_on_top IMAGE TAG [CHANGE...] -- TAR_ARGUMENT... imports TAG: the
@@ -74,7 +81,9 @@ ci_import_on_top() {
     shift
   done
   shift
-  cid=$(docker create "$from") || return 1
+  # Labelled as the run's (when a run sourced docker.sh), so its clean-up
+  # removes the container if the job is stopped before the end of this.
+  cid=$(docker create ${ci_docker_label:+--label "$ci_docker_label"} "$from") || return 1
   # docker export ends its archive with the two zero blocks that mark the
   # end; without them the members of the second archive follow the first's.
   # docker import refuses a zero block followed by more members and a path
@@ -85,5 +94,8 @@ ci_import_on_top() {
     tar -c --owner=0 --group=0 --numeric-owner "$@"
   } | docker import "${changes[@]}" - "$tag" >/dev/null || status=$?
   docker rm "$cid" >/dev/null
+  # An import of a stream cut short can still tag an image; a later run
+  # would take it for a good one.
+  [ "$status" = 0 ] || docker rmi -f "$tag" >/dev/null 2>&1
   return "$status"
 }

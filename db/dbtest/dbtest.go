@@ -352,7 +352,15 @@ const (
 func ownerLabels() map[string]string {
 	host, _ := os.Hostname()
 	dir, _ := os.Getwd() // go test runs each package's binary in its directory
-	return map[string]string{labelHost: host, labelPID: strconv.Itoa(os.Getpid()), labelPackage: dir}
+	labels := map[string]string{labelHost: host, labelPID: strconv.Itoa(os.Getpid()), labelPackage: dir}
+	// TEST_CONTAINER_LABEL=key=value adds a label of the caller's: .ci/run
+	// marks its run's containers so that its clean-up and its check for
+	// containers left behind touch only its own, not those of another run or
+	// of a developer's go test on the same engine.
+	if key, value, ok := strings.Cut(os.Getenv("TEST_CONTAINER_LABEL"), "="); ok && key != "" {
+		labels[key] = value
+	}
+	return labels
 }
 
 // removeOrphans removes the PostgreSQL containers of this host whose owning

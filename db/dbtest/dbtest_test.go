@@ -203,3 +203,31 @@ func TestOrphanedContainersAreRemoved(t *testing.T) {
 		t.Errorf("container %s of this live process was removed", owned)
 	}
 }
+
+// TEST_CONTAINER_LABEL adds the caller's label to the owner labels (.ci/run
+// finds its own containers by it); without "=" or a key it adds nothing.
+func TestContainerLabelFromEnvironment(t *testing.T) {
+	for _, c := range []struct {
+		env        string
+		key, value string
+		added      bool
+	}{
+		{"agentdesk.ci.run=agentdesk-ci.Ab12", "agentdesk.ci.run", "agentdesk-ci.Ab12", true},
+		{"k=", "k", "", true},
+		{"k=a=b", "k", "a=b", true},
+		{"no-equals", "", "", false},
+		{"=v", "", "", false},
+		{"", "", "", false},
+	} {
+		t.Setenv("TEST_CONTAINER_LABEL", c.env)
+		labels := ownerLabels()
+		if c.added {
+			if got, ok := labels[c.key]; !ok || got != c.value {
+				t.Errorf("TEST_CONTAINER_LABEL=%q: label %q = %q, %v; want %q", c.env, c.key, got, ok, c.value)
+			}
+		}
+		if want := 3 + map[bool]int{true: 1}[c.added]; len(labels) != want {
+			t.Errorf("TEST_CONTAINER_LABEL=%q: %d labels %v, want %d", c.env, len(labels), labels, want)
+		}
+	}
+}
