@@ -8,19 +8,47 @@ set -euo pipefail
 user=${POSTGRES_USER:-postgres}
 database=${POSTGRES_DB:-$user}
 
+# The cluster the image initialised at build time (superuser postgres, see
+# postgres.Dockerfile), when it serves: copying it is faster than initdb.
+initialized=/var/lib/postgresql/initialized
+
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
   auth=trust
-  pwfile=()
-  if [ -n "${POSTGRES_PASSWORD:-}" ]; then
-    auth=scram-sha-256
-    printf '%s\n' "$POSTGRES_PASSWORD" >/tmp/pwfile
-    pwfile=(--pwfile=/tmp/pwfile)
+  [ -n "${POSTGRES_PASSWORD:-}" ] && auth=scram-sha-256
+  if [ "$user" = postgres ] && [ -s "$initialized/PG_VERSION" ]; then
+    cp -a "$initialized/." "$PGDATA/"
+    password_sql=
+    if [ -n "${POSTGRES_PASSWORD:-}" ]; then
+      q="'"
+      password_sql="ALTER ROLE postgres PASSWORD $q${POSTGRES_PASSWORD//$q/$q$q}$q"
+    fi
+  else
+    pwfile=()
+    if [ -n "${POSTGRES_PASSWORD:-}" ]; then
+      printf '%s\n' "$POSTGRES_PASSWORD" >/tmp/pwfile
+      pwfile=(--pwfile=/tmp/pwfile)
+    fi
+    initdb --username="$user" "${pwfile[@]}" --auth-local=trust --auth-host="$auth" \
+      --encoding=UTF8 --locale=C.UTF-8 -D "$PGDATA" >/dev/null
+    rm -f /tmp/pwfile
+    password_sql=
   fi
-  initdb --username="$user" "${pwfile[@]}" --auth-local=trust --auth-host="$auth" \
-    --encoding=UTF8 --locale=C.UTF-8 -D "$PGDATA" >/dev/null
-  rm -f /tmp/pwfile
-  echo "host all all all $auth" >>"$PGDATA/pg_hba.conf"
+  # What initdb --auth-local=trust --auth-host=$auth writes, and every
+  # address on top (the official image's rule for a container).
+  cat >"$PGDATA/pg_hba.conf" <<HBA
+local all all trust
+local replication all trust
+host all all 127.0.0.1/32 $auth
+host all all ::1/128 $auth
+host replication all 127.0.0.1/32 $auth
+host replication all ::1/128 $auth
+host all all all $auth
+HBA
   pg_ctl -D "$PGDATA" -w -o "-c listen_addresses=''" start
+  if [ -n "$password_sql" ]; then
+    # On standard input, not in the arguments any process list shows.
+    psql -v ON_ERROR_STOP=1 --username="$user" --dbname=postgres >/dev/null <<<"$password_sql"
+  fi
   if [ "$database" != postgres ]; then
     psql -v ON_ERROR_STOP=1 --username="$user" --dbname=postgres \
       -c "CREATE DATABASE \"${database//\"/\"\"}\"" >/dev/null

@@ -16,6 +16,13 @@ RUN mkdir -p /etc/postgresql-common \
 COPY postgres-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
 ENV PATH=/usr/lib/postgresql/15/bin:$PATH PGDATA=/var/lib/postgresql/data
 USER postgres
+# A cluster initialised once here, for superuser postgres: a container for
+# that user copies it instead of running initdb, about 2 of the 2.5 seconds a
+# container takes to be ready (each test package starts one). The
+# entrypoint then sets the password, pg_hba.conf and the database as initdb
+# would have.
+RUN initdb --username=postgres --auth-local=trust --auth-host=trust \
+      --encoding=UTF8 --locale=C.UTF-8 -D /var/lib/postgresql/initialized >/dev/null
 EXPOSE 5432
 STOPSIGNAL SIGINT
 ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]
