@@ -2,14 +2,14 @@
 # Sourced by .ci/run (after .ci/lib.sh): the Docker half of CI (issue 15).
 # It defines functions only. What they prove:
 #   the Docker engine answers (installed and started when missing, stopped
-#     again on exit if this run started it);
+#     again by the last run of .ci/run to leave it, if a run started it);
 #   .ci/images.sh builds the local base, PostgreSQL and Go images;
 #   the Dockerfile builds from the local bases, the image runs as non-root
 #     against a PostgreSQL container on a user-defined network, answers
 #     /readyz and a GraphQL mutation and query; docker-compose.yml is valid;
 #   ci_tests_on_containers CMD... runs CMD (the README's test command) with
-#     testcontainers as the only PostgreSQL source, and fails if any test
-#     container is left behind.
+#     testcontainers as the only PostgreSQL source, and fails if none was
+#     started or one of the run's is left behind.
 #
 # All but the tests run in the background from the start of .ci/run
 # (ci_docker_prepare_start), in a job with its own log, while the steps that
@@ -27,8 +27,8 @@
 # The Dockerfile itself stays the one users build with the official images.
 #
 # On exit (success or failure; ci_docker_cleanup) the background job is
-# stopped and the containers of this run are removed: those labelled with its
-# id, and those labelled by testcontainers that were created since it started.
+# stopped and what this run made is removed: the containers, networks and
+# images labelled agentdesk.ci.run=<run> (the test containers too).
 
 ci_docker_base=${IMAGE_BASE:-local/bookworm:base}
 ci_docker_postgres_image=${IMAGE_POSTGRES:-local/postgres:15}
@@ -38,7 +38,7 @@ ci_docker_golang=${IMAGE_GOLANG:-local/golang:$(go env GOVERSION | sed 's/^go//'
 # starts, the test containers too (dbtest adds TEST_CONTAINER_LABEL), so that
 # its clean-up and its checks touch only its own, and two runs on one engine
 # (two checkouts, or a developer's go test beside CI) leave each other alone.
-ci_docker_run=$(basename "${CI_RUN_DIR:-agentdesk-ci.$$}" | tr -c 'a-zA-Z0-9_.\n-' _ | tr 'A-Z' 'a-z')
+ci_docker_run=$(basename "${CI_RUN_DIR:-agentdesk-ci.$$}" | tr -c 'a-zA-Z0-9_.\n-' _)
 ci_docker_warm=${IMAGE_GOLANG_WARM:-local/golang-warm:$ci_docker_run}
 ci_docker_product_image=${IMAGE_PRODUCT:-agentdesk:$ci_docker_run}
 ci_docker_label=agentdesk.ci.run=$ci_docker_run
@@ -82,50 +82,76 @@ ci_docker_prepare_wait() {
 # ci_docker_cleanup runs from .ci/run's EXIT trap, with set -e off: each
 # step is tried whatever the one before did.
 ci_docker_cleanup() {
-  local ids pid others
+  local ids image
+  touch "$CI_RUN_DIR/stop" # the background job's waits end on it
   if [ -n "${ci_docker_prep_pid:-}" ] && kill -0 "$ci_docker_prep_pid" 2>/dev/null; then
     echo "== stopping the background Docker preparation (its log: $CI_RUN_DIR/docker-prep.log)"
-    # Not in the middle of a dpkg run (that would leave the machine's dpkg
-    # "interrupted" for every later apt-get): wait for the apt lock first.
-    (flock -w 600 9 && kill -TERM -- "-$ci_docker_prep_pid" 2>/dev/null) 9>"$ci_apt_lock"
+    # Not in the middle of a dpkg run if it can be helped (that would leave
+    # the machine's dpkg "interrupted" for every later apt-get): wait for the
+    # apt lock first, but stop it in the end either way.
+    (flock -w 300 9 || echo "the apt lock is still held after 5 minutes: stopping the job anyway"
+      kill -TERM -- "-$ci_docker_prep_pid" 2>/dev/null) 9>"$ci_apt_lock"
     wait "$ci_docker_prep_pid" 2>/dev/null
     sed 's/^/  | /' "$CI_RUN_DIR/docker-prep.log"
   fi
+  [ -n "${ci_docker_events_pid:-}" ] && kill "$ci_docker_events_pid" 2>/dev/null
   if timeout 20 docker info >/dev/null 2>&1; then
     ids=$(docker ps -aq --filter "label=$ci_docker_label" 2>/dev/null)
     # -v: the anonymous volume of the image's VOLUME /data goes too.
     [ -n "$ids" ] && docker rm -fv $ids >/dev/null 2>&1
     docker network ls -q --filter "label=$ci_docker_label" 2>/dev/null | xargs -r docker network rm >/dev/null 2>&1
-    # The images this run made for itself (the Go image with its caches is
-    # over a GB); the shared ones of .ci/images.sh stay for the next run.
+    # The images this run made for itself, labelled as its own (the Go image
+    # with its caches, over a GB, and the build stages made from it, which
+    # inherit the label, and the product image); the shared ones of
+    # .ci/images.sh stay for the next run. An image with children is only
+    # untagged by rmi: the children go first, so a few rounds.
+    for _ in 1 2 3 4 5; do
+      ids=$(docker images -aq --filter "label=$ci_docker_label" 2>/dev/null | sort -u)
+      [ -n "$ids" ] || break
+      docker rmi -f $ids >/dev/null 2>&1
+    done
     for image in "$ci_docker_product_image" "$ci_docker_warm"; do
       case $image in *:"$ci_docker_run") docker rmi -f "$image" >/dev/null 2>&1 ;; esac
     done
   fi
-  rm -f "$ci_docker_users/$CI_RUN_ID"
-  pid=$(cat "$CI_RUN_DIR/dockerd.pid" 2>/dev/null)
-  if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ]; then
-    # Another run that found this engine running uses it still: it stays.
-    others=$(ci_docker_other_users)
-    if [ -n "$others" ]; then
-      echo "== leaving the Docker engine this run started (pid $pid) running: .ci/run $others uses it"
-    else
-      echo "== stopping the Docker engine this run started (pid $pid)"
-      kill "$pid" 2>/dev/null
-      for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
-    fi
-  fi
+  ci_docker_leave_engine
   return 0
 }
 
-# Runs of .ci/run that use the machine's Docker engine: a file per run, named
-# by its pid, so that the run which started the engine stops it only when no
-# other run still uses it.
+# The machine's Docker engine is shared by the runs of .ci/run on it: each
+# run that uses it has a file named by its pid in $ci_docker_users, and a run
+# that starts the engine records its pid there (engine.pid). The last run to
+# leave stops an engine a run started (never one that was running before
+# CI). Joining, starting and leaving take $ci_docker_users/lock, so a run
+# does not stop the engine while another is joining it.
 ci_docker_users=/tmp/agentdesk-ci-docker-users
-ci_docker_use_engine() { mkdir -p "$ci_docker_users" && : >"$ci_docker_users/$CI_RUN_ID"; }
+ci_docker_use_engine() {
+  mkdir -p "$ci_docker_users"
+  (flock 9 && : >"$ci_docker_users/$CI_RUN_ID") 9>"$ci_docker_users/lock"
+}
+ci_docker_leave_engine() {
+  (
+    flock -w 120 9 || true
+    rm -f "$ci_docker_users/$CI_RUN_ID"
+    pid=$(cat "$ci_docker_users/engine.pid" 2>/dev/null)
+    [ -n "$pid" ] || exit 0
+    if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" != dockerd ]; then
+      rm -f "$ci_docker_users/engine.pid"; exit 0
+    fi
+    others=$(ci_docker_other_users)
+    if [ -n "$others" ]; then
+      echo "== leaving the Docker engine (pid $pid) running: .ci/run ${others% } uses it"
+      exit 0
+    fi
+    echo "== stopping the Docker engine a run started (pid $pid)"
+    kill "$pid" 2>/dev/null
+    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+    rm -f "$ci_docker_users/engine.pid"
+  ) 9>"$ci_docker_users/lock"
+}
 ci_docker_other_users() {
   local f pid
-  for f in "$ci_docker_users"/*; do
+  for f in "$ci_docker_users"/[0-9]*; do
     [ -e "$f" ] || continue
     pid=${f##*/}
     [ "$pid" = "$CI_RUN_ID" ] && continue
@@ -137,13 +163,15 @@ ci_docker_other_users() {
 # PostgreSQL source, its containers labelled as this run's; it prints which
 # packages started one, and fails if none was started or one is left behind.
 ci_tests_on_containers() {
-  local events started left status=0 watcher
+  local events started left status=0 since
   events=$(mktemp "$CI_RUN_DIR/events.XXXXXX")
   # The engine keeps only its last 256 events for `docker events --since`:
-  # the starts are recorded as they happen instead.
-  docker events --filter type=container --filter event=start --filter "label=$ci_docker_label" \
+  # the starts are recorded as they happen instead (--since: and from
+  # before the watcher subscribed). The clean-up stops it if the run ends here.
+  since=$(date +%s)
+  docker events --since "$since" --filter type=container --filter event=start --filter "label=$ci_docker_label" \
     --format '{{index .Actor.Attributes "agentdesk.dbtest.package"}}' >"$events" &
-  watcher=$!
+  ci_docker_events_pid=$!
   # No reaper (its image cannot be pulled here): dbtest.Run terminates each
   # package's container. A local engine is reached at localhost; without this
   # testcontainers on a machine with /.dockerenv dials the default route.
@@ -153,8 +181,9 @@ ci_tests_on_containers() {
     TESTCONTAINERS_HOST_OVERRIDE="${TESTCONTAINERS_HOST_OVERRIDE:-localhost}" \
     "$@" || status=$? # the container checks below run after failing tests too
   sleep 1 # the last start event on its way to the watcher
-  kill "$watcher" 2>/dev/null || true
-  wait "$watcher" 2>/dev/null || true # (killed: 143, which set -e would take for a failure)
+  kill "$ci_docker_events_pid" 2>/dev/null || true
+  wait "$ci_docker_events_pid" 2>/dev/null || true # (killed: 143, which set -e would take for a failure)
+  ci_docker_events_pid=
   started=$(sort "$events")
   echo "PostgreSQL test containers started: $(echo "$started" | grep -c .) ($(echo "$started" | xargs -rn1 basename | uniq -c | xargs))"
   [ -n "$started" ] || { echo "no PostgreSQL test container was started"; return 1; }
@@ -202,25 +231,40 @@ ci_docker_engine() {
     echo "installing ${need[*]}"
     ci_apt_install "${need[@]}"
   fi
-  if docker info >/dev/null 2>&1; then
-    echo "engine already running: $(docker version --format '{{.Server.Version}}')"
-    return
-  fi
-  # A session of its own: stopping the background job must not stop the
-  # engine before the clean-up has removed the containers. (Its log stays
-  # outside the run's directory: the engine may outlive the run.)
-  setsid dockerd >"/tmp/agentdesk-dockerd.$CI_RUN_ID.log" 2>&1 9>&- &
-  echo $! >"$CI_RUN_DIR/dockerd.pid"
-  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
-  docker info >/dev/null 2>&1 || { echo "dockerd did not answer:"; tail -20 "/tmp/agentdesk-dockerd.$CI_RUN_ID.log"; return 1; }
-  echo "engine started: $(docker version --format '{{.Server.Version}}')"
+  # Under the users' lock (ci_docker_use_engine): two runs do not both
+  # start one, and none stops it meanwhile.
+  (
+    flock 9
+    if docker info >/dev/null 2>&1; then
+      echo "engine already running: $(docker version --format '{{.Server.Version}}')"
+      exit 0
+    fi
+    # .ci/run first tests the fallback to TEST_DATABASE_URL where no engine
+    # answers (testcontainers finds one at the default socket whatever
+    # DOCKER_HOST says).
+    ci_docker_wait_for no-engine-tested
+    # A session of its own: stopping the background job must not stop the
+    # engine before the clean-up has removed the containers. (Its log stays
+    # outside the run's directory: the engine may outlive the run.)
+    # Recorded at once: if this job is stopped while the engine starts, the
+    # clean-up still knows to stop it.
+    setsid dockerd >"/tmp/agentdesk-dockerd.$CI_RUN_ID.log" 2>&1 9>&- &
+    echo $! >"$ci_docker_users/engine.pid"
+    for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+    docker info >/dev/null 2>&1 || { echo "dockerd did not answer:"; tail -20 "/tmp/agentdesk-dockerd.$CI_RUN_ID.log"; exit 1; }
+    echo "engine started: $(docker version --format '{{.Server.Version}}')"
+  ) 9>"$ci_docker_users/lock"
 }
 
-ci_docker_wait_for_release() {
+ci_docker_wait_for_release() { ci_docker_wait_for host-build-done; }
+
+# ci_docker_wait_for NAME waits until .ci/run creates $CI_RUN_DIR/NAME.
+ci_docker_wait_for() {
   # .ci/run stops this job when it fails first; the check of its process is
   # for a run that was killed.
-  until [ -e "$CI_RUN_DIR/host-build-done" ]; do
+  until [ -e "$CI_RUN_DIR/$1" ]; do
     kill -0 "$CI_RUN_ID" 2>/dev/null || { echo ".ci/run (pid $CI_RUN_ID) is gone"; return 1; }
+    [ -e "$CI_RUN_DIR/stop" ] && { echo ".ci/run is ending"; return 1; }
     sleep 1
   done
 }
@@ -235,8 +279,10 @@ ci_docker_wait_for_release() {
 ci_docker_warm_image() {
   local snap=$1 stale
   du -sh "$snap/root/.cache/go-build" "$snap/root/go/pkg/mod" | awk '{ printf "%s %s\n", $2, $1 }' | sed "s#^$snap##"
-  ci_import_on_top "$ci_docker_golang" "$ci_docker_warm" 'ENV GOPROXY=off' -- -C "$snap" root/.cache root/go
-  if stale=$(docker run --rm -v "$CI_RUN_DIR/src:/src:ro" -e CGO_ENABLED=0 "$ci_docker_warm" \
+  # The label: the clean-up removes this image and the build stages made
+  # from it (they inherit it).
+  ci_import_on_top "$ci_docker_golang" "$ci_docker_warm" 'ENV GOPROXY=off' "LABEL $ci_docker_label" -- -C "$snap" root/.cache root/go
+  if stale=$(docker run --rm --label "$ci_docker_label" -v "$CI_RUN_DIR/src:/src:ro" -e CGO_ENABLED=0 "$ci_docker_warm" \
       go list -trimpath -deps -f '{{if and .Stale (ne .Name "main")}}{{.ImportPath}}: {{.StaleReason}}{{end}}' . 2>&1) \
       && [ -z "$stale" ]; then
     echo "$ci_docker_warm: every package of the build is in its cache"
@@ -308,7 +354,9 @@ ci_free_port() {
 
 ci_docker_product_build() {
   echo "docker build --build-arg GO_IMAGE=$ci_docker_build_image --build-arg RUNTIME_IMAGE=$ci_docker_base (the tree the host built)"
-  docker build -q --build-arg GO_IMAGE="$ci_docker_build_image" --build-arg RUNTIME_IMAGE="$ci_docker_base" \
+  # --force-rm: a failed step's container goes too (not labelled as the run's).
+  docker build -q --force-rm --label "$ci_docker_label" \
+    --build-arg GO_IMAGE="$ci_docker_build_image" --build-arg RUNTIME_IMAGE="$ci_docker_base" \
     -t "$ci_docker_product_image" "$CI_RUN_DIR/src" >/dev/null
 }
 

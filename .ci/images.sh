@@ -91,7 +91,7 @@ fi
 build_postgres() {
   local start=$SECONDS
   echo "images: $postgres (postgresql-15 from Debian)"
-  docker build -q --build-arg BASE="$base" --label "agentdesk.inputs=$postgres_inputs" -t "$postgres" -f "$here/images/postgres.Dockerfile" "$here/images" >/dev/null
+  docker build -q --force-rm --build-arg BASE="$base" --label "agentdesk.inputs=$postgres_inputs" -t "$postgres" -f "$here/images/postgres.Dockerfile" "$here/images" >/dev/null
   echo "images: $postgres built in $((SECONDS - start)) s"
 }
 

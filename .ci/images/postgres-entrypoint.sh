@@ -17,10 +17,16 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   [ -n "${POSTGRES_PASSWORD:-}" ] && auth=scram-sha-256
   if [ "$user" = postgres ] && [ -s "$initialized/PG_VERSION" ]; then
     cp -a "$initialized/." "$PGDATA/"
+    # initdb writes the time zone it runs in; the copy has the build's.
+    if [ -n "${TZ:-}" ]; then
+      printf "timezone = '%s'\nlog_timezone = '%s'\n" "$TZ" "$TZ" >>"$PGDATA/postgresql.conf"
+    fi
     password_sql=
     if [ -n "${POSTGRES_PASSWORD:-}" ]; then
       q="'"
-      password_sql="ALTER ROLE postgres PASSWORD $q${POSTGRES_PASSWORD//$q/$q$q}$q"
+      # The first line only, as initdb --pwfile reads it.
+      password=${POSTGRES_PASSWORD%%$'\n'*}
+      password_sql="ALTER ROLE postgres PASSWORD $q${password//$q/$q$q}$q"
     fi
   else
     pwfile=()

@@ -2,7 +2,8 @@
 # the official postgres image: POSTGRES_USER, POSTGRES_PASSWORD and POSTGRES_DB
 # are honoured, and "database system is ready to accept connections" is logged
 # twice (a socket-only first start that creates the database, then the real
-# one), which is what testcontainers' postgres module waits for.
+# one), which is what testcontainers' postgres module waits for by default
+# (dbtest waits for a query through the mapped port instead).
 ARG BASE=local/bookworm:base
 FROM ${BASE}
 RUN mkdir -p /etc/postgresql-common \

@@ -28,6 +28,7 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver of the wait for readiness
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
@@ -317,22 +318,23 @@ func startContainer() (server *postgresServer, err error) {
 		// proper. (tcpostgres.BasicWaitStrategies waits for its second log
 		// line and then execs a shell in the container to look for the
 		// port: about 0.7 s more for every test package.)
-		testcontainers.WithWaitStrategy(wait.ForSQL("5432/tcp", "pgx",
+		// (The "pgx" driver is registered by the stdlib import below.)
+		testcontainers.WithWaitStrategyAndDeadline(2*time.Minute, wait.ForSQL("5432/tcp", "pgx",
 			func(host string, port network.Port) string {
 				return "postgres://postgres:postgres@" + net.JoinHostPort(host, port.Port()) + "/postgres?sslmode=disable"
-			}).WithPollInterval(50*time.Millisecond).WithStartupTimeout(2*time.Minute)),
+			}).WithPollInterval(50*time.Millisecond)),
 		testcontainers.WithLabels(ownerLabels()),
 	)
 	if err != nil {
 		// Run may return a created container with the error.
 		if ctr != nil {
-			_ = ctr.Terminate(context.Background())
+			_ = ctr.Terminate(context.Background(), testcontainers.StopTimeout(0))
 		}
 		return nil, fmt.Errorf("%s: %w", image, err)
 	}
 	url, err := ctr.ConnectionString(runCtx, "sslmode=disable")
 	if err != nil {
-		_ = ctr.Terminate(context.Background())
+		_ = ctr.Terminate(context.Background(), testcontainers.StopTimeout(0))
 		return nil, err
 	}
 	return &postgresServer{adminURL: url, source: "container " + image, container: ctr}, nil

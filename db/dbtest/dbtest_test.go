@@ -43,6 +43,54 @@ func TestFindPostgresKeepsTheOrderOfSources(t *testing.T) {
 	}
 }
 
+// With no engine answering, the real startContainer fails, and soon, and
+// the server TEST_DATABASE_URL names is taken (the machines without Docker).
+// testcontainers finds an engine at the machine's default socket whatever
+// DOCKER_HOST says, so this runs only where none answers: .ci/run runs it
+// first thing, before it installs or starts one. In a child process, which
+// looks for the engine afresh (testcontainers caches what it found).
+func TestNoEngineFallsBackToDatabaseURL(t *testing.T) {
+	const url = "postgres://postgres@127.0.0.1:1/fallback?sslmode=disable" // never dialled
+	if os.Getenv("DBTEST_NO_ENGINE_CHILD") == "1" {
+		start := time.Now()
+		server, err := findPostgres(startContainer, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if server.container != nil {
+			_ = server.close(context.Background())
+		}
+		fmt.Printf("source=%s url=%s container=%v after=%s\n", server.source, server.adminURL, server.container != nil, time.Since(start))
+		return
+	}
+	if provider, err := testcontainers.ProviderDefault.GetProvider(); err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		healthy := provider.Health(ctx) == nil
+		cancel()
+		_ = provider.Close()
+		if healthy {
+			t.Skip("a Docker engine answers here: the fallback without one is tested where none does (.ci/run runs this test before it starts one)")
+		}
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestNoEngineFallsBackToDatabaseURL$", "-test.v")
+	cmd.Env = append(os.Environ(), "DBTEST_NO_ENGINE_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	want := "source=TEST_DATABASE_URL url=" + url + " container=false"
+	if !strings.Contains(string(out), want) {
+		t.Fatalf("child printed:\n%s\nwant a line with %q", out, want)
+	}
+	// How long the failed attempt took, for the log (startContainer bounds
+	// its health check at 5 s; no wall-clock assertion here).
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(line, "source=") {
+			t.Log(line)
+		}
+	}
+}
+
 // serverURL is a real PostgreSQL server for the tests of the
 // TEST_DATABASE_URL path: that variable when set, else this package's own
 // container treated as an existing server.
