@@ -91,14 +91,21 @@ func newServer(t testing.TB, dialect db.Dialect) *testServer {
 // serve (re)starts the test server's handler with the given request limits
 // (zero fields: the defaults).
 func (s *testServer) serve(limits graph.Limits) {
-	log := slog.New(slog.NewTextHandler(&lockedWriter{w: s.logs}, nil))
-	h := httpapi.NewHandler(httpapi.Config{Team: s.svc, Sessions: s.svc.Sessions, Log: log, Ready: s.db.Ping, Now: s.clock.Now,
-		Live:       s.svc.Live,
-		Limits:     limits,
-		RateLimits: graph.RateLimits{PerIP: 1_000_000, PerSubject: 1_000_000, Period: time.Minute}})
-	srv := httptest.NewServer(h)
-	s.t.Cleanup(srv.Close)
-	s.http = srv
+	s.http = s.serveAnother(s.t, func(c *httpapi.Config) { c.Limits = limits })
+}
+
+// serveAnother starts another server on this test's database, rules and
+// clock, with the test server's handler configuration changed by adjust: its
+// log in s.logs, live events, and rate limits no scenario reaches (the
+// rate-limit tests set their own).
+func (s *testServer) serveAnother(t testing.TB, adjust func(*httpapi.Config)) *httptest.Server {
+	c := httpapi.Config{Team: s.svc, Sessions: s.svc.Sessions, Ready: s.db.Ping, Now: s.clock.Now, Live: s.svc.Live,
+		Log:        slog.New(slog.NewTextHandler(&lockedWriter{w: s.logs}, nil)),
+		RateLimits: graph.RateLimits{PerIP: 1_000_000, PerSubject: 1_000_000, Period: time.Minute}}
+	adjust(&c)
+	srv := httptest.NewServer(httpapi.NewHandler(c))
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 type lockedWriter struct {

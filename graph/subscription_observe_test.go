@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -24,9 +23,7 @@ func TestRefusedSubscriptionIsLoggedAndCounted(t *testing.T) {
 	eachDB(t, func(t *testing.T, s *testServer) {
 		owner := s.createWorkspace("Refused Subscriptions")
 		logs := &lockedWriter{w: &strings.Builder{}}
-		srv := httptest.NewServer(httpapi.NewHandler(httpapi.Config{Team: s.svc, Sessions: s.svc.Sessions,
-			Log: slog.New(slog.NewTextHandler(logs, nil)), Ready: s.db.Ping, Now: s.clock.Now, Live: s.svc.Live}))
-		t.Cleanup(srv.Close)
+		srv := s.serveAnother(t, func(c *httpapi.Config) { c.Log = slog.New(slog.NewTextHandler(logs, nil)) })
 
 		// Over HTTP: variables that do not fit the filter.
 		const badVariables = `{"query":"subscription Hidden($f: ConversationFilter) { conversationChanged(filter: $f) { change } }","variables":{"f":{"nope":1}}}`

@@ -3,8 +3,6 @@ package graph_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -170,9 +168,7 @@ func TestBatchedLookupOutlivesItsFirstSubscriber(t *testing.T) {
 		a := s.member(owner, "a@first.example.com", "Supervisor")
 		b := s.member(owner, "b@first.example.com", "Supervisor")
 		blocking := &blockingSessions{ViewersResolver: s.svc.Sessions, started: make(chan []string, 8), release: make(chan struct{})}
-		srv := httptest.NewServer(httpapi.NewHandler(httpapi.Config{Team: s.svc, Sessions: blocking,
-			Log: slog.New(slog.DiscardHandler), Ready: s.db.Ping, Now: s.clock.Now, Live: s.svc.Live}))
-		t.Cleanup(srv.Close)
+		srv := s.serveAnother(t, func(c *httpapi.Config) { c.Sessions = blocking })
 		dial := func(token string) *livetest.Client {
 			ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 			defer cancel()

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -613,10 +612,7 @@ func TestOneEventLooksUpItsSubscribersTogether(t *testing.T) {
 		}
 		sessions := &countingSessions{ViewersResolver: s.svc.Sessions}
 		sessions.reset()
-		srv := httptest.NewServer(httpapi.NewHandler(httpapi.Config{Team: s.svc, Sessions: sessions,
-			Log: slog.New(slog.DiscardHandler), Ready: s.db.Ping, Now: s.clock.Now, Live: s.svc.Live,
-			MaxSocketsPerAgent: sockets}))
-		t.Cleanup(srv.Close)
+		srv := s.serveAnother(t, func(c *httpapi.Config) { c.Sessions, c.MaxSocketsPerAgent = sessions, sockets })
 		clients := make([]*livetest.Client, sockets)
 		tokens := map[string]bool{}
 		for i := range clients {
@@ -672,9 +668,7 @@ func TestSubscriptionIsOneOperationItsEventsAreNotRequests(t *testing.T) {
 	eachDB(t, func(t *testing.T, s *testServer) {
 		owner := s.createWorkspace("Live Metrics")
 		logs := &lockedWriter{w: &strings.Builder{}}
-		srv := httptest.NewServer(httpapi.NewHandler(httpapi.Config{Team: s.svc, Sessions: s.svc.Sessions,
-			Log: slog.New(slog.NewTextHandler(logs, nil)), Ready: s.db.Ping, Now: s.clock.Now, Live: s.svc.Live}))
-		t.Cleanup(srv.Close)
+		srv := s.serveAnother(t, func(c *httpapi.Config) { c.Log = slog.New(slog.NewTextHandler(logs, nil)) })
 		ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 		defer cancel()
 		c, err := livetest.Dial(ctx, livetest.URL(srv.URL), owner.Token, livetest.Options{})
