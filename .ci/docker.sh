@@ -82,7 +82,7 @@ ci_docker_prepare_wait() {
 # ci_docker_cleanup runs from .ci/run's EXIT trap, with set -e off: each
 # step is tried whatever the one before did.
 ci_docker_cleanup() {
-  local ids image
+  local ids
   touch "$CI_RUN_DIR/stop" # the background job's waits end on it
   if [ -n "${ci_docker_prep_pid:-}" ] && kill -0 "$ci_docker_prep_pid" 2>/dev/null; then
     echo "== stopping the background Docker preparation (its log: $CI_RUN_DIR/docker-prep.log)"
@@ -109,9 +109,6 @@ ci_docker_cleanup() {
       ids=$(docker images -aq --filter "label=$ci_docker_label" 2>/dev/null | sort -u)
       [ -n "$ids" ] || break
       docker rmi -f $ids >/dev/null 2>&1
-    done
-    for image in "$ci_docker_product_image" "$ci_docker_warm"; do
-      case $image in *:"$ci_docker_run") docker rmi -f "$image" >/dev/null 2>&1 ;; esac
     done
   fi
   ci_docker_leave_engine
